@@ -1,0 +1,68 @@
+"""Engine configuration: what a front end may set (default currency, FX rate, price overrides).
+
+Front ends build an :class:`EngineConfig` from their own settings (CLI: environment variables;
+Slack: workspace settings; Excel: function arguments) and pass it to :func:`engine.run`. The engine
+itself never reads the environment except through :func:`EngineConfig.from_env`, which the CLI uses.
+
+Imports only pydantic and the standard library.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PriceOverride(BaseModel):
+    """A negotiated or user-given price for one GPU [currency per GPU-hour]."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gpu: str
+    price_per_gpu_hour: float = Field(gt=0)
+    currency: str = "USD"
+    source: str = "price override"
+
+
+class EngineConfig(BaseModel):
+    """Settings for one engine call.
+
+    - ``currency``: currency results are shown in when the query does not say (USD or CNY).
+    - ``cny_per_usd``: FX rate override [CNY per USD]; ``None`` uses the dated catalog rate.
+    - ``price_file``: a user price CSV (same columns as the shipped catalog) that overrides it.
+    - ``price_overrides``: per-GPU prices (e.g. a Slack workspace's negotiated prices); these win
+      over every catalog price but not over a price written in the query.
+    - ``calibration_dir``: where named calibration profiles are stored.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    currency: str = "USD"
+    cny_per_usd: float | None = Field(default=None, gt=0)
+    price_file: Path | None = None
+    price_overrides: tuple[PriceOverride, ...] = ()
+    calibration_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> EngineConfig:
+        """Read ``GPUCOST_CURRENCY``, ``GPUCOST_CNY_PER_USD``, ``GPUCOST_PRICE_FILE``,
+        ``GPUCOST_CALIBRATION_DIR`` from the environment (the CLI's settings)."""
+        env = os.environ if environ is None else environ
+        kwargs: dict[str, object] = {}
+        if env.get("GPUCOST_CURRENCY"):
+            kwargs["currency"] = env["GPUCOST_CURRENCY"].strip().upper()
+        if env.get("GPUCOST_CNY_PER_USD"):
+            kwargs["cny_per_usd"] = float(env["GPUCOST_CNY_PER_USD"])
+        if env.get("GPUCOST_PRICE_FILE"):
+            kwargs["price_file"] = Path(env["GPUCOST_PRICE_FILE"]).expanduser()
+        if env.get("GPUCOST_CALIBRATION_DIR"):
+            kwargs["calibration_dir"] = Path(env["GPUCOST_CALIBRATION_DIR"]).expanduser()
+        return cls(**kwargs)
+
+
+def default_calibration_dir() -> Path:
+    """``$XDG_DATA_HOME/gpucost/calibration`` (``~/.local/share/gpucost/calibration``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "gpucost" / "calibration"

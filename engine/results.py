@@ -1,0 +1,166 @@
+"""Result models every estimate returns (pydantic v2).
+
+A result is something a person can audit, like an Infracost breakdown: the resolved inputs, the
+headline numbers, the cost breakdown (component, quantity, unit, unit price, cost), the
+assumptions with their provenance, warnings, a formula trace, and the canonical query string that
+reproduces it. ``Result.to_json_dict()`` gives the stable JSON keys the CLI's ``--json`` prints.
+
+This module imports only pydantic and the standard library; never ``bot`` or ``excel``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Kind = Literal["inference", "daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import"]
+
+
+class Assumption(BaseModel):
+    """One input the estimate used that the user did not give (or did), with where it comes from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    value: str
+    source: str
+    user_given: bool = False
+
+
+class BreakdownLine(BaseModel):
+    """One audited cost line: quantity x unit price = cost (all in the result's currency)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    component: str
+    quantity: float
+    unit: str
+    unit_price: float
+    cost: float
+
+
+class TraceStep(BaseModel):
+    """One step of the formula trace behind a number: ``name = formula = value unit`` [ref]."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    formula: str
+    value: float
+    unit: str
+    ref: str = ""
+
+
+class Sensitivity(BaseModel):
+    """How much one assumption moves the headline cost over its documented plausible range."""
+
+    assumption: str
+    low: str
+    high: str
+    cost_at_low: float
+    cost_at_high: float
+    swing_pct: float
+
+
+class Table(BaseModel):
+    """A plain table (compare rankings, catalog listings)."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+class Result(BaseModel):
+    """What every engine call returns. Fields not relevant to a kind stay ``None``.
+
+    Units are in the field names or documented here: times in seconds, costs in ``currency``.
+    """
+
+    kind: Kind
+    query: str = Field(description="canonical query string that reproduces this result")
+    title: str = ""
+    currency: str = "USD"
+    inputs: dict[str, Any] = Field(default_factory=dict)
+
+    gpus: int | None = None
+    gpus_per_replica: int | None = None
+    replicas: int | None = None
+    batch: int | None = None
+    max_batch: int | None = None
+    tokens_per_s: float | None = None
+    tokens_per_s_per_gpu: float | None = None
+    requests_per_s: float | None = None
+    ttft_s: float | None = None
+    tpot_s: float | None = None
+    request_latency_s: float | None = None
+    memory_per_gpu_gb: float | None = None
+    price_per_gpu_hour: float | None = None
+    cost_per_request: float | None = None
+    cost_per_million_input_tokens: float | None = None
+    cost_per_million_output_tokens: float | None = None
+    cost_per_million_tokens: float | None = None
+    cost_per_hour: float | None = None
+    cost_per_day: float | None = None
+    cost_per_month: float | None = None
+    gpu_hours: float | None = None
+    days: float | None = None
+    cost: float | None = None
+    flops: float | None = None
+    energy_kwh: float | None = None
+    energy_cost: float | None = None
+
+    breakdown: list[BreakdownLine] = Field(default_factory=list)
+    assumptions: list[Assumption] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    trace: list[TraceStep] = Field(default_factory=list)
+    sensitivity: list[Sensitivity] = Field(default_factory=list)
+    table: Table | None = None
+    text: str | None = Field(default=None, description="free text (help)")
+
+    @field_validator(
+        "tokens_per_s",
+        "tokens_per_s_per_gpu",
+        "ttft_s",
+        "tpot_s",
+        "cost_per_request",
+        "cost_per_day",
+        "cost",
+        "flops",
+        mode="after",
+    )
+    @classmethod
+    def _finite(cls, v: float | None) -> float | None:
+        if v is not None and not math.isfinite(v):
+            raise ValueError("non-finite number in a result")
+        return v
+
+    #: The stable keys of ``--json``, in order. Keys that do not apply to a kind are left out,
+    #: except ``assumptions``, ``warnings`` and ``breakdown``, which are always present (maybe empty).
+    JSON_KEYS: ClassVar[tuple[str, ...]] = (
+        "kind", "query", "currency", "gpus", "gpus_per_replica", "replicas", "batch", "max_batch",
+        "tokens_per_s", "tokens_per_s_per_gpu", "requests_per_s", "ttft_s", "tpot_s", "request_latency_s",
+        "memory_per_gpu_gb", "price_per_gpu_hour", "cost_per_request", "cost_per_million_input_tokens",
+        "cost_per_million_output_tokens", "cost_per_million_tokens", "cost_per_hour", "cost_per_day",
+        "cost_per_month", "gpu_hours", "days", "cost", "flops", "energy_kwh", "energy_cost",
+        "inputs", "assumptions", "warnings", "breakdown", "trace", "sensitivity", "table", "text",
+    )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The result as plain JSON data: stable keys, absent (None/empty) ones left out."""
+        data = self.model_dump(mode="json")
+        out: dict[str, Any] = {}
+        for key in self.JSON_KEYS:
+            value = data.get(key)
+            if value is None or value == [] or value == {}:
+                if key in ("assumptions", "warnings", "breakdown"):
+                    out[key] = value if value is not None else []
+                continue
+            out[key] = value
+        return out
+
+    def headline(self) -> str:
+        """One line with the headline numbers, for plain-text fallbacks (Slack ``text``, tooltips)."""
+        from engine.format import headline
+
+        return headline(self)
