@@ -1,0 +1,72 @@
+"""Builds the bolt :class:`~slack_bolt.App` and registers the listeners (bolt starter template layout).
+
+One token (``SLACK_BOT_TOKEN``) for a single workspace, or OAuth (``SLACK_CLIENT_ID`` and
+``SLACK_CLIENT_SECRET``) with slack_sdk's SQLAlchemy installation and state stores for many.
+The Web API client points at ``SLACK_API_URL`` so tests can use a local mock of Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltContext
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy.engine import Engine
+
+from bot.listeners import register_listeners
+from bot.service import Gpucost
+from bot.settings import BotSettings
+from bot.store import Store
+
+#: OAuth ``state`` lifetime [s] (Slack's own default is 10 minutes).
+STATE_EXPIRATION_S = 600
+
+
+def build_app(settings: BotSettings, db: Engine) -> App:
+    """The bolt App for ``settings``, storing everything in ``db`` (already migrated)."""
+    service = Gpucost(Store(db), settings)
+    common = dict(
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        # Listeners answer in the ack (fast) and leave slow work to lazy listeners, so the HTTP
+        # response can wait for the listener: this is what lets lazy listeners see what ack decided.
+        process_before_response=True,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    if settings.oauth_enabled:
+        assert settings.slack_client_id and settings.slack_client_secret
+        installation_store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=db)
+        state_store = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRATION_S, engine=db)
+        app = App(
+            client=WebClient(base_url=settings.slack_api_url),
+            oauth_settings=OAuthSettings(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret.get_secret_value(),
+                scopes=settings.scopes,
+                redirect_uri=settings.slack_redirect_uri,
+                install_path="/slack/install",
+                redirect_uri_path="/slack/oauth_redirect",
+                authorization_url=settings.slack_authorize_url,
+                installation_store=installation_store,
+                state_store=state_store,
+                state_expiration_seconds=STATE_EXPIRATION_S,
+            ),
+            **common,
+        )
+    else:
+        assert settings.slack_bot_token is not None
+        app = App(
+            client=WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url),
+            **common,
+        )
+
+    @app.middleware
+    def provide_service(context: BoltContext, next) -> None:  # noqa: A002 - bolt's name
+        """Make the service available to every listener as ``context["gpucost"]``."""
+        context["gpucost"] = service
+        next()
+
+    register_listeners(app)
+    return app

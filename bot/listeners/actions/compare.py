@@ -1,0 +1,30 @@
+"""Compare GPUs: the same workload on the usual alternatives, privately, plus the bar chart."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.listeners.context import service, team_of
+from bot.listeners.uploads import upload_chart
+
+
+def compare_gpus(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond,
+                 logger: logging.Logger) -> None:
+    """Run ``compare <query>``, reply with the ranking and upload its chart to the channel."""
+    svc = service(context)
+    team, user = team_of(context, body), body["user"]["id"]
+    query = body["actions"][0]["value"]
+    refusal = svc.refuse(team, user, query)
+    if refusal is not None:
+        respond(**refusal.as_message(), replace_original=False)
+        return
+    reply = svc.estimate_reply(team, f"compare {query}")
+    respond(**reply.as_message(), replace_original=False)
+    if reply.result is not None:
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        if channel:
+            upload_chart(client, respond, reply.result, channel_id=channel, user_id=user, logger=logger)

@@ -1,0 +1,30 @@
+"""Explain: the formula trace behind each number of the estimate, privately."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import GpucostError
+from slack_bolt import BoltContext, Respond
+
+from bot import render
+from bot.listeners.context import service, team_of
+from bot.service import error_reply
+
+
+def explain(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """Run ``explain <query>`` (trace + sensitivity) and reply with it under the estimate."""
+    svc = service(context)
+    team, user = team_of(context, body), body["user"]["id"]
+    query = body["actions"][0]["value"]
+    refusal = svc.refuse(team, user, query)
+    if refusal is not None:
+        respond(**refusal.as_message(), replace_original=False)
+        return
+    try:
+        result = svc.run(team, f"explain {query}")
+    except GpucostError as err:
+        respond(**error_reply(str(err)).as_message(), replace_original=False)
+        return
+    respond(text=f"How gpucost got there: {render.headline(result)}", blocks=render.trace_blocks(result),
+            response_type="ephemeral", replace_original=False)

@@ -1,0 +1,36 @@
+"""``/gpucost compare ...``: the ranking in the ack, then a PNG bar chart uploaded by a lazy listener."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.listeners.context import service, team_of
+from bot.listeners.uploads import upload_chart
+
+
+def is_compare(command: dict[str, Any]) -> bool:
+    """Matcher: the command text starts with ``compare``."""
+    return command.get("text", "").strip().lower().split(" ", 1)[0] == "compare"
+
+
+def ack_compare(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Answer like any command; remember for the lazy listener whether there is a chart to draw."""
+    reply = service(context).command(team_of(context, command), command["user_id"], command.get("text", ""), client)
+    context["gpucost_compare_query"] = reply.result.query if reply.result is not None else None
+    ack(**reply.as_message())
+
+
+def upload_compare_chart(
+    command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, logger: logging.Logger
+) -> None:
+    """After the ack: run the compare again (cheap, deterministic) and upload its chart."""
+    query = context.get("gpucost_compare_query")
+    if not query:
+        return  # refused or bad input: the ack already said so
+    result = service(context).run(team_of(context, command), query)
+    upload_chart(client, respond, result, channel_id=command["channel_id"], user_id=command["user_id"],
+                 logger=logger)

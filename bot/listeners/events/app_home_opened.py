@@ -1,0 +1,48 @@
+"""The App Home tab: the workspace's settings, its negotiated prices, and examples."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+
+from bot import render
+from bot.listeners.context import service, team_of
+
+EXAMPLES = (
+    "`/gpucost 1.17e8 P4 0.3` — serving cost from tokens per day, GPU and price",
+    "`/gpucost 70B 8xH100 in=500 out=300` — a 70B model on one 8×H100 node",
+    "`/gpucost daily llama-3-70b H100 requests=5M in=800 out=400` — a day of traffic",
+    "`/gpucost train 7B tokens=2T H100` — pre-training",
+    "`/gpucost compare 70B in=500 out=300` — the same workload across GPUs, with a chart",
+    "`/gpucost help` — the full grammar",
+)
+
+
+def home_view(svc: Any, team_id: str) -> dict[str, Any]:
+    """The Home tab view for a workspace."""
+    cur = svc.store.get_currency(team_id) or "USD"
+    prices = svc.store.list_prices(team_id)
+    price_lines = "\n".join(
+        f"• *{p.gpu}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour" for p in prices
+    ) or "_None: gpucost uses its catalog prices._"
+    blocks = [
+        render.header("gpucost: what does it cost to run or train an LLM?"),
+        render.mrkdwn("*Workspace settings*\n" f"• Default currency: *{cur}*"),
+        render.mrkdwn("*Negotiated GPU prices*\n" + price_lines),
+        render.context("Admins and owners change these with `/gpucost settings currency CNY`, "
+                       "`/gpucost price set H100 1.85usd` and `/gpucost price clear H100`."),
+        {"type": "divider"},
+        render.mrkdwn("*Examples*\n" + "\n".join(f"• {e}" for e in EXAMPLES)),
+    ]
+    return {"type": "home", "blocks": blocks}
+
+
+def app_home_opened(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient,
+                    logger: logging.Logger) -> None:
+    """Publish the Home tab for the user who opened it."""
+    if event.get("tab", "home") != "home":
+        return
+    client.views_publish(user_id=event["user"], view=home_view(service(context), team_of(context, body)))

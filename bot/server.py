@@ -1,0 +1,108 @@
+"""The ASGI application uvicorn serves in HTTP mode.
+
+``/slack/events``, ``/slack/install`` and ``/slack/oauth_redirect`` go to bolt's ASGI adapter
+(:class:`slack_bolt.adapter.asgi.SlackRequestHandler`); ``/healthz`` answers here. Two things
+are added around bolt's adapter:
+
+- the sync ``App.dispatch`` runs in a worker thread, not on the event loop: the stock adapter
+  calls it inline, so one slow request (a Web API call in a listener) would stall every other;
+- request bodies over ``GPUCOST_MAX_BODY_BYTES`` get 413 before they are read into memory whole
+  or reach the signature check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio.to_thread
+from slack_bolt import App
+from slack_bolt.adapter.asgi import SlackRequestHandler
+from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class ThreadedSlackRequestHandler(SlackRequestHandler):
+    """bolt's ASGI handler with ``App.dispatch`` (and the OAuth flow) run in a thread."""
+
+    async def _bolt_request(self, request: AsgiHttpRequest) -> BoltRequest:
+        return BoltRequest(body=await request.get_raw_body(), query=request.query_string,
+                           headers=request.get_headers())
+
+    async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
+        """Verify and run the listeners in a worker thread."""
+        return await anyio.to_thread.run_sync(self.app.dispatch, await self._bolt_request(request))
+
+    async def handle_installation(self, request: AsgiHttpRequest) -> BoltResponse:
+        """``GET /slack/install``: issue a state (database write) in a worker thread."""
+        flow = self.app.oauth_flow
+        assert flow is not None
+        return await anyio.to_thread.run_sync(flow.handle_installation, await self._bolt_request(request))
+
+    async def handle_callback(self, request: AsgiHttpRequest) -> BoltResponse:
+        """``GET /slack/oauth_redirect``: exchange the code (Web API call) in a worker thread."""
+        flow = self.app.oauth_flow
+        assert flow is not None
+        return await anyio.to_thread.run_sync(flow.handle_callback, await self._bolt_request(request))
+
+
+async def _send_simple(send: Send, status: int, body: dict[str, Any]) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
+
+
+def create_asgi_app(app: App, db: Engine, max_body_bytes: int) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The ASGI callable: bolt's handler for Slack's paths, ``/healthz``, and a body size limit."""
+    bolt = ThreadedSlackRequestHandler(app, path="/slack/events")
+
+    def db_ok() -> bool:
+        try:
+            with db.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await bolt(scope, receive, send)  # lifespan
+            return
+        if scope["path"] == "/healthz":
+            ok = await anyio.to_thread.run_sync(db_ok)
+            await _send_simple(send, 200 if ok else 503, {"ok": ok, "database": "ok" if ok else "unreachable"})
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
+            await _send_simple(send, 413, {"ok": False, "error": "request body too large"})
+            return
+        # Read the body here (bounded), then hand bolt a receive() that replays it.
+        chunks = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # client went away
+            chunks.extend(message.get("body", b""))
+            if len(chunks) > max_body_bytes:
+                await _send_simple(send, 413, {"ok": False, "error": "request body too large"})
+                return
+            if not message.get("more_body", False):
+                break
+        body = bytes(chunks)
+
+        async def replay() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await bolt(scope, replay, send)
+
+    return asgi

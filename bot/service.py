@@ -1,0 +1,278 @@
+"""What ``/gpucost`` does, independent of how Slack delivered it.
+
+Listeners parse Slack's payload and call :class:`Gpucost`; it applies the safety rules (query
+length, per-user rate limit), handles the bot's own subcommands (``price``, ``history``,
+``settings``, ``help``) and hands every estimate to :func:`engine.run` with the workspace's
+:class:`~engine.config.EngineConfig`. It never computes a cost itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import engine
+from engine.config import EngineConfig, PriceOverride
+from engine.errors import GpucostError
+from engine.results import Result
+
+from bot import render
+from bot.settings import BotSettings
+from bot.store import Price, Store
+
+log = logging.getLogger(__name__)
+
+CURRENCIES = ("USD", "CNY")
+_CURRENCY_ALIASES = {"usd": "USD", "$": "USD", "dollar": "USD", "dollars": "USD",
+                     "cny": "CNY", "rmb": "CNY", "元": "CNY", "¥": "CNY", "yuan": "CNY"}
+_PRICE_RE = re.compile(
+    r"^(?P<sym>[$¥])?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<cur>usd|cny|rmb|元|yuan|dollars?)?(?:/h|/hr|/hour)?$",
+    re.IGNORECASE,
+)
+#: Kinds of result worth keeping in ``/gpucost history``.
+HISTORY_KINDS = ("inference", "daily", "train", "compare", "explain")
+
+BOT_HELP = """*Workspace commands (this Slack app)*
+• `/gpucost price list` shows this workspace's negotiated GPU prices
+• `/gpucost price set H100 1.85usd` sets one (workspace admins and owners only); `13元` or `13cny` for yuan
+• `/gpucost price clear H100` removes it, `/gpucost price clear all` removes every one (admins only)
+• `/gpucost settings` shows the workspace settings; `/gpucost settings currency CNY` sets the default currency (admins only)
+• `/gpucost history` shows your last 10 estimates in this workspace
+
+Answers are private to you until you press *Share to channel*. *Explain* shows the formula behind each number, *Compare GPUs* runs the same workload on the usual alternatives."""
+
+HINT = "Try `/gpucost help` for the grammar and examples, e.g. `/gpucost 70B 8xH100 in=500 out=300`."
+
+
+@dataclass
+class Reply:
+    """A message for Slack: plain ``text`` fallback plus Block Kit ``blocks``."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    response_type: str = "ephemeral"
+    result: Result | None = None
+
+    def as_message(self) -> dict[str, Any]:
+        """Keyword arguments for ``ack()`` / ``respond()``."""
+        return {"text": self.text[:3000], "blocks": self.blocks, "response_type": self.response_type}
+
+
+def error_reply(message: str, hint: str = HINT) -> Reply:
+    """A one-line refusal or error with a hint."""
+    return Reply(text=message, blocks=render.error_blocks(message, hint))
+
+
+class Gpucost:
+    """The Slack app's use of the engine and the store, for one deployment (any number of workspaces)."""
+
+    def __init__(self, store: Store, settings: BotSettings) -> None:
+        self.store = store
+        self.settings = settings
+
+    # bolt deep-copies the request context for lazy listeners; the service is shared, not copied
+    # (it holds only the thread-safe store and the settings).
+    def __copy__(self) -> Gpucost:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Gpucost:
+        return self
+
+    # -- engine --------------------------------------------------------------------------------
+    def config_for(self, team_id: str) -> EngineConfig:
+        """The engine configuration of a workspace: its currency and negotiated prices only."""
+        prices = tuple(
+            PriceOverride(gpu=p.gpu, price_per_gpu_hour=p.price_per_gpu_hour, currency=p.currency,
+                          source="workspace negotiated price")
+            for p in self.store.list_prices(team_id)
+        )
+        return EngineConfig(currency=self.store.get_currency(team_id) or "USD", price_overrides=prices)
+
+    def run(self, team_id: str, query: str) -> Result:
+        """``engine.run`` with the workspace's configuration (raises ``GpucostError`` for bad input)."""
+        return engine.run(query, config=self.config_for(team_id))
+
+    def estimate_reply(self, team_id: str, query: str, *, shared_by: str | None = None,
+                       with_buttons: bool = True) -> Reply:
+        """Run ``query`` and render it; bad input becomes the engine's one-line message and a hint."""
+        try:
+            result = self.run(team_id, query)
+        except GpucostError as err:
+            return error_reply(str(err))
+        except Exception:
+            # A bug, not bad input: log it (the query holds no secrets) and answer without a traceback.
+            log.exception("engine failed on query %r", query)
+            return error_reply("gpucost could not answer that because of an internal error; it has been logged.")
+        text = render.headline(result)
+        if shared_by:
+            text = f"<@{shared_by}> shared: {text} (/gpucost {result.query})"
+        blocks = render.result_blocks(result, with_buttons=with_buttons and not shared_by, shared_by=shared_by)
+        return Reply(text=text, blocks=blocks, result=result)
+
+    # -- guards --------------------------------------------------------------------------------
+    def refuse(self, team_id: str, user_id: str, text: str) -> Reply | None:
+        """A refusal for an oversized query or a user over the rate limit, else ``None``."""
+        limit = self.settings.gpucost_max_query_chars
+        if len(text) > limit:
+            return error_reply(
+                f"That query is {len(text)} characters long; gpucost takes at most {limit}.",
+                "Shorten it, e.g. `/gpucost 70B 8xH100 in=500 out=300`.",
+            )
+        count = self.store.hit(team_id, user_id)
+        per_minute = self.settings.gpucost_rate_limit_per_minute
+        if count > per_minute:
+            return error_reply(
+                f"You have sent {per_minute} gpucost commands this minute, the most allowed per person.",
+                "Please wait a minute and try again.",
+            )
+        return None
+
+    # -- /gpucost ------------------------------------------------------------------------------
+    def command(self, team_id: str, user_id: str, text: str, client: Any) -> Reply:
+        """Answer ``/gpucost <text>`` for ``user_id`` in workspace ``team_id``."""
+        text = " ".join(text.split())
+        refusal = self.refuse(team_id, user_id, text)
+        if refusal is not None:
+            return refusal
+        head, _, rest = text.partition(" ")
+        sub = head.lower()
+        if sub in ("", "help", "-h", "--help"):
+            return self.help()
+        if sub in ("price", "prices") and (not rest or rest.split()[0].lower() in ("set", "list", "clear")):
+            return self.price(team_id, user_id, rest, client)
+        if sub == "history":
+            return self.history(team_id, user_id)
+        if sub in ("settings", "setting", "config"):
+            return self.workspace_settings(team_id, user_id, rest, client)
+        reply = self.estimate_reply(team_id, text)
+        if reply.result is not None and reply.result.kind in HISTORY_KINDS:
+            self.store.add_history(team_id, user_id, reply.result.query, reply.text)
+        return reply
+
+    def help(self) -> Reply:
+        """The engine's help text followed by the workspace commands."""
+        try:
+            engine_help = engine.run("help").text or ""
+        except Exception:
+            log.exception("engine help failed")
+            engine_help = ""
+        text = (engine_help.strip() + "\n\n" + BOT_HELP) if engine_help else BOT_HELP
+        return Reply(text="gpucost help: /gpucost <query>, e.g. /gpucost 70B 8xH100 in=500 out=300",
+                     blocks=render.text_blocks(text, title="gpucost: GPU cost of running or training an LLM"))
+
+    def history(self, team_id: str, user_id: str) -> Reply:
+        """The caller's last 10 estimates in this workspace."""
+        items = self.store.list_history(team_id, user_id)
+        if not items:
+            return Reply(text="No estimates yet.", blocks=render.text_blocks(
+                "You have no estimates in this workspace yet. Try `/gpucost 70B 8xH100 in=500 out=300`."))
+        lines = [f"{i}. `/gpucost {h.query}`\n      {h.headline}" for i, h in enumerate(items, 1)]
+        return Reply(text=f"Your last {len(items)} estimates", blocks=render.text_blocks(
+            "\n".join(lines), title=f"Your last {len(items)} estimates"))
+
+    # -- admin-only settings -------------------------------------------------------------------
+    def is_admin(self, client: Any, user_id: str) -> bool:
+        """Whether the user is a workspace admin or owner, asked of Slack with ``users.info``."""
+        try:
+            user = client.users_info(user=user_id)["user"]
+        except Exception as err:  # SlackApiError, network: refuse rather than guess
+            log.warning("users.info failed for %s: %s", user_id, type(err).__name__)
+            return False
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    def _admin_refusal(self) -> Reply:
+        return error_reply("Only workspace admins and owners can change gpucost's workspace settings and prices.",
+                           "Ask an admin, or use a price in the query itself, e.g. `/gpucost 70B 8xH100 1.85usd`.")
+
+    def price(self, team_id: str, user_id: str, rest: str, client: Any) -> Reply:
+        """``price set GPU PRICE``, ``price list``, ``price clear GPU|all``."""
+        words = rest.split()
+        action = words[0].lower() if words else "list"
+        if action == "list":
+            return self.price_list(team_id)
+        if action == "set":
+            if len(words) < 3:
+                return error_reply("Usage: `/gpucost price set <GPU> <price per GPU-hour>`.",
+                                   "For example `/gpucost price set H100 1.85usd` or `price set H100 13元`.")
+            gpu_name, price_text = words[1], "".join(words[2:])
+            m = _PRICE_RE.match(price_text)
+            if not m or float(m["num"]) <= 0:
+                return error_reply(f"'{price_text}' is not a price per GPU-hour.",
+                                   "Write it like `1.85usd`, `$1.85`, `13元` or `13cny`.")
+            cur_word = (m["cur"] or m["sym"] or "").lower()
+            currency = _CURRENCY_ALIASES.get(cur_word) or self.store.get_currency(team_id) or "USD"
+            try:
+                gpu = canonical_gpu(gpu_name)
+            except GpucostError as err:
+                return error_reply(str(err), "`/gpucost gpus` lists the GPUs gpucost knows.")
+            if not self.is_admin(client, user_id):
+                return self._admin_refusal()
+            self.store.set_price(team_id, Price(gpu, float(m["num"]), currency, user_id))
+            reply = self.price_list(team_id)
+            reply.text = f"Set this workspace's {gpu} price to {render.money(float(m['num']), currency)}/GPU-hour."
+            reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
+            return reply
+        if action == "clear":
+            if len(words) < 2:
+                return error_reply("Usage: `/gpucost price clear <GPU>` or `/gpucost price clear all`.")
+            if not self.is_admin(client, user_id):
+                return self._admin_refusal()
+            target = None if words[1].lower() == "all" else words[1]
+            if target is not None:
+                try:
+                    target = canonical_gpu(target)
+                except GpucostError:
+                    pass  # clear what was stored under the typed name
+            n = self.store.clear_price(team_id, target)
+            what = "all negotiated prices" if target is None else f"the {target} price"
+            reply = self.price_list(team_id)
+            reply.text = f"Cleared {what} ({n} removed)."
+            reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
+            return reply
+        return error_reply(f"Unknown price command '{action}'.", "Use `price set`, `price list` or `price clear`.")
+
+    def price_list(self, team_id: str) -> Reply:
+        """The workspace's negotiated prices."""
+        prices = self.store.list_prices(team_id)
+        if not prices:
+            return Reply(text="This workspace has no negotiated prices; catalog prices are used.",
+                         blocks=render.text_blocks("This workspace has no negotiated prices; gpucost uses its "
+                                                   "catalog prices. Admins can add one with "
+                                                   "`/gpucost price set H100 1.85usd`."))
+        lines = [f"• *{p.gpu}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour (set by <@{p.set_by}>)"
+                 for p in prices]
+        return Reply(text=f"{len(prices)} negotiated prices", blocks=render.text_blocks(
+            "\n".join(lines), title="This workspace's negotiated GPU prices"))
+
+    def workspace_settings(self, team_id: str, user_id: str, rest: str, client: Any) -> Reply:
+        """``settings`` shows them; ``settings currency CNY`` sets the default currency."""
+        words = rest.split()
+        if not words:
+            cur = self.store.get_currency(team_id) or "USD"
+            n = len(self.store.list_prices(team_id))
+            return Reply(text=f"Currency {cur}, {n} negotiated prices", blocks=render.text_blocks(
+                f"• Default currency: *{cur}*\n• Negotiated prices: {n} (`/gpucost price list`)",
+                title="Workspace settings"))
+        if words[0].lower() == "currency" and len(words) == 2:
+            cur = _CURRENCY_ALIASES.get(words[1].lower(), words[1].upper())
+            if cur not in CURRENCIES:
+                return error_reply(f"gpucost does not know the currency '{words[1]}'.",
+                                   "Use `/gpucost settings currency USD` or `/gpucost settings currency CNY`.")
+            if not self.is_admin(client, user_id):
+                return self._admin_refusal()
+            self.store.set_currency(team_id, cur, user_id)
+            return Reply(text=f"Default currency set to {cur}.",
+                         blocks=render.text_blocks(f":white_check_mark: Default currency for this workspace is now *{cur}*."))
+        return error_reply(f"Unknown setting '{rest}'.", "Use `/gpucost settings currency USD|CNY`.")
+
+
+def canonical_gpu(name: str) -> str:
+    """The catalog's id for a GPU name (``h100`` -> ``H100``), raising ``GpucostError`` if unknown."""
+    try:
+        from engine.catalog import resolve_gpu
+    except ImportError:  # catalog not available: keep what was typed
+        return name.upper()
+    acc = resolve_gpu(name)
+    return str(getattr(acc, "id", None) or getattr(acc, "name", name))

@@ -1,0 +1,79 @@
+"""Settings of the Slack app, read with pydantic-settings from the environment or ``.env``.
+
+Secrets are :class:`pydantic.SecretStr` so they never show up in ``repr()``, logs or error
+messages. Every setting is listed with a comment in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///gpucost-slack.sqlite3"
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs: bare ``postgresql://`` would pick psycopg2 (not a dependency)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class BotSettings(BaseSettings):
+    """Everything the Slack app can be configured with (env var = field name in upper case)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_signing_secret: SecretStr = Field(description="Basic Information > App Credentials > Signing Secret")
+    slack_bot_token: SecretStr | None = Field(default=None, description="xoxb- token (single workspace)")
+    slack_app_token: SecretStr | None = Field(default=None, description="xapp- token (Socket Mode)")
+    slack_client_id: str | None = Field(default=None, description="OAuth client id (multi-workspace)")
+    slack_client_secret: SecretStr | None = Field(default=None, description="OAuth client secret")
+    slack_scopes: str = Field(default="commands,chat:write,files:write,users:read")
+    slack_redirect_uri: str | None = Field(default=None, description="OAuth redirect URL, if not the default")
+    slack_api_url: str = Field(default=SLACK_API_URL, description="base URL of Slack's Web API")
+    slack_authorize_url: str = Field(
+        default="https://slack.com/oauth/v2/authorize", description="where /slack/install sends the user"
+    )
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL)
+
+    gpucost_host: str = "127.0.0.1"
+    gpucost_port: int = Field(default=3000, ge=0, le=65535)
+    gpucost_rate_limit_per_minute: int = Field(default=30, ge=1, description="commands per user per minute")
+    gpucost_max_query_chars: int = Field(default=500, ge=10, description="longest query accepted [characters]")
+    gpucost_max_body_bytes: int = Field(default=65536, ge=1024, description="largest request body [bytes]")
+    gpucost_log_level: str = "INFO"
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, v: str) -> str:
+        # slack_sdk joins base_url + method name, so the base must end with "/".
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, v: str) -> str:
+        return normalize_database_url(v)
+
+    @model_validator(mode="after")
+    def _one_auth_mode(self) -> BotSettings:
+        if self.oauth_enabled and self.slack_client_secret is None:
+            raise ValueError("SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not; set both for OAuth")
+        if not self.oauth_enabled and self.slack_bot_token is None:
+            raise ValueError(
+                "set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth)"
+            )
+        return self
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Multi-workspace OAuth mode (install pages + installation store) instead of one bot token."""
+        return bool(self.slack_client_id)
+
+    @property
+    def scopes(self) -> list[str]:
+        """Bot scopes as a list."""
+        return [s.strip() for s in self.slack_scopes.split(",") if s.strip()]

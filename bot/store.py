@@ -1,0 +1,209 @@
+"""Persistence for the Slack app: workspace settings, negotiated prices, history, rate limits.
+
+SQLAlchemy Core over SQLite (default) or PostgreSQL. The schema is created by the Alembic
+migrations in ``bot/migrations`` (applied on start by :func:`bot.db.migrate`); the table objects
+here must match them. Every query is filtered by ``team_id``: one workspace never sees another's
+rows. Slack's own OAuth tables (installations, bots, states) belong to slack_sdk's stores.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+
+workspace_settings = sa.Table(
+    "gpucost_workspace_settings",
+    metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True),
+    sa.Column("currency", sa.String(8), nullable=False),
+    sa.Column("updated_by", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+price_overrides = sa.Table(
+    "gpucost_price_overrides",
+    metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True),
+    sa.Column("gpu", sa.String(64), primary_key=True),
+    sa.Column("price_per_gpu_hour", sa.Float, nullable=False),
+    sa.Column("currency", sa.String(8), nullable=False),
+    sa.Column("set_by", sa.String(32), nullable=False),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+history = sa.Table(
+    "gpucost_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.String(32), nullable=False),
+    sa.Column("user_id", sa.String(32), nullable=False),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("headline", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("gpucost_history_team_user_idx", "team_id", "user_id", "id"),
+)
+
+rate_limits = sa.Table(
+    "gpucost_rate_limits",
+    metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True),
+    sa.Column("user_id", sa.String(32), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+#: How many estimates ``/gpucost history`` shows (and the store keeps) per user.
+HISTORY_KEEP = 10
+
+
+@dataclass(frozen=True)
+class Price:
+    """A workspace's negotiated price for one GPU [currency per GPU-hour]."""
+
+    gpu: str
+    price_per_gpu_hour: float
+    currency: str
+    set_by: str
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One past estimate of a user."""
+
+    query: str
+    headline: str
+    created_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _upsert(engine: Engine, table: sa.Table):
+    """The dialect's INSERT that supports ``ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL)."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+class Store:
+    """All reads and writes of the app's own tables, each scoped to one workspace (``team_id``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- settings ------------------------------------------------------------------------------
+    def get_currency(self, team_id: str) -> str | None:
+        """The workspace's default currency, or ``None`` when never set."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(workspace_settings.c.currency).where(workspace_settings.c.team_id == team_id)
+            ).scalar_one_or_none()
+
+    def set_currency(self, team_id: str, currency: str, user_id: str) -> None:
+        """Set the workspace's default currency."""
+        stmt = _upsert(self.engine, workspace_settings).values(
+            team_id=team_id, currency=currency, updated_by=user_id, updated_at=_now()
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["team_id"],
+            set_={"currency": stmt.excluded.currency, "updated_by": stmt.excluded.updated_by,
+                  "updated_at": stmt.excluded.updated_at},
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    # -- prices --------------------------------------------------------------------------------
+    def list_prices(self, team_id: str) -> list[Price]:
+        """The workspace's negotiated prices, by GPU name."""
+        c = price_overrides.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(c.gpu, c.price_per_gpu_hour, c.currency, c.set_by)
+                .where(c.team_id == team_id)
+                .order_by(c.gpu)
+            ).all()
+        return [Price(r.gpu, r.price_per_gpu_hour, r.currency, r.set_by) for r in rows]
+
+    def set_price(self, team_id: str, price: Price) -> None:
+        """Add or replace the workspace's price for ``price.gpu``."""
+        stmt = _upsert(self.engine, price_overrides).values(
+            team_id=team_id, gpu=price.gpu, price_per_gpu_hour=price.price_per_gpu_hour,
+            currency=price.currency, set_by=price.set_by, set_at=_now(),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["team_id", "gpu"],
+            set_={k: stmt.excluded[k] for k in ("price_per_gpu_hour", "currency", "set_by", "set_at")},
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def clear_price(self, team_id: str, gpu: str | None) -> int:
+        """Remove the price for ``gpu`` (all prices when ``None``); returns how many were removed."""
+        c = price_overrides.c
+        stmt = sa.delete(price_overrides).where(c.team_id == team_id)
+        if gpu is not None:
+            stmt = stmt.where(sa.func.lower(c.gpu) == gpu.lower())
+        with self.engine.begin() as conn:
+            return conn.execute(stmt).rowcount or 0
+
+    # -- history -------------------------------------------------------------------------------
+    def add_history(self, team_id: str, user_id: str, query: str, headline: str) -> None:
+        """Record an estimate and keep only the user's last :data:`HISTORY_KEEP`."""
+        c = history.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                history.insert().values(
+                    team_id=team_id, user_id=user_id, query=query, headline=headline[:2000], created_at=_now()
+                )
+            )
+            cutoff = conn.execute(
+                sa.select(c.id)
+                .where(c.team_id == team_id, c.user_id == user_id)
+                .order_by(c.id.desc())
+                .offset(HISTORY_KEEP - 1)
+                .limit(1)
+            ).scalar_one_or_none()
+            if cutoff is not None:
+                conn.execute(sa.delete(history).where(c.team_id == team_id, c.user_id == user_id, c.id < cutoff))
+
+    def list_history(self, team_id: str, user_id: str, limit: int = HISTORY_KEEP) -> list[HistoryItem]:
+        """The user's last estimates in this workspace, newest first."""
+        c = history.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(c.query, c.headline, c.created_at)
+                .where(c.team_id == team_id, c.user_id == user_id)
+                .order_by(c.id.desc())
+                .limit(limit)
+            ).all()
+        return [HistoryItem(r.query, r.headline, r.created_at) for r in rows]
+
+    # -- rate limit ----------------------------------------------------------------------------
+    def hit(self, team_id: str, user_id: str, now: float | None = None) -> int:
+        """Count one command of the user in the current one-minute window; returns the count so far.
+
+        A fixed window kept in the database, so replicas behind a load balancer share it.
+        """
+        window = int((time.time() if now is None else now) // 60)
+        stmt = _upsert(self.engine, rate_limits).values(
+            team_id=team_id, user_id=user_id, window_start=window, count=1
+        )
+        c = rate_limits.c
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["team_id", "user_id"],
+            set_={
+                "count": sa.case((c.window_start == stmt.excluded.window_start, c.count + 1), else_=1),
+                "window_start": stmt.excluded.window_start,
+            },
+        ).returning(c.count)
+        with self.engine.begin() as conn:
+            return int(conn.execute(stmt).scalar_one())

@@ -1,0 +1,340 @@
+"""Transformer architectures: the shape of a model, its parameter count, and where a shape comes from.
+
+A :class:`ModelArch` holds what the cost model needs (layers, width, heads, KV heads, head size, MLP
+width and gating, vocabulary, tied embeddings, MoE experts / top-k / shared experts, attention kind
+incl. GQA and MLA, max context). Shapes come from the shipped catalog (``catalog/data/models.json``),
+from a local Hugging Face ``config.json`` (read here without the transformers library), or are
+inferred from a bare parameter count with GPT-3's shape ratios [1].
+
+Parameter counts follow the standard decomposition [2]: attention per layer ``2 d (h d_h) + 2 d (h_kv d_h)``
+(Q, O and K, V projections), MLP per layer ``2 d d_ff`` (plain) or ``3 d d_ff`` (gated: SwiGLU/GeGLU),
+embeddings ``V d`` (twice when untied) plus learned positions ``n_ctx d`` where the model has them.
+Norm and bias parameters are under 0.1% and counted approximately.
+
+[1] Brown et al. 2020, "Language Models are Few-Shot Learners", arXiv:2005.14165, Table 2.1.
+[2] Kaplan et al. 2020, arXiv:2001.08361, Table 1; EleutherAI "Transformer Math 101" (2023).
+[3] DeepSeek-AI 2024, "DeepSeek-V3 Technical Report", arXiv:2412.19437, Sec. 2.1 (MLA, DeepSeekMoE).
+
+Imports only pydantic and the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.errors import GpucostError
+
+AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
+
+
+class ModelArch(BaseModel):
+    """The shape of a decoder-only transformer (dense or MoE)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    n_layers: int = Field(gt=0)
+    d_model: int = Field(gt=0)
+    n_heads: int = Field(gt=0)
+    n_kv_heads: int | None = Field(default=None, gt=0, description="KV heads (GQA/MQA); None = n_heads")
+    head_dim: int | None = Field(default=None, gt=0, description="per-head width; None = d_model / n_heads")
+    d_ff: int = Field(gt=0, description="MLP hidden width of dense layers")
+    gated_mlp: bool = False
+    vocab_size: int = Field(gt=0)
+    tied_embeddings: bool = False
+    learned_positions: bool = False
+    max_context: int = Field(default=2048, gt=0)
+    attention: AttentionKind = "mha"
+    # MLA (DeepSeek-V2/V3) [3]: the KV cache holds a latent of kv_lora_rank + qk_rope_head_dim per layer.
+    q_lora_rank: int | None = None
+    kv_lora_rank: int | None = None
+    qk_nope_head_dim: int | None = None
+    qk_rope_head_dim: int | None = None
+    v_head_dim: int | None = None
+    # MoE: n_experts routed experts of width moe_d_ff, top_k of them per token, plus shared experts.
+    n_experts: int = 0
+    top_k: int = 0
+    n_shared_experts: int = 0
+    moe_d_ff: int | None = None
+    first_dense_layers: int = 0
+    params_reported: float | None = Field(default=None, description="published total parameters")
+    active_params_reported: float | None = None
+    params_override: float | None = Field(
+        default=None, description="user-given parameter count (used for weights and FLOPs instead of the shape)"
+    )
+    inferred: bool = False
+    source: str = ""
+    as_of: str = ""
+
+    # ---- derived shape -------------------------------------------------------------------------
+    @property
+    def kv_heads(self) -> int:
+        return self.n_kv_heads or self.n_heads
+
+    @property
+    def d_head(self) -> int:
+        return self.head_dim or self.d_model // self.n_heads
+
+    @property
+    def is_moe(self) -> bool:
+        return self.n_experts > 0
+
+    def kv_elements_per_token(self) -> int:
+        """KV-cache elements stored per token over all layers.
+
+        Standard attention: ``2 L h_kv d_h`` (a K and a V vector per KV head per layer) [kipply 2022].
+        MLA: ``L (kv_lora_rank + qk_rope_head_dim)``, the compressed latent plus the decoupled RoPE key
+        [3, eq. 9]."""
+        if self.attention == "mla" and self.kv_lora_rank:
+            return self.n_layers * (self.kv_lora_rank + (self.qk_rope_head_dim or 0))
+        return 2 * self.n_layers * self.kv_heads * self.d_head
+
+    def attn_width(self) -> int:
+        """Width of the attention score/value products per layer, ``h d_h`` [elements]."""
+        if self.attention == "mla" and self.qk_nope_head_dim:
+            qk = self.qk_nope_head_dim + (self.qk_rope_head_dim or 0)
+            return self.n_heads * (qk + (self.v_head_dim or qk)) // 2
+        return self.n_heads * self.d_head
+
+    # ---- parameter counts ----------------------------------------------------------------------
+    def _attn_params(self) -> float:
+        d, h = self.d_model, self.n_heads
+        if self.attention == "mla" and self.kv_lora_rank:
+            nope, rope = self.qk_nope_head_dim or 0, self.qk_rope_head_dim or 0
+            v = self.v_head_dim or nope
+            qk = nope + rope
+            q = d * self.q_lora_rank + self.q_lora_rank * h * qk if self.q_lora_rank else d * h * qk
+            kv = d * (self.kv_lora_rank + rope) + self.kv_lora_rank * h * (nope + v)
+            return q + kv + h * v * d
+        return 2 * d * h * self.d_head + 2 * d * self.kv_heads * self.d_head
+
+    def _mlp_params(self, width: int) -> float:
+        return (3 if self.gated_mlp else 2) * self.d_model * width
+
+    def _embedding_params(self) -> float:
+        emb = self.vocab_size * self.d_model * (1 if self.tied_embeddings else 2)
+        if self.learned_positions:
+            emb += self.max_context * self.d_model
+        return emb
+
+    def _layer_params(self, active: bool) -> float:
+        norms = 2 * self.d_model
+        total = 0.0
+        for i in range(self.n_layers):
+            total += self._attn_params() + norms
+            if self.is_moe and i >= self.first_dense_layers:
+                width = self.moe_d_ff or self.d_ff
+                experts = (self.top_k if active else self.n_experts) + self.n_shared_experts
+                total += experts * self._mlp_params(width) + self.d_model * self.n_experts  # + router
+            else:
+                total += self._mlp_params(self.d_ff)
+        return total
+
+    @cached_property
+    def shape_params(self) -> float:
+        """Total parameters implied by the shape [count]."""
+        return self._layer_params(active=False) + self._embedding_params()
+
+    @cached_property
+    def shape_active_params(self) -> float:
+        """Parameters used per token (routed top-k + shared experts for MoE) [count]."""
+        return self._layer_params(active=True) + self._embedding_params()
+
+    @property
+    def total_params(self) -> float:
+        """Parameters held in memory [count]: the user's number if given, else the shape's."""
+        return self.params_override or self.shape_params
+
+    @property
+    def active_params(self) -> float:
+        """Parameters whose weights each token multiplies [count] (= total for dense models)."""
+        if self.params_override:
+            return self.params_override * (self.shape_active_params / self.shape_params)
+        return self.shape_active_params
+
+    def forward_params(self) -> float:
+        """Parameters counted in forward FLOPs ``2 N`` per token: active parameters minus the
+        input-embedding table (a lookup, not a matmul) [Kaplan 2020, Table 1 excludes embeddings;
+        the output projection V d is a matmul and stays in]."""
+        n = self.active_params
+        if not self.tied_embeddings:
+            n -= self.vocab_size * self.d_model
+        if self.learned_positions:
+            n -= self.max_context * self.d_model
+        return max(n, 1.0)
+
+    def describe(self) -> str:
+        kv = f"{self.attention.upper()}"
+        if self.attention in ("gqa", "mqa"):
+            kv += f" {self.kv_heads} KV heads"
+        if self.attention == "mla":
+            kv += f" latent {self.kv_lora_rank}+{self.qk_rope_head_dim}"
+        moe = f", MoE {self.n_experts}x top-{self.top_k}" if self.is_moe else ""
+        if self.n_shared_experts:
+            moe += f" +{self.n_shared_experts} shared"
+        return (
+            f"L={self.n_layers} d={self.d_model} heads={self.n_heads} {kv} d_ff={self.d_ff}"
+            f"{' gated' if self.gated_mlp else ''}{moe} V={self.vocab_size} ctx={self.max_context}"
+        )
+
+
+# ---- inference of a shape from a bare parameter count -------------------------------------------
+# GPT-3 family (Brown et al. 2020, Table 2.1): parameters, layers, d_model.
+_GPT3_SHAPES: tuple[tuple[float, int, int], ...] = (
+    (125e6, 12, 768), (350e6, 24, 1024), (760e6, 24, 1536), (1.3e9, 24, 2048), (2.7e9, 32, 2560),
+    (6.7e9, 32, 4096), (13e9, 40, 5140), (175e9, 96, 12288),
+)
+_GPT3_VOCAB = 50257
+
+
+def _interp_layers(n: float) -> float:
+    pts = _GPT3_SHAPES
+    if n <= pts[0][0]:
+        return pts[0][1]
+    if n >= pts[-1][0]:
+        # Beyond 175B keep GPT-3's depth growth rate (layers ~ N^(1/3) at fixed aspect ratio).
+        return pts[-1][1] * (n / pts[-1][0]) ** (1 / 3)
+    for (n0, l0, _), (n1, l1, _) in zip(pts, pts[1:], strict=False):
+        if n0 <= n <= n1:
+            t = (math.log(n) - math.log(n0)) / (math.log(n1) - math.log(n0))
+            return math.exp(math.log(l0) + t * (math.log(l1) - math.log(l0)))
+    return pts[-1][1]
+
+
+def infer_dense(n_params: float, context: int = 2048) -> ModelArch:
+    """A GPT-3-shaped dense model with about ``n_params`` parameters [1].
+
+    Depth is interpolated (log-log) between GPT-3's sizes; width then solves
+    ``12 L d^2 + V d = N`` and is rounded to a multiple of 64; heads have 64 (d < 4096) or 128 dims.
+    MHA, plain 4d MLP, tied embeddings, V = 50257. Used only for the KV cache and attention FLOPs:
+    weights and ``2N`` FLOPs use ``n_params`` itself.
+    """
+    if not (1e5 <= n_params <= 1e14):
+        raise GpucostError(
+            f"parameter count {n_params:.3g} is out of range", hint="give between 100K and 100T parameters"
+        )
+    layers = max(2, round(_interp_layers(n_params)))
+    a, b, c = 12 * layers, _GPT3_VOCAB, -n_params
+    d = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    d_model = max(64, int(round(d / 64)) * 64)
+    head = 64 if d_model < 4096 else 128
+    heads = max(1, d_model // head)
+    return ModelArch(
+        id=f"dense-{n_params:.3g}",
+        name=f"dense {format_params(n_params)} (shape inferred)",
+        n_layers=layers,
+        d_model=d_model,
+        n_heads=heads,
+        head_dim=d_model // heads,
+        d_ff=4 * d_model,
+        vocab_size=_GPT3_VOCAB,
+        tied_embeddings=True,
+        learned_positions=False,
+        max_context=context,
+        attention="mha",
+        params_override=n_params,
+        inferred=True,
+        source="shape inferred from the parameter count with GPT-3 ratios (Brown et al. 2020, Table 2.1)",
+    )
+
+
+def format_params(n: float) -> str:
+    """117000000 -> '117M', 7.0e10 -> '70B'."""
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= scale:
+            v = n / scale
+            return f"{v:.3g}{unit}"
+    return f"{n:.0f}"
+
+
+# ---- Hugging Face config.json ---------------------------------------------------------------------
+_GATED_TYPES = {
+    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text",
+    "phi3", "deepseek_v2", "deepseek_v3", "olmo", "olmo2", "internlm2", "yi", "baichuan", "granite", "cohere",
+}
+
+
+def _first(cfg: dict, *keys: str, default=None):
+    for k in keys:
+        if cfg.get(k) is not None:
+            return cfg[k]
+    return default
+
+
+def from_hf_config(path: str | Path) -> ModelArch:
+    """Read a local Hugging Face ``config.json`` (no transformers needed) into a :class:`ModelArch`.
+
+    Understands the key names of the GPT-2, GPT-J, OPT, BLOOM, Falcon, Llama/Mistral/Qwen/Gemma/Phi-3,
+    Mixtral and DeepSeek-V2/V3 configs. Raises :class:`GpucostError` naming the missing key."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "config.json"
+    try:
+        cfg = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GpucostError(f"no config file at '{path}'", hint="give the path of a Hugging Face config.json") from None
+    except (OSError, ValueError) as exc:
+        raise GpucostError(f"cannot read '{path}' as JSON ({exc.__class__.__name__})") from None
+    if not isinstance(cfg, dict):
+        raise GpucostError(f"'{path}' is not a Hugging Face config (not a JSON object)")
+    if isinstance(cfg.get("text_config"), dict):  # multimodal wrappers
+        cfg = {**cfg, **cfg["text_config"]}
+    mtype = str(cfg.get("model_type", "")).lower()
+    layers = _first(cfg, "num_hidden_layers", "n_layer", "num_layers", "n_layers")
+    d = _first(cfg, "hidden_size", "n_embd", "d_model", "word_embed_proj_dim")
+    heads = _first(cfg, "num_attention_heads", "n_head", "num_heads")
+    vocab = _first(cfg, "vocab_size", "padded_vocab_size")
+    missing = [k for k, v in (("num_hidden_layers", layers), ("hidden_size", d), ("num_attention_heads", heads),
+                              ("vocab_size", vocab)) if v is None]
+    if missing:
+        raise GpucostError(f"'{path}' lacks {', '.join(missing)}", hint="is it a decoder-only transformer config?")
+    kv = _first(cfg, "num_key_value_heads", "num_kv_heads", "n_head_kv")
+    if kv is None and cfg.get("multi_query"):
+        kv = 1
+    if mtype == "falcon" and cfg.get("new_decoder_architecture") and kv is None:
+        kv = cfg.get("num_kv_heads", heads)
+    d_ff = _first(cfg, "intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size", default=None) or 4 * d
+    n_experts = int(_first(cfg, "num_local_experts", "n_routed_experts", "num_experts", default=0) or 0)
+    mla = cfg.get("kv_lora_rank") is not None
+    attention: AttentionKind = "mla" if mla else ("mha" if kv in (None, heads) else ("mqa" if kv == 1 else "gqa"))
+    positions = mtype in ("gpt2", "opt", "gpt_bigcode")
+    tied = cfg.get("tie_word_embeddings")
+    if tied is None:
+        tied = mtype in ("gpt2", "opt", "bloom", "gemma", "gemma2", "falcon")
+    name = str(cfg.get("_name_or_path") or p.parent.name or "custom model")
+    return ModelArch(
+        id=f"hf:{p}",
+        name=name,
+        n_layers=int(layers),
+        d_model=int(d),
+        n_heads=int(heads),
+        n_kv_heads=int(kv) if kv else None,
+        head_dim=_first(cfg, "head_dim"),
+        d_ff=int(d_ff),
+        gated_mlp=mtype in _GATED_TYPES or str(cfg.get("hidden_act", "")).lower() in ("silu", "swiglu"),
+        vocab_size=int(vocab),
+        tied_embeddings=bool(tied),
+        learned_positions=positions,
+        max_context=int(_first(cfg, "max_position_embeddings", "n_positions", "n_ctx", "seq_length",
+                               default=2048)),
+        attention=attention,
+        q_lora_rank=cfg.get("q_lora_rank"),
+        kv_lora_rank=cfg.get("kv_lora_rank"),
+        qk_nope_head_dim=cfg.get("qk_nope_head_dim"),
+        qk_rope_head_dim=cfg.get("qk_rope_head_dim"),
+        v_head_dim=cfg.get("v_head_dim"),
+        n_experts=n_experts,
+        top_k=int(_first(cfg, "num_experts_per_tok", "moe_topk", default=0) or 0) if n_experts else 0,
+        n_shared_experts=int(cfg.get("n_shared_experts") or 0),
+        moe_d_ff=cfg.get("moe_intermediate_size"),
+        first_dense_layers=int(cfg.get("first_k_dense_replace") or 0),
+        source=f"Hugging Face config.json at {p}",
+    )

@@ -1,0 +1,172 @@
+"""The shipped catalogs: accelerators, models, prices and FX rates, read through one function each.
+
+Catalog files are package data (``engine/catalog/data/``) read with :mod:`importlib.resources`,
+validated by pydantic at load and cached. Every row keeps its ``source`` and ``as_of``. Names are
+forgiving: case, spaces, dashes, "GB" vs "G", "SXM4" vs "SXM", vendor words ("NVIDIA", "Tesla") are
+ignored, and a count prefix (``8xH100``, ``8*H100``) is split off by :func:`parse_gpu_spec`.
+
+Imports only pydantic and the standard library.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from engine.architecture import ModelArch, from_hf_config
+from engine.errors import GpucostError, UnknownNameError, suggest
+
+
+def read_data(name: str) -> str:
+    """Text of one shipped catalog file."""
+    return resources.files("engine.catalog").joinpath("data", name).read_text(encoding="utf-8")
+
+
+class Accelerator(BaseModel):
+    """One accelerator variant (a row of ``gpus.csv``). Peaks are DENSE (no 2:4 sparsity).
+
+    Units: memory [GB = 1e9 bytes], bandwidth [GB/s], peaks [TFLOP/s] or [TOP/s], power [W],
+    interconnect [GB/s, as the source states it: bidirectional total for NVLink]."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    vendor: str
+    aliases: list[str] = Field(default_factory=list)
+    release_year: int | None = None
+    memory_gb: float | None = None
+    memory_bw_gb_s: float | None = None
+    peak_tflops_fp32: float | None = None
+    peak_tflops_tf32: float | None = None
+    peak_tflops_fp16: float | None = None
+    peak_tflops_fp8: float | None = None
+    peak_tops_int8: float | None = None
+    peak_tops_int4: float | None = None
+    tdp_w: float | None = None
+    interconnect_gb_s: float | None = None
+    interconnect_type: str = ""
+    source: str
+    as_of: str = ""
+    notes: str = ""
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _split(cls, v: object) -> object:
+        return [a for a in v.split("|") if a] if isinstance(v, str) else v
+
+    @field_validator(
+        "release_year", "memory_gb", "memory_bw_gb_s", "peak_tflops_fp32", "peak_tflops_tf32", "peak_tflops_fp16",
+        "peak_tflops_fp8", "peak_tops_int8", "peak_tops_int4", "tdp_w", "interconnect_gb_s", mode="before",
+    )
+    @classmethod
+    def _empty_none(cls, v: object) -> object:
+        return None if v == "" else v
+
+    @property
+    def short(self) -> str:
+        """Display name people use ("H100 SXM5 80GB")."""
+        return self.name.removeprefix(self.vendor + " ")
+
+
+_VENDOR_WORDS = re.compile(r"\b(nvidia|tesla|geforce|amd|instinct|huawei|intel|habana|google|hgx|dgx)\b")
+
+
+def normalise(name: str) -> str:
+    """Canonical key for forgiving name matching."""
+    s = _VENDOR_WORDS.sub("", name.lower())
+    s = re.sub(r"[^a-z0-9.]", "", s)
+    s = s.replace("gb", "g").replace("sxm5", "sxm").replace("sxm4", "sxm").replace("sxm2", "sxm")
+    return s
+
+
+@lru_cache(maxsize=1)
+def _gpu_table() -> tuple[list[Accelerator], dict[str, Accelerator]]:
+    rows = [Accelerator(**r) for r in csv.DictReader(io.StringIO(read_data("gpus.csv")))]
+    index: dict[str, Accelerator] = {}
+    for acc in rows:
+        for key in (acc.id, acc.short, *acc.aliases):
+            index.setdefault(normalise(key), acc)
+    return rows, index
+
+
+def list_gpus() -> list[Accelerator]:
+    """Every accelerator in the catalog, in catalog order."""
+    return list(_gpu_table()[0])
+
+
+_COUNT = re.compile(r"^\s*(\d{1,5})\s*[x×*]\s*(.+)$", re.IGNORECASE)
+
+
+def parse_gpu_spec(text: str) -> tuple[int | None, str]:
+    """``'8xH100'`` -> ``(8, 'H100')``; ``'H100'`` -> ``(None, 'H100')``."""
+    m = _COUNT.match(text)
+    if m and not m.group(2).strip().isdigit():
+        return int(m.group(1)), m.group(2).strip()
+    return None, text.strip()
+
+
+@lru_cache(maxsize=512)
+def resolve_gpu(name: str) -> Accelerator:
+    """The accelerator a user means by ``name`` (forgiving), or a :class:`UnknownNameError` with
+    suggestions."""
+    _, index = _gpu_table()
+    key = normalise(name)
+    if key in index:
+        return index[key]
+    rows = _gpu_table()[0]
+    names = [a for acc in rows for a in (acc.aliases[:1] or [acc.id])]
+    raise UnknownNameError(
+        f"unknown GPU '{name}'",
+        token=name,
+        suggestions=suggest(name, names + [acc.id for acc in rows]),
+        hint="'gpucost gpus' lists them all",
+    )
+
+
+@lru_cache(maxsize=1)
+def _model_table() -> tuple[list[ModelArch], dict[str, ModelArch]]:
+    rows = [ModelArch(**m) for m in json.loads(read_data("models.json"))]
+    index: dict[str, ModelArch] = {}
+    for m in rows:
+        for key in (m.id, m.name, *m.aliases):
+            index.setdefault(_model_key(key), m)
+    return rows, index
+
+
+def _model_key(name: str) -> str:
+    s = name.lower().replace("meta-llama/", "").replace("-hf", "")
+    return re.sub(r"[^a-z0-9.]", "", s)
+
+
+def list_models() -> list[ModelArch]:
+    """Every model in the catalog."""
+    return list(_model_table()[0])
+
+
+def resolve_model(name: str) -> ModelArch:
+    """A catalog model by name, or a local Hugging Face config (a path to ``config.json`` or its
+    folder). Unknown names raise :class:`UnknownNameError` with suggestions."""
+    rows, index = _model_table()
+    key = _model_key(name)
+    if key in index:
+        return index[key]
+    if name.endswith(".json") or "/" in name or "\\" in name:
+        p = Path(name).expanduser()
+        if p.exists():
+            return from_hf_config(p)
+        if name.endswith(".json"):
+            raise GpucostError(f"no config file at '{name}'", hint="give the path of a Hugging Face config.json")
+    raise UnknownNameError(
+        f"unknown model '{name}'",
+        token=name,
+        suggestions=suggest(name, [m.id for m in rows]),
+        hint="give a parameter count like 7B, a catalog model ('gpucost models'), or a config.json path",
+    )

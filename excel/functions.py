@@ -1,0 +1,837 @@
+"""Excel custom functions: ``=AIGC_COST()``, ``=AIGC_ESTIMATE()`` and friends.
+
+Every function here only parses what Excel sends, calls the engine and shapes the answer for a
+cell or a spilled range; none computes a cost. Numeric and name arguments accept ranges and
+broadcast (a column of 10,000 parameter counts gives a column of 10,000 costs, through the
+engine's fast column path ``engine.batch.evaluate_many``); empty cells mean "use the default";
+bad input raises an error whose one-line message Excel shows on the cell (``#VALUE!``), and a row
+of a range that cannot be estimated gets its message in its own cell.
+
+The same module serves classic xlwings (``UDF_MODULES``), xlwings Lite (plugin or pasted
+``main.py``) and xlwings Server (re-exported by a ``custom_functions`` module). Without xlwings the
+decorators are inert, so the functions are plain Python too.
+
+Parameters carry the annotation ``Any`` (aliased ``CellOrRange``/``Cell``) on purpose: xlwings
+Lite and Server treat an argument's annotation as its converter, and a union such as
+``float | str | None`` is not a converter they know.
+
+Imports ``engine`` and the standard library (and xlwings when present); never ``bot``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import engine.batch
+
+import engine
+import engine.catalog
+import engine.fx
+import engine.prices
+from engine.config import EngineConfig
+from engine.errors import GpucostError
+from engine.results import Result
+from excel._shape import (
+    NOT_FINITE,
+    ExcelArgumentError,
+    Grid,
+    broadcast_shape,
+    cell_at,
+    clean_table,
+    finite_or_message,
+    flatten,
+    is_blank,
+    reshape,
+    shape_of,
+    text_token,
+    to_grid,
+)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+try:  # xlwings Lite, classic xlwings and xlwings Server all provide these.
+    from xlwings import arg, func, ret
+except ImportError:  # pragma: no cover - exercised by the no-optional-dependencies test
+
+    def func(f: Any = None, **_options: Any) -> Any:
+        """Inert stand-in for ``xlwings.func`` when xlwings is not installed."""
+        return f if f is not None else (lambda g: g)
+
+    def arg(_name: str, _convert: Any = None, **_options: Any) -> Callable[[_F], _F]:
+        """Inert stand-in for ``xlwings.arg``."""
+        return lambda g: g
+
+    def ret(_convert: Any = None, **_options: Any) -> Callable[[_F], _F]:
+        """Inert stand-in for ``xlwings.ret``."""
+        return lambda g: g
+
+
+#: A single cell: number, text, boolean or ``None`` (empty / omitted).
+Cell = Any
+#: A single cell, or a range as a list of rows (``ndim=2``) or a flat list.
+CellOrRange = Any
+#: What a function hands back to Excel: one value, or a list of rows that spills.
+ExcelResult = Any
+
+__all__ = [
+    "aigc_compare",
+    "aigc_cost",
+    "aigc_daily",
+    "aigc_estimate",
+    "aigc_fx",
+    "aigc_gpu",
+    "aigc_gpus",
+    "aigc_infer",
+    "aigc_price",
+    "aigc_prices",
+    "aigc_train",
+]
+
+#: Result fields that hold one number, in the order of ``Result.JSON_KEYS``.
+NUMERIC_FIELDS: tuple[str, ...] = tuple(
+    key
+    for key in Result.JSON_KEYS
+    if key
+    not in {
+        "kind",
+        "query",
+        "currency",
+        "inputs",
+        "assumptions",
+        "warnings",
+        "breakdown",
+        "trace",
+        "sensitivity",
+        "table",
+        "text",
+    }
+)
+
+#: Friendly names a spreadsheet user may type for a metric, to the ``Result`` field.
+METRIC_ALIASES: dict[str, str] = {
+    "request": "cost_per_request",
+    "per_request": "cost_per_request",
+    "cost": "cost",
+    "元/次": "cost_per_request",
+    "input": "cost_per_million_input_tokens",
+    "per_million_input_tokens": "cost_per_million_input_tokens",
+    "million_input_tokens": "cost_per_million_input_tokens",
+    "output": "cost_per_million_output_tokens",
+    "per_million_output_tokens": "cost_per_million_output_tokens",
+    "million_output_tokens": "cost_per_million_output_tokens",
+    "tokens": "cost_per_million_tokens",
+    "per_million_tokens": "cost_per_million_tokens",
+    "hour": "cost_per_hour",
+    "per_hour": "cost_per_hour",
+    "day": "cost_per_day",
+    "per_day": "cost_per_day",
+    "daily": "cost_per_day",
+    "month": "cost_per_month",
+    "per_month": "cost_per_month",
+    "monthly": "cost_per_month",
+    "tps": "tokens_per_s",
+    "tokens_per_second": "tokens_per_s",
+    "throughput": "tokens_per_s",
+    "tokens_per_second_per_gpu": "tokens_per_s_per_gpu",
+    "ttft": "ttft_s",
+    "tpot": "tpot_s",
+    "latency": "request_latency_s",
+    "memory": "memory_per_gpu_gb",
+    "price": "price_per_gpu_hour",
+    "energy": "energy_kwh",
+}
+
+#: Words that ask for the whole (metric, value) table instead of one number.
+TABLE_WORDS = frozenset({"table", "all", "*"})
+
+#: Friendly names for accelerator fields (``AIGC_GPU``).
+GPU_FIELD_ALIASES: dict[str, str] = {
+    "memory": "memory_gb",
+    "vram": "memory_gb",
+    "bandwidth": "memory_bw_gb_s",
+    "fp32": "peak_tflops_fp32",
+    "fp16": "peak_tflops_fp16",
+    "bf16": "peak_tflops_fp16",
+    "fp8": "peak_tflops_fp8",
+    "int8": "peak_tops_int8",
+    "int4": "peak_tops_int4",
+    "tdp": "tdp_w",
+    "power": "tdp_w",
+    "interconnect": "interconnect_gb_s",
+}
+
+#: Columns of ``AIGC_GPUS()``, in order.
+GPU_LIST_FIELDS: tuple[str, ...] = (
+    "id",
+    "name",
+    "vendor",
+    "memory_gb",
+    "memory_bw_gb_s",
+    "peak_tflops_fp32",
+    "peak_tflops_fp16",
+    "peak_tflops_fp8",
+    "peak_tops_int8",
+    "tdp_w",
+)
+
+
+class ExcelFunctionError(ValueError):
+    """An unexpected failure, reported on the cell as one line instead of a traceback."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Plumbing shared by every function
+# ---------------------------------------------------------------------------------------------
+
+
+def _excel_errors(f: _F) -> _F:
+    """Turn any failure into one exception with a one-line message (xlwings' ``#VALUE!`` path).
+
+    Bad input (``GpucostError``, ``ExcelArgumentError``) keeps its own message; anything else is
+    an internal error, still reported in one line, never with a traceback in the cell.
+    """
+
+    @functools.wraps(f)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return f(*args)
+        except (GpucostError, ExcelArgumentError) as err:
+            raise type(err)(_one_line(str(err))) from None
+        except Exception as err:  # a cell must never show a traceback
+            raise ExcelFunctionError(
+                _one_line(f"gpucost internal error in {f.__name__.upper()}: {type(err).__name__}: {err}")
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _metric(value: Cell, default: str) -> str:
+    """The ``Result`` field a metric argument names (aliases, any case, spaces or underscores)."""
+    if is_blank(value):
+        return default
+    if not isinstance(value, str):
+        raise ExcelArgumentError(f"metric must be text such as 'per day', not {value!r}")
+    key = "_".join(value.strip().lower().replace("-", " ").split())
+    if key in TABLE_WORDS:
+        return "table"
+    if key in NUMERIC_FIELDS:
+        return key
+    field = None
+    for cand in (key, key.removeprefix("cost_"), key.removeprefix("cost_per_"), key.removeprefix("per_")):
+        if cand in METRIC_ALIASES:
+            field = METRIC_ALIASES[cand]
+            break
+        if f"cost_per_{cand}" in NUMERIC_FIELDS:
+            field = f"cost_per_{cand}"
+            break
+    if field is None:
+        known = ", ".join(
+            sorted(
+                {
+                    "per request",
+                    "per million input tokens",
+                    "per million output tokens",
+                    "per day",
+                    "gpus",
+                    "tokens per second",
+                    "table",
+                }
+            )
+        )
+        raise ExcelArgumentError(f"unknown metric '{value}'; use one of: {known}, or a result field name")
+    return field
+
+
+def _scalar_text(value: Cell, name: str) -> str | None:
+    """A single-cell argument (metric, currency...) as text; a range is refused."""
+    grid = to_grid(value)
+    if shape_of(grid) != (1, 1):
+        raise ExcelArgumentError(f"'{name}' must be a single cell, not a range")
+    return text_token(grid[0][0], name)
+
+
+def _pick(result: Result, metric: str) -> Any:
+    """``metric`` of a result, or an error saying why there is none."""
+    value = getattr(result, metric, None)
+    if value is None:
+        raise ExcelArgumentError(
+            f"'{metric}' does not apply to this estimate ({result.kind}: {result.query}); "
+            "choose another metric or give what it needs (e.g. requests per day for a daily cost)"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ExcelArgumentError(f"'{metric}' is {NOT_FINITE} for {result.query}")
+    return value
+
+
+def _result_table(result: Result) -> Grid:
+    """A result as a spilled two-column (metric, value) table, or its own table for listings."""
+    if result.table is not None:
+        return clean_table([list(result.table.columns), *result.table.rows])
+    if result.text and result.kind == "help":
+        return clean_table([[line] for line in result.text.splitlines() or [""]])
+    data = result.to_json_dict()
+    rows: list[list[Any]] = [
+        ["metric", "value"],
+        ["kind", result.kind],
+        ["query", result.query],
+        ["currency", result.currency],
+    ]
+    rows += [[key, data[key]] for key in NUMERIC_FIELDS if data.get(key) is not None]
+    rows += [["warning", text] for text in result.warnings]
+    rows += [[f"assumption: {a.name}", f"{a.value} ({a.source})"] for a in result.assumptions]
+    return clean_table(rows)
+
+
+def _build(kind: str | None, slots: dict[str, str | None]) -> str:
+    """The query string for explicit arguments (``None`` slots are left out by the engine)."""
+    options = {k: v for k, v in slots.items() if k not in ("model", "gpu", "price") and v is not None}
+    return engine.build_query(kind, slots.get("model"), slots.get("gpu"), slots.get("price"), **options)
+
+
+def _estimate(
+    kind: str | None, args: dict[str, CellOrRange], output: Cell, default_metric: str
+) -> ExcelResult:
+    """Shared body of AIGC_COST/INFER/DAILY/TRAIN: broadcast the arguments, call the engine.
+
+    ``args`` maps a query slot (``model``, ``gpu``, ``price`` or an option name such as ``in``)
+    to what Excel sent. One number comes back when every argument is a single cell; otherwise a
+    grid of the broadcast shape, one estimate per cell, a bad row holding its message.
+    """
+    metric = _metric(output, default_metric)
+    names = list(args)
+    grids = [to_grid(args[n]) for n in names]
+    shape = broadcast_shape(names, grids)
+    if shape == (1, 1):
+        slots = {n: text_token(g[0][0], n) for n, g in zip(names, grids, strict=True)}
+        _require(slots)
+        result = engine.run(_build(kind, slots))
+        return _result_table(result) if metric == "table" else _pick(result, metric)
+    if metric == "table":
+        raise ExcelArgumentError("a table needs single-cell arguments; ask for one metric to fill a range")
+    varying = [n for n, g in zip(names, grids, strict=True) if shape_of(g) != (1, 1)]
+    if len(varying) == 1:
+        return _column(kind, names, grids, varying[0], shape, metric)
+    return _cell_by_cell(kind, names, grids, shape, metric)
+
+
+def _require(slots: dict[str, str | None]) -> None:
+    for name in ("model", "gpu"):
+        if name in slots and slots[name] is None:
+            raise ExcelArgumentError(
+                f"'{name}' is empty; give a {name} name (e.g. "
+                f"{'llama-3-70b or 70B' if name == 'model' else 'H100 or 8xH100'})"
+            )
+
+
+def _column(
+    kind: str | None, names: list[str], grids: list[Grid], varying: str, shape: tuple[int, int], metric: str
+) -> Grid:
+    """One argument is a range: the engine's fast column path, one call for the whole range."""
+    fixed = {n: text_token(g[0][0], n) for n, g in zip(names, grids, strict=True) if n != varying}
+    _require(fixed)
+    cells = flatten(grids[names.index(varying)])
+    out: list[Any] = [""] * len(cells)
+    tokens: list[str] = []
+    rows: list[int] = []
+    blank_rows: list[int] = []
+    for i, cell in enumerate(cells):
+        try:
+            token = text_token(cell, varying)
+        except ExcelArgumentError as err:
+            out[i] = str(err)
+            continue
+        if token is None:
+            blank_rows.append(i)
+        else:
+            tokens.append(token)
+            rows.append(i)
+    if blank_rows and varying not in ("model", "gpu"):
+        # An empty cell means "the default": one estimate without the option serves every such row.
+        fill = _one_cell(kind, {**fixed, varying: None}, metric)
+        for i in blank_rows:
+            out[i] = fill
+    if tokens:
+        try:
+            values = engine.batch.evaluate_many(
+                _build(kind, {**fixed, varying: tokens[0]}), varying, tokens, metric
+            )
+        except GpucostError:
+            # The base query itself is bad (a bad constant, or a bad first row): go row by row so
+            # each row says what is wrong with it.
+            values = [_one_cell(kind, {**fixed, varying: t}, metric) for t in tokens]
+        for i, value in zip(rows, values, strict=True):
+            out[i] = _cell_value(value, metric)
+    return reshape(out, shape)
+
+
+def _cell_by_cell(
+    kind: str | None, names: list[str], grids: list[Grid], shape: tuple[int, int], metric: str
+) -> Grid:
+    """Several arguments are ranges: one engine call per cell (slower, but any combination)."""
+    rows, cols = shape
+    out: Grid = []
+    for r in range(rows):
+        line: list[Any] = []
+        for c in range(cols):
+            try:
+                slots = {n: text_token(cell_at(g, r, c), n) for n, g in zip(names, grids, strict=True)}
+            except ExcelArgumentError as err:
+                line.append(str(err))
+                continue
+            if any(slots.get(n, "") is None for n in ("model", "gpu")):
+                line.append("")
+                continue
+            line.append(_one_cell(kind, slots, metric))
+        out.append(line)
+    return out
+
+
+def _one_cell(kind: str | None, slots: dict[str, str | None], metric: str) -> Any:
+    """One estimate for one cell of a range: its value, or its error message as text."""
+    try:
+        _require(slots)
+        return _cell_value(_pick(engine.run(_build(kind, slots)), metric), metric)
+    except (GpucostError, ExcelArgumentError) as err:
+        return _one_line(str(err))
+
+
+def _cell_value(value: Any, metric: str) -> Any:
+    if value is None:
+        return f"'{metric}' does not apply to this estimate"
+    return finite_or_message(value)
+
+
+def _broadcast_lookup(values: CellOrRange, name: str, lookup: Callable[[str], Any]) -> ExcelResult:
+    """Apply ``lookup`` to one name or to every cell of a range (catalog functions)."""
+    grid = to_grid(values)
+    if shape_of(grid) == (1, 1):
+        token = text_token(grid[0][0], name)
+        if token is None:
+            raise ExcelArgumentError(f"'{name}' is empty")
+        value = lookup(token)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ExcelArgumentError(f"{name} '{token}': {NOT_FINITE}")
+        return value
+    cache: dict[str, Any] = {}
+    out: Grid = []
+    for row in grid:
+        line: list[Any] = []
+        for cell in row:
+            token = text_token(cell, name) if not is_blank(cell) else None
+            if token is None:
+                line.append("")
+                continue
+            if token not in cache:
+                try:
+                    cache[token] = finite_or_message(lookup(token))
+                except (GpucostError, ExcelArgumentError) as err:
+                    cache[token] = _one_line(str(err))
+            line.append(cache[token])
+        out.append(line)
+    return out
+
+
+def _models_table(items: Sequence[Any], fields: Sequence[str] | None = None) -> Grid:
+    """Pydantic rows as a spilled table with a header row."""
+    if not items:
+        return [["(none)"]]
+    dumped = [item.model_dump() if hasattr(item, "model_dump") else dict(item) for item in items]
+    columns = list(fields) if fields else [k for k, v in dumped[0].items() if not isinstance(v, (dict, list))]
+    return clean_table([columns, *[[row.get(c) for c in columns] for row in dumped]])
+
+
+def _price_value(row: Any) -> float:
+    """The per-GPU-hour price of a catalog price row."""
+    for name in ("price_per_gpu_hour", "price_usd_per_gpu_hour", "price"):
+        value = getattr(row, name, None)
+        if value is not None:
+            return float(value)
+    raise ExcelFunctionError("price row without a per-GPU-hour price")
+
+
+# ---------------------------------------------------------------------------------------------
+# The functions Excel sees (Excel names are the upper-case Python names)
+# ---------------------------------------------------------------------------------------------
+
+_DOC_MODEL = "Model name (llama-3-70b, gpt2) or parameter count (70B, 1.17e8); a range gives one row per cell"
+_DOC_GPU = "GPU name, optionally with a count (H100, 8xH100, P4); a range gives one row per cell"
+_DOC_PRICE = 'Price per GPU-hour (0.3, "0.3cny", "$2"); empty = lowest on-demand catalog price'
+_DOC_IN = "Input (prompt) tokens per request; empty = engine default"
+_DOC_OUT = "Output (generated) tokens per request; empty = engine default"
+_DOC_CURRENCY = "Currency of the answer (USD or CNY); empty = USD"
+_DOC_OUTPUT = (
+    'What to return: a metric ("per request", "per day", "gpus", "tokens per second", '
+    'any result field) or "table" for the whole (metric, value) table'
+)
+
+
+@func
+@arg("model", ndim=2, doc=_DOC_MODEL)
+@arg("gpu", ndim=2, doc=_DOC_GPU)
+@arg("price", ndim=2, doc=_DOC_PRICE)
+@arg(
+    "metric",
+    doc="per request (default), per million input tokens, per million output tokens, "
+    "per day, gpus, tokens per second",
+)
+@arg("input_tokens", ndim=2, doc=_DOC_IN)
+@arg("output_tokens", ndim=2, doc=_DOC_OUT)
+@arg("requests_per_day", ndim=2, doc="Requests per day (for 'per day'); empty = engine default traffic")
+@arg("currency", doc=_DOC_CURRENCY)
+@_excel_errors
+def aigc_cost(
+    model: CellOrRange,
+    gpu: CellOrRange,
+    price: CellOrRange = None,
+    metric: Cell = None,
+    input_tokens: CellOrRange = None,
+    output_tokens: CellOrRange = None,
+    requests_per_day: CellOrRange = None,
+    currency: Cell = None,
+) -> ExcelResult:
+    """Cost of serving a model on a GPU: by default the cost per request (the article's 元/次).
+
+    =AIGC_COST("70B", "8xH100", 2.5) or =AIGC_COST(A2:A100, "H100", , "per million output tokens").
+    """
+    field = _metric(metric, "cost_per_request")
+    kind = "daily" if field in ("cost_per_day", "cost_per_month") or requests_per_day is not None else None
+    args = {
+        "model": model,
+        "gpu": gpu,
+        "price": price,
+        "in": input_tokens,
+        "out": output_tokens,
+        "requests": requests_per_day,
+        "currency": _scalar_text(currency, "currency"),
+    }
+    return _estimate(kind, _given(args), metric, "cost_per_request")
+
+
+@func
+@arg("query", doc='A query as in Slack or the command line, e.g. "70B 8xH100 in=500 out=300"')
+@arg("currency", doc=_DOC_CURRENCY)
+@_excel_errors
+def aigc_estimate(query: Cell, currency: Cell = None) -> ExcelResult:
+    """Any gpucost query, spilled as a two-column (metric, value) table (listings spill as tables).
+
+    =AIGC_ESTIMATE("daily 70B H100 requests=1M in=500 out=300")
+    """
+    text = _scalar_text(query, "query")
+    if text is None:
+        raise ExcelArgumentError('the query is empty; try "1.17e8 P4 0.3"')
+    money = _scalar_text(currency, "currency")
+    config = EngineConfig(currency=money.upper()) if money else None
+    return _result_table(engine.run(text, config=config))
+
+
+@func
+@arg("model", ndim=2, doc=_DOC_MODEL)
+@arg("gpu", ndim=2, doc=_DOC_GPU)
+@arg("price", ndim=2, doc=_DOC_PRICE)
+@arg("input_tokens", ndim=2, doc=_DOC_IN)
+@arg("output_tokens", ndim=2, doc=_DOC_OUT)
+@arg("batch", ndim=2, doc='Batch size, or "max" for the largest batch that fits; empty = engine default')
+@arg("tp", ndim=2, doc="Tensor-parallel degree (GPUs per replica); empty = smallest that fits")
+@arg("dtype", doc="Weight precision: fp32, fp16, bf16, fp8, int8, int4; empty = the GPU's default")
+@arg("kv", doc="KV-cache precision; empty = same as the weights")
+@arg("provider", doc="Cloud provider for the catalog price; empty = cheapest")
+@arg("region", doc="Region for the catalog price; empty = any")
+@arg("spot", doc="TRUE for spot prices; empty = on-demand")
+@arg("currency", doc=_DOC_CURRENCY)
+@arg("output", doc=_DOC_OUTPUT)
+@_excel_errors
+def aigc_infer(
+    model: CellOrRange,
+    gpu: CellOrRange,
+    price: CellOrRange = None,
+    input_tokens: CellOrRange = None,
+    output_tokens: CellOrRange = None,
+    batch: CellOrRange = None,
+    tp: CellOrRange = None,
+    dtype: Cell = None,
+    kv: Cell = None,
+    provider: Cell = None,
+    region: Cell = None,
+    spot: Cell = None,
+    currency: Cell = None,
+    output: Cell = None,
+) -> ExcelResult:
+    """Inference estimate for one replica: cost per request by default, or any metric, or a table.
+
+    =AIGC_INFER("llama-3-70b", "H100", , 500, 300, , , , , , , , , "table")
+    """
+    args = {
+        "model": model,
+        "gpu": gpu,
+        "price": price,
+        "in": input_tokens,
+        "out": output_tokens,
+        "batch": batch,
+        "tp": tp,
+        "dtype": dtype,
+        "kv": kv,
+        "provider": provider,
+        "region": region,
+        "spot": _flag(spot),
+        "currency": currency,
+    }
+    return _estimate(None, _given(args), output, "cost_per_request")
+
+
+@func
+@arg("model", ndim=2, doc=_DOC_MODEL)
+@arg("gpu", ndim=2, doc=_DOC_GPU)
+@arg("price", ndim=2, doc=_DOC_PRICE)
+@arg("requests_per_day", ndim=2, doc="Requests per day (e.g. 1e8); empty = engine default traffic")
+@arg("input_tokens", ndim=2, doc=_DOC_IN)
+@arg("output_tokens", ndim=2, doc=_DOC_OUT)
+@arg("peak", ndim=2, doc="Peak-to-average traffic ratio; empty = engine default")
+@arg("util", ndim=2, doc="Target utilisation, 0-1 (run time / (run time + idle)); empty = engine default")
+@arg("tokens_in_per_day", ndim=2, doc="Total input tokens per day (instead of requests); empty = unused")
+@arg("tokens_out_per_day", ndim=2, doc="Total output tokens per day (instead of requests); empty = unused")
+@arg("currency", doc=_DOC_CURRENCY)
+@arg("output", doc=_DOC_OUTPUT + "; default per day")
+@_excel_errors
+def aigc_daily(
+    model: CellOrRange,
+    gpu: CellOrRange,
+    price: CellOrRange = None,
+    requests_per_day: CellOrRange = None,
+    input_tokens: CellOrRange = None,
+    output_tokens: CellOrRange = None,
+    peak: CellOrRange = None,
+    util: CellOrRange = None,
+    tokens_in_per_day: CellOrRange = None,
+    tokens_out_per_day: CellOrRange = None,
+    currency: Cell = None,
+    output: Cell = None,
+) -> ExcelResult:
+    """Daily cost of a service (GPUs x hours x price at a traffic): cost per day by default.
+
+    =AIGC_DAILY("gpt-3-175b", "A100", , 1e8, 500, 300) or output "gpus", "per month", "table".
+    """
+    args = {
+        "model": model,
+        "gpu": gpu,
+        "price": price,
+        "requests": requests_per_day,
+        "in": input_tokens,
+        "out": output_tokens,
+        "peak": peak,
+        "util": util,
+        "tokens_in": tokens_in_per_day,
+        "tokens_out": tokens_out_per_day,
+        "currency": currency,
+    }
+    return _estimate("daily", _given(args), output, "cost_per_day")
+
+
+@func
+@arg("model", ndim=2, doc=_DOC_MODEL)
+@arg("gpu", ndim=2, doc="GPU name (H100, A100); a range gives one row per cell")
+@arg("gpus", ndim=2, doc="Number of GPUs training together; empty = engine default")
+@arg("tokens", ndim=2, doc="Training tokens (e.g. 2T, 1.4e12); empty = 20 x parameters (Chinchilla)")
+@arg("mfu", ndim=2, doc="Model FLOPs utilisation, 0-1; empty = engine default")
+@arg("price", ndim=2, doc=_DOC_PRICE)
+@arg("dtype", doc="Training precision (bf16, fp8); empty = bf16 where the GPU has it")
+@arg("currency", doc=_DOC_CURRENCY)
+@arg("output", doc='What to return: cost (default), days, gpu_hours, flops, energy_kwh, or "table"')
+@_excel_errors
+def aigc_train(
+    model: CellOrRange,
+    gpu: CellOrRange,
+    gpus: CellOrRange = None,
+    tokens: CellOrRange = None,
+    mfu: CellOrRange = None,
+    price: CellOrRange = None,
+    dtype: Cell = None,
+    currency: Cell = None,
+    output: Cell = None,
+) -> ExcelResult:
+    """Training cost (6·N·D FLOPs at an MFU, on a number of GPUs): total cost by default.
+
+    =AIGC_TRAIN("llama-3-8b", "H100", 1024, "15T") or output "days", "gpu_hours", "table".
+    """
+    args = {
+        "model": model,
+        "gpu": gpu,
+        "price": price,
+        "gpus": gpus,
+        "tokens": tokens,
+        "mfu": mfu,
+        "dtype": dtype,
+        "currency": currency,
+    }
+    return _estimate("train", _given(args), output, "cost")
+
+
+@func
+@arg("model", doc=_DOC_MODEL.split(";")[0])
+@arg("gpus", doc="A range (or comma-separated text) of GPU names to compare, e.g. A2:A8")
+@arg("input_tokens", doc=_DOC_IN)
+@arg("output_tokens", doc=_DOC_OUT)
+@arg("requests_per_day", doc="Requests per day; empty = engine default traffic")
+@arg("currency", doc=_DOC_CURRENCY)
+@_excel_errors
+def aigc_compare(
+    model: Cell,
+    gpus: CellOrRange,
+    input_tokens: Cell = None,
+    output_tokens: Cell = None,
+    requests_per_day: Cell = None,
+    currency: Cell = None,
+) -> ExcelResult:
+    """One workload across several GPUs, spilled as a ranking table (cheapest per million tokens first).
+
+    =AIGC_COMPARE("llama-3-70b", A2:A8)
+    """
+    names: list[str] = []
+    for cell in flatten(to_grid(gpus)):
+        token = text_token(cell, "gpus")
+        if token is not None:
+            names += [part.strip() for part in token.split(",") if part.strip()]
+    if not names:
+        raise ExcelArgumentError("'gpus' is empty; give a range of GPU names such as A2:A8")
+    slots = {
+        "model": _scalar_text(model, "model"),
+        "gpu": ",".join(names),
+        "in": _scalar_text(input_tokens, "in"),
+        "out": _scalar_text(output_tokens, "out"),
+        "requests": _scalar_text(requests_per_day, "requests"),
+        "currency": _scalar_text(currency, "currency"),
+    }
+    _require(slots)
+    return _result_table(engine.run(_build("compare", slots)))
+
+
+@func
+@arg("gpu", ndim=2, doc="GPU name (H100, a100-80g, 910B); a range gives one row per cell")
+@arg(
+    "field",
+    doc="memory_gb, memory_bw_gb_s, peak_tflops_fp16, tdp_w, ... (or memory, bandwidth, fp16, "
+    "tdp); empty = the whole spec sheet as a table",
+)
+@_excel_errors
+def aigc_gpu(gpu: CellOrRange, field: Cell = None) -> ExcelResult:
+    """One field of a GPU's spec sheet from the catalog, or the whole sheet as a (field, value) table.
+
+    =AIGC_GPU("H100", "memory_gb") or =AIGC_GPU(A2:A8, "fp16")
+    """
+    name = _scalar_text(field, "field")
+    if name is None:
+        if shape_of(to_grid(gpu)) != (1, 1):
+            raise ExcelArgumentError('give a field to look up a range of GPUs, e.g. "memory_gb"')
+        token = text_token(to_grid(gpu)[0][0], "gpu")
+        if token is None:
+            raise ExcelArgumentError("'gpu' is empty")
+        spec = engine.catalog.resolve_gpu(token).model_dump()
+        return clean_table(
+            [["field", "value"], *[[k, v] for k, v in spec.items() if not isinstance(v, (dict, list))]]
+        )
+    key = "_".join(name.lower().split())
+    attr = GPU_FIELD_ALIASES.get(key, key)
+
+    def look(token: str) -> Any:
+        spec = engine.catalog.resolve_gpu(token)
+        if attr not in type(spec).model_fields:
+            raise ExcelArgumentError(
+                f"unknown GPU field '{name}'; use one of: {', '.join(type(spec).model_fields)}"
+            )
+        value = getattr(spec, attr)
+        return "" if value is None else value
+
+    return _broadcast_lookup(gpu, "gpu", look)
+
+
+@func
+@_excel_errors
+def aigc_gpus() -> ExcelResult:
+    """Every GPU in the catalog with its key specs, spilled as a table.
+
+    =AIGC_GPUS()
+    """
+    gpus = engine.catalog.list_gpus()
+    fields = [f for f in GPU_LIST_FIELDS if not gpus or f in type(gpus[0]).model_fields]
+    return _models_table(gpus, fields)
+
+
+@func
+@arg("gpu", ndim=2, doc="GPU name; a range gives one price per cell")
+@arg("provider", doc="Cloud provider; empty = cheapest of all")
+@arg("region", doc="Region; empty = any")
+@arg("spot", doc="TRUE for spot prices; empty = on-demand")
+@_excel_errors
+def aigc_price(
+    gpu: CellOrRange, provider: Cell = None, region: Cell = None, spot: Cell = None
+) -> ExcelResult:
+    """Lowest catalog price per GPU-hour [USD] for a GPU (optionally at a provider, region, spot).
+
+    =AIGC_PRICE("H100") or =AIGC_PRICE(A2:A8, "aws")
+    """
+    who = _scalar_text(provider, "provider")
+    where = _scalar_text(region, "region")
+    cheap = _flag(spot) is not None
+
+    def look(token: str) -> float:
+        return _price_value(engine.prices.lowest_price(token, provider=who, region=where, spot=cheap))
+
+    return _broadcast_lookup(gpu, "gpu", look)
+
+
+@func
+@arg("gpu", doc="GPU name, e.g. H100")
+@_excel_errors
+def aigc_prices(gpu: Cell) -> ExcelResult:
+    """Every catalog price for a GPU (provider, region, instance, spot, per GPU-hour, date), as a table.
+
+    =AIGC_PRICES("A100")
+    """
+    name = _scalar_text(gpu, "gpu")
+    if name is None:
+        raise ExcelArgumentError("'gpu' is empty; give a GPU name such as H100")
+    return _models_table(engine.prices.prices_for(name))
+
+
+@func
+@arg("from_currency", doc="Currency to convert from, e.g. USD")
+@arg("to_currency", doc="Currency to convert to, e.g. CNY")
+@_excel_errors
+def aigc_fx(from_currency: Cell, to_currency: Cell) -> ExcelResult:
+    """Exchange rate used by the engine: units of to_currency per one from_currency (dated table).
+
+    =AIGC_FX("USD", "CNY")
+    """
+    src = _scalar_text(from_currency, "from_currency")
+    dst = _scalar_text(to_currency, "to_currency")
+    if src is None or dst is None:
+        raise ExcelArgumentError('give two currencies, e.g. =AIGC_FX("USD", "CNY")')
+    rate = float(engine.fx.rate(src.upper(), dst.upper()))
+    if not math.isfinite(rate):
+        raise ExcelArgumentError(f"no finite rate from {src} to {dst}")
+    return rate
+
+
+def _given(args: dict[str, CellOrRange]) -> dict[str, CellOrRange]:
+    """Arguments Excel actually filled: ``None`` (omitted or empty cell) means the engine default."""
+    keep = {"model", "gpu"}
+    return {k: v for k, v in args.items() if k in keep or v is not None}
+
+
+def _flag(value: Cell) -> str | None:
+    """An Excel TRUE/FALSE (or yes/no, 1/0) as the query's flag value, ``None`` when off or empty."""
+    if is_blank(value) or value is False:
+        return None
+    if value is True or (isinstance(value, (int, float)) and value == 1):
+        return "true"
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "y", "1", "spot"):
+        return "true"
+    if isinstance(value, str) and value.strip().lower() in ("false", "no", "n", "0"):
+        return None
+    raise ExcelArgumentError(f"expected TRUE or FALSE, got {value!r}")

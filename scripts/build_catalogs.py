@@ -1,0 +1,202 @@
+"""Build the shipped catalogs in ``engine/catalog/data/`` from ``../shared/data``.
+
+Run from the repository root: ``python scripts/build_catalogs.py [SHARED_DATA_DIR]``. The output files
+are committed; this script makes them reproducible. Every output row keeps its source and date.
+
+- ``gpus.csv``: every row of ``gpu_specs.csv``, with a stable ``id`` and the aliases people type,
+  ``source`` (URL + field source codes) and ``as_of`` (newest date among the sources it cites).
+- ``prices.csv``: every row of ``gpu_prices.csv`` whose GPU is in the accelerator catalog, mapped to
+  the accelerator ``id``; ``includes_host`` says whether the price includes the host VM.
+- ``fx.csv``: the dated CNY-per-USD table (Federal Reserve H.10 via FRED).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "engine" / "catalog" / "data"
+
+# (accelerator, variant) -> (id, aliases). Aliases are what users type; matching is forgiving
+# (case, spaces, dashes, "GB" vs "G", "SXM4" vs "SXM" are normalised in engine/catalog).
+IDS: dict[tuple[str, str], tuple[str, list[str]]] = {
+    ("P4", "Tesla P4 8GB PCIe"): ("p4", ["P4", "Tesla P4"]),
+    ("P40", "Tesla P40 24GB PCIe"): ("p40", ["P40", "Tesla P40"]),
+    ("P100", "Tesla P100 PCIe 16GB"): ("p100-pcie-16gb", ["P100", "P100 PCIe"]),
+    ("P100", "Tesla P100 SXM2 16GB"): ("p100-sxm2-16gb", ["P100 SXM2", "P100 SXM"]),
+    ("T4", "T4 16GB PCIe"): ("t4", ["T4", "Tesla T4", "T4g"]),
+    ("V100", "V100 PCIe 16GB"): ("v100-pcie-16gb", ["V100 PCIe"]),
+    ("V100", "V100 PCIe 32GB"): ("v100-pcie-32gb", ["V100 PCIe 32GB"]),
+    ("V100", "V100 SXM2 16GB"): ("v100-sxm2-16gb", ["V100", "V100 16GB", "Tesla V100"]),
+    ("V100", "V100 SXM2 32GB"): ("v100-sxm2-32gb", ["V100-32GB", "V100 32G"]),
+    ("A10", "A10 24GB PCIe"): ("a10", ["A10"]),
+    ("A10G", "A10G 24GB (AWS-only variant)"): ("a10g", ["A10G"]),
+    ("A30", "A30 24GB PCIe"): ("a30", ["A30"]),
+    ("A40", "A40 48GB PCIe"): ("a40", ["A40"]),
+    ("A100", "A100 PCIe 40GB"): ("a100-pcie-40gb", ["A100 PCIe", "A100 PCIe 40GB"]),
+    ("A100", "A100 PCIe 80GB"): ("a100-pcie-80gb", ["A100 PCIe 80GB"]),
+    ("A100", "A100 SXM4 40GB"): ("a100-sxm-40gb", ["A100", "A100-40G", "A100 40GB", "A100 SXM"]),
+    ("A100", "A100 SXM4 80GB"): ("a100-sxm-80gb", ["A100-80G", "A100-80GB", "A100 80GB", "A100 SXM 80GB"]),
+    ("A800", "A800 SXM4 80GB (China export variant)"): ("a800-sxm-80gb", ["A800", "A800 SXM"]),
+    ("A800", "A800 PCIe 80GB"): ("a800-pcie-80gb", ["A800 PCIe"]),
+    ("L4", "L4 24GB PCIe"): ("l4", ["L4"]),
+    ("L20", "L20 48GB PCIe (China variant)"): ("l20", ["L20"]),
+    ("L40", "L40 48GB PCIe"): ("l40", ["L40"]),
+    ("L40S", "L40S 48GB PCIe"): ("l40s", ["L40S"]),
+    ("H100", "H100 PCIe 80GB"): ("h100-pcie-80gb", ["H100 PCIe"]),
+    ("H100", "H100 SXM5 80GB"): ("h100-sxm-80gb", ["H100", "H100 SXM", "H100-80GB", "H100-MEGA"]),
+    ("H100", "H100 NVL 94GB (per GPU)"): ("h100-nvl-94gb", ["H100 NVL"]),
+    ("H800", "H800 SXM5 80GB (China export variant)"): ("h800-sxm-80gb", ["H800", "H800 SXM"]),
+    ("H20", "HGX H20 96GB (China export variant)"): ("h20", ["H20", "HGX H20"]),
+    ("H200", "H200 SXM 141GB"): ("h200-sxm-141gb", ["H200", "H200 SXM"]),
+    ("GH200", "GH200 Grace Hopper (GPU part)"): ("gh200", ["GH200"]),
+    ("B200", "B200 SXM 180GB"): ("b200", ["B200"]),
+    ("GB200", "GB200 (per Blackwell GPU)"): ("gb200", ["GB200"]),
+    ("RTX 4090", "GeForce RTX 4090 24GB"): ("rtx-4090", ["4090", "RTX 4090", "RTX4090"]),
+    ("RTX 3090", "GeForce RTX 3090 24GB"): ("rtx-3090", ["3090", "RTX 3090", "RTX3090"]),
+    ("MI250X", "Instinct MI250X 128GB OAM (2 GCDs)"): ("mi250x", ["MI250X"]),
+    ("MI300X", "Instinct MI300X 192GB OAM"): ("mi300x", ["MI300X"]),
+    ("MI325X", "Instinct MI325X 256GB OAM"): ("mi325x", ["MI325X"]),
+    ("TPU v4", "TPU v4 (per chip)"): ("tpu-v4", ["TPU v4", "TPUv4"]),
+    ("TPU v5e", "TPU v5e (per chip)"): ("tpu-v5e", ["TPU v5e", "TPUv5e", "v5e"]),
+    ("TPU v5p", "TPU v5p (per chip)"): ("tpu-v5p", ["TPU v5p", "TPUv5p", "v5p"]),
+    ("TPU v6e", "TPU v6e Trillium (per chip)"): ("tpu-v6e", ["TPU v6e", "Trillium", "v6e"]),
+    ("Ascend 910B", "Ascend 910B (generic Epoch row)"): ("ascend-910b", ["910B", "Ascend 910B"]),
+    ("Ascend 910B", "Ascend 910B2 64GB"): ("ascend-910b2", ["910B2"]),
+    ("Ascend 910B", "Ascend 910B3 64GB"): ("ascend-910b3", ["910B3"]),
+    ("Ascend 910B", "Ascend 910B4 32GB"): ("ascend-910b4", ["910B4"]),
+    ("Gaudi 2", "Gaudi 2 96GB OAM"): ("gaudi2", ["Gaudi 2", "Gaudi2"]),
+    ("Gaudi 3", "Gaudi 3 128GB OAM"): ("gaudi3", ["Gaudi 3", "Gaudi3"]),
+}
+
+# SkyPilot accelerator names -> accelerator ids. SkyPilot's "A100" is the 40GB SXM part (AWS p4d,
+# GCP a2-highgpu); "H100-MEGA" is GCP a3-mega (H100 SXM with more NICs); "T4g" is AWS g5g (T4G).
+SKYPILOT_GPU: dict[str, str] = {
+    "A10": "a10", "A10G": "a10g", "A100": "a100-sxm-40gb", "A100-80GB": "a100-sxm-80gb",
+    "B200": "b200", "GH200": "gh200", "H100": "h100-sxm-80gb", "H100-MEGA": "h100-sxm-80gb",
+    "H200": "h200-sxm-141gb", "L4": "l4", "L40S": "l40s", "P100": "p100-pcie-16gb", "P4": "p4",
+    "T4": "t4", "T4g": "t4", "V100": "v100-sxm2-16gb", "V100-32GB": "v100-sxm2-32gb",
+    "TPU v4": "tpu-v4", "TPU v5e": "tpu-v5e", "TPU v5p": "tpu-v5p", "TPU v6e": "tpu-v6e",
+}
+
+GPU_COLUMNS = [
+    "id", "name", "vendor", "aliases", "release_year", "memory_gb", "memory_bw_gb_s", "peak_tflops_fp32",
+    "peak_tflops_tf32", "peak_tflops_fp16", "peak_tflops_fp8", "peak_tops_int8", "peak_tops_int4", "tdp_w",
+    "interconnect_gb_s", "interconnect_type", "source", "as_of", "notes",
+]
+PRICE_COLUMNS = [
+    "provider", "region", "instance_type", "gpu", "gpu_count", "price_type", "usd_per_hour_instance",
+    "usd_per_gpu_hour", "includes_host", "source", "as_of", "notes",
+]
+
+
+def _source_dates(shared: Path) -> dict[str, str]:
+    """Source code -> the date we can cite for it (from sources.csv 'version/date')."""
+    known = {
+        "EPOCH": "2026-03-31", "STAS": "2026-08-10", "LLMA": "2024-11-13", "LLMV": "2024-07-30",
+        "STH": "2016", "TW": "2016", "GEEK": "2018-09-13", "NVPB": "2022-11", "FRED": "2025-08-01",
+    }
+    codes = {r["code"] for r in csv.DictReader((shared / "sources.csv").open(encoding="utf-8"))}
+    return {c: known.get(c, "") for c in codes}
+
+
+def build_gpus(shared: Path) -> list[dict[str, str]]:
+    dates = _source_dates(shared)
+    out = []
+    for row in csv.DictReader((shared / "gpu_specs.csv").open(encoding="utf-8")):
+        ident, aliases = IDS[(row["accelerator"], row["variant"])]
+        codes = set()
+        for part in row["field_sources"].split(";"):
+            if "=" in part:
+                for c in part.split("=", 1)[1].split("/"):
+                    codes.add(c.split("(")[0].strip())
+        cited = sorted(d for c in codes if (d := dates.get(c)))
+        out.append({
+            "id": ident,
+            "name": f"{row['vendor']} {row['variant']}",
+            "vendor": row["vendor"],
+            "aliases": "|".join(aliases),
+            "release_year": row["release_year"],
+            "memory_gb": row["memory_gb"],
+            "memory_bw_gb_s": row["memory_bw_gbps"],
+            "peak_tflops_fp32": row["fp32_tflops"],
+            "peak_tflops_tf32": row["tf32_tflops"],
+            "peak_tflops_fp16": row["fp16_bf16_tensor_tflops"],
+            "peak_tflops_fp8": row["fp8_tflops"],
+            "peak_tops_int8": row["int8_tops"],
+            "peak_tops_int4": row["int4_tops"],
+            "tdp_w": row["tdp_w"],
+            "interconnect_gb_s": row["interconnect_gbps"],
+            "interconnect_type": row["interconnect_type"],
+            "source": f"{row['source_url'] or 'see notes'} [{row['field_sources']}] via gpucost shared/data/gpu_specs.csv",
+            "as_of": cited[-1] if cited else "",
+            "notes": row["notes"],
+        })
+    return out
+
+
+def build_prices(shared: Path) -> list[dict[str, str]]:
+    out = []
+    for row in csv.DictReader((shared / "gpu_prices.csv").open(encoding="utf-8")):
+        gpu = SKYPILOT_GPU.get(row["gpu"])
+        if gpu and "pcie" in row["instance_type"].lower():  # e.g. Lambda gpu_1x_h100_pcie
+            gpu = {"h100-sxm-80gb": "h100-pcie-80gb", "a100-sxm-40gb": "a100-pcie-40gb",
+                   "a100-sxm-80gb": "a100-pcie-80gb"}.get(gpu, gpu)
+        if gpu is None:  # A6000, RTX6000, TPU v2/v3: not in the accelerator catalog (no specs sourced)
+            continue
+        accel_only = "accelerator-only" in row["notes"]
+        out.append({
+            "provider": row["provider"],
+            "region": row["region"],
+            "instance_type": row["instance_type"],
+            "gpu": gpu,
+            "gpu_count": row["gpu_count"],
+            "price_type": row["price_type"],
+            "usd_per_hour_instance": row["usd_per_hour_instance"],
+            "usd_per_gpu_hour": row["usd_per_gpu_hour"],
+            "includes_host": "false" if accel_only else "true",
+            "source": row["source"],
+            "as_of": row["as_of"] or "2025 snapshot (SkyPilot catalog commit date unknown)",
+            "notes": row["notes"],
+        })
+    return out
+
+
+def build_fx(shared: Path) -> list[dict[str, str]]:
+    out = []
+    for row in csv.DictReader((shared / "fx_cny_usd.csv").open(encoding="utf-8")):
+        period = row["period"]
+        date = period.split(" ")[0].lstrip("~")
+        out.append({
+            "date": date,
+            "period": period,
+            "cny_per_usd": row["cny_per_usd"],
+            "source": f"{row['series']} {row['source_url']} ({row['retrieved_from_store_note']})",
+        })
+    return out
+
+
+def write(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def main(argv: list[str]) -> int:
+    shared = Path(argv[1]) if len(argv) > 1 else ROOT.parent / "shared" / "data"
+    OUT.mkdir(parents=True, exist_ok=True)
+    gpus = build_gpus(shared)
+    write(OUT / "gpus.csv", gpus, GPU_COLUMNS)
+    prices = build_prices(shared)
+    write(OUT / "prices.csv", prices, PRICE_COLUMNS)
+    fx = build_fx(shared)
+    write(OUT / "fx.csv", fx, ["date", "period", "cny_per_usd", "source"])
+    print(f"gpus: {len(gpus)} rows, prices: {len(prices)} rows, fx: {len(fx)} rows -> {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
