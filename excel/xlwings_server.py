@@ -1,0 +1,43 @@
+"""The gpucost functions as an xlwings Server ``custom_functions`` module.
+
+xlwings Server registers every decorated function it finds in its ``app/custom_functions``
+package. Copy this file there (e.g. as ``app/custom_functions/gpucost.py``) and add
+``from .gpucost import *`` to that package's ``__init__.py``; with ``gpucost`` installed in the
+server's environment, Excel gets ``=AIGC_COST()`` and friends. xlwings Server sets
+``XLWINGS_ON_SERVER=true`` before it imports xlwings, so ``excel.functions`` picks up the server's
+``func``/``arg``/``ret`` decorators.
+
+Licence: xlwings Server (like the ``xlwings.pro`` package it runs on) is source-available and
+dual-licensed: PolyForm Noncommercial 1.0.0 (free for non-commercial use) or the commercial xlwings
+PRO licence. gpucost itself (Apache-2.0) does not depend on it.
+
+Imports ``excel.functions`` only.
+"""
+
+from excel.functions import (
+    aigc_compare,
+    aigc_cost,
+    aigc_daily,
+    aigc_estimate,
+    aigc_fx,
+    aigc_gpu,
+    aigc_gpus,
+    aigc_infer,
+    aigc_price,
+    aigc_prices,
+    aigc_train,
+)
+
+__all__ = [
+    "aigc_compare",
+    "aigc_cost",
+    "aigc_daily",
+    "aigc_estimate",
+    "aigc_fx",
+    "aigc_gpu",
+    "aigc_gpus",
+    "aigc_infer",
+    "aigc_price",
+    "aigc_prices",
+    "aigc_train",
+]
