@@ -29,7 +29,10 @@ def build_app(settings: BotSettings, db: Engine) -> App:
     """The bolt App for ``settings``, storing everything in ``db`` (already migrated)."""
     service = Gpucost(Store(db), settings)
     common = dict(
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        # Socket Mode requests are not signed; HTTP mode refuses to start without a secret (__main__).
+        signing_secret=settings.slack_signing_secret.get_secret_value()
+        if settings.slack_signing_secret
+        else "",
         # Listeners answer in the ack (fast) and leave slow work to lazy listeners, so the HTTP
         # response can wait for the listener: this is what lets lazy listeners see what ack decided.
         process_before_response=True,
@@ -58,12 +61,14 @@ def build_app(settings: BotSettings, db: Engine) -> App:
     else:
         assert settings.slack_bot_token is not None
         app = App(
-            client=WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url),
+            client=WebClient(
+                token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+            ),
             **common,
         )
 
     @app.middleware
-    def provide_service(context: BoltContext, next) -> None:  # noqa: A002 - bolt's name
+    def provide_service(context: BoltContext, next) -> None:
         """Make the service available to every listener as ``context["gpucost"]``."""
         context["gpucost"] = service
         next()

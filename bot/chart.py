@@ -16,7 +16,9 @@ def cost_column(table: Table) -> int | None:
     """Index of the column holding cost per million tokens, or ``None``."""
     for i, col in enumerate(table.columns):
         c = str(col).lower().replace("_", " ")
-        if ("million" in c or "1m" in c or "mtok" in c) and ("cost" in c or "$" in c or "price" in c or "/" in c):
+        if ("million" in c or "1m" in c or "mtok" in c) and (
+            "cost" in c or "$" in c or "price" in c or "/" in c
+        ):
             return i
     return None
 

@@ -96,7 +96,10 @@ def context(*texts: str) -> Block:
 
 def header(text: str) -> Block:
     """A header block (plain text, 150 characters)."""
-    return {"type": "header", "text": {"type": "plain_text", "text": clip(text or "gpucost", 150), "emoji": True}}
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": clip(text or "gpucost", 150), "emoji": True},
+    }
 
 
 def headline(result: Result) -> str:
@@ -106,8 +109,11 @@ def headline(result: Result) -> str:
     except Exception:  # an engine formatting bug must not lose the answer
         line = ""
     if not line:
-        parts = [f"{label}: {_value(getattr(result, f), how, result.currency)}"
-                 for f, label, how in _FIELDS if getattr(result, f) is not None][:3]
+        parts = [
+            f"{label}: {_value(getattr(result, f), how, result.currency)}"
+            for f, label, how in _FIELDS
+            if getattr(result, f) is not None
+        ][:3]
         line = ", ".join(parts) or (result.title or result.kind)
     return line
 
@@ -116,8 +122,8 @@ def _table_text(table: Table, max_rows: int = 25) -> str:
     cols = [str(c) for c in table.columns]
     rows = [[_cell(v) for v in row] for row in table.rows[:max_rows]]
     widths = [max([len(c)] + [len(r[i]) for r in rows if i < len(r)]) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=False))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) for r in rows]
     if len(table.rows) > max_rows:
         lines.append(f"… {len(table.rows) - max_rows} more rows")
     text = "\n".join(lines)
@@ -133,7 +139,12 @@ def _cell(v: Any) -> str:
 def _breakdown_text(result: Result) -> str:
     cur = result.currency
     rows = [
-        [line.component, f"{num(line.quantity)} {line.unit}", money(line.unit_price, cur), money(line.cost, cur)]
+        [
+            line.component,
+            f"{num(line.quantity)} {line.unit}",
+            money(line.unit_price, cur),
+            money(line.cost, cur),
+        ]
         for line in result.breakdown
     ]
     table = Table(columns=["component", "quantity", "unit price", "cost"], rows=rows)
@@ -147,12 +158,25 @@ def buttons(query: str) -> Block:
         "type": "actions",
         "block_id": "gpucost_actions",
         "elements": [
-            {"type": "button", "action_id": ACTION_SHARE, "text": {"type": "plain_text", "text": "Share to channel"},
-             "value": value, "style": "primary"},
-            {"type": "button", "action_id": ACTION_EXPLAIN, "text": {"type": "plain_text", "text": "Explain"},
-             "value": value},
-            {"type": "button", "action_id": ACTION_COMPARE, "text": {"type": "plain_text", "text": "Compare GPUs"},
-             "value": value},
+            {
+                "type": "button",
+                "action_id": ACTION_SHARE,
+                "text": {"type": "plain_text", "text": "Share to channel"},
+                "value": value,
+                "style": "primary",
+            },
+            {
+                "type": "button",
+                "action_id": ACTION_EXPLAIN,
+                "text": {"type": "plain_text", "text": "Explain"},
+                "value": value,
+            },
+            {
+                "type": "button",
+                "action_id": ACTION_COMPARE,
+                "text": {"type": "plain_text", "text": "Compare GPUs"},
+                "value": value,
+            },
         ],
     }
 
@@ -185,7 +209,7 @@ def result_blocks(result: Result, *, with_buttons: bool = True, shared_by: str |
         ]
         # Context blocks take 10 elements; pack the assumptions into at most 10.
         per = max(1, -(-len(items) // 10))
-        chunks = [" · ".join(items[i: i + per]) for i in range(0, len(items), per)]
+        chunks = [" · ".join(items[i : i + per]) for i in range(0, len(items), per)]
         blocks.append(context("*Assumptions:*", *chunks[:9]))
     blocks.append(context(f"`/gpucost {result.query}`"))
     if with_buttons and result.kind in ("inference", "daily", "train"):

@@ -14,19 +14,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import engine
+from bot import render
+from bot.settings import BotSettings
+from bot.store import Price, Store
 from engine.config import EngineConfig, PriceOverride
 from engine.errors import GpucostError
 from engine.results import Result
 
-from bot import render
-from bot.settings import BotSettings
-from bot.store import Price, Store
-
 log = logging.getLogger(__name__)
 
 CURRENCIES = ("USD", "CNY")
-_CURRENCY_ALIASES = {"usd": "USD", "$": "USD", "dollar": "USD", "dollars": "USD",
-                     "cny": "CNY", "rmb": "CNY", "元": "CNY", "¥": "CNY", "yuan": "CNY"}
+_CURRENCY_ALIASES = {
+    "usd": "USD",
+    "$": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "cny": "CNY",
+    "rmb": "CNY",
+    "元": "CNY",
+    "¥": "CNY",
+    "yuan": "CNY",
+}
 _PRICE_RE = re.compile(
     r"^(?P<sym>[$¥])?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<cur>usd|cny|rmb|元|yuan|dollars?)?(?:/h|/hr|/hour)?$",
     re.IGNORECASE,
@@ -38,10 +46,12 @@ BOT_HELP = """*Workspace commands (this Slack app)*
 • `/gpucost price list` shows this workspace's negotiated GPU prices
 • `/gpucost price set H100 1.85usd` sets one (workspace admins and owners only); `13元` or `13cny` for yuan
 • `/gpucost price clear H100` removes it, `/gpucost price clear all` removes every one (admins only)
-• `/gpucost settings` shows the workspace settings; `/gpucost settings currency CNY` sets the default currency (admins only)
+• `/gpucost settings` shows the workspace settings
+• `/gpucost settings currency CNY` sets its default currency (admins only)
 • `/gpucost history` shows your last 10 estimates in this workspace
 
-Answers are private to you until you press *Share to channel*. *Explain* shows the formula behind each number, *Compare GPUs* runs the same workload on the usual alternatives."""
+Answers are private to you until you press *Share to channel*. *Explain* shows the formula
+behind each number, *Compare GPUs* runs the same workload on the usual alternatives."""
 
 HINT = "Try `/gpucost help` for the grammar and examples, e.g. `/gpucost 70B 8xH100 in=500 out=300`."
 
@@ -84,8 +94,12 @@ class Gpucost:
     def config_for(self, team_id: str) -> EngineConfig:
         """The engine configuration of a workspace: its currency and negotiated prices only."""
         prices = tuple(
-            PriceOverride(gpu=p.gpu, price_per_gpu_hour=p.price_per_gpu_hour, currency=p.currency,
-                          source="workspace negotiated price")
+            PriceOverride(
+                gpu=p.gpu,
+                price_per_gpu_hour=p.price_per_gpu_hour,
+                currency=p.currency,
+                source="workspace negotiated price",
+            )
             for p in self.store.list_prices(team_id)
         )
         return EngineConfig(currency=self.store.get_currency(team_id) or "USD", price_overrides=prices)
@@ -94,8 +108,9 @@ class Gpucost:
         """``engine.run`` with the workspace's configuration (raises ``GpucostError`` for bad input)."""
         return engine.run(query, config=self.config_for(team_id))
 
-    def estimate_reply(self, team_id: str, query: str, *, shared_by: str | None = None,
-                       with_buttons: bool = True) -> Reply:
+    def estimate_reply(
+        self, team_id: str, query: str, *, shared_by: str | None = None, with_buttons: bool = True
+    ) -> Reply:
         """Run ``query`` and render it; bad input becomes the engine's one-line message and a hint."""
         try:
             result = self.run(team_id, query)
@@ -104,11 +119,15 @@ class Gpucost:
         except Exception:
             # A bug, not bad input: log it (the query holds no secrets) and answer without a traceback.
             log.exception("engine failed on query %r", query)
-            return error_reply("gpucost could not answer that because of an internal error; it has been logged.")
+            return error_reply(
+                "gpucost could not answer that because of an internal error; it has been logged."
+            )
         text = render.headline(result)
         if shared_by:
             text = f"<@{shared_by}> shared: {text} (/gpucost {result.query})"
-        blocks = render.result_blocks(result, with_buttons=with_buttons and not shared_by, shared_by=shared_by)
+        blocks = render.result_blocks(
+            result, with_buttons=with_buttons and not shared_by, shared_by=shared_by
+        )
         return Reply(text=text, blocks=blocks, result=result)
 
     # -- guards --------------------------------------------------------------------------------
@@ -159,18 +178,26 @@ class Gpucost:
             log.exception("engine help failed")
             engine_help = ""
         text = (engine_help.strip() + "\n\n" + BOT_HELP) if engine_help else BOT_HELP
-        return Reply(text="gpucost help: /gpucost <query>, e.g. /gpucost 70B 8xH100 in=500 out=300",
-                     blocks=render.text_blocks(text, title="gpucost: GPU cost of running or training an LLM"))
+        return Reply(
+            text="gpucost help: /gpucost <query>, e.g. /gpucost 70B 8xH100 in=500 out=300",
+            blocks=render.text_blocks(text, title="gpucost: GPU cost of running or training an LLM"),
+        )
 
     def history(self, team_id: str, user_id: str) -> Reply:
         """The caller's last 10 estimates in this workspace."""
         items = self.store.list_history(team_id, user_id)
         if not items:
-            return Reply(text="No estimates yet.", blocks=render.text_blocks(
-                "You have no estimates in this workspace yet. Try `/gpucost 70B 8xH100 in=500 out=300`."))
+            return Reply(
+                text="No estimates yet.",
+                blocks=render.text_blocks(
+                    "You have no estimates in this workspace yet. Try `/gpucost 70B 8xH100 in=500 out=300`."
+                ),
+            )
         lines = [f"{i}. `/gpucost {h.query}`\n      {h.headline}" for i, h in enumerate(items, 1)]
-        return Reply(text=f"Your last {len(items)} estimates", blocks=render.text_blocks(
-            "\n".join(lines), title=f"Your last {len(items)} estimates"))
+        return Reply(
+            text=f"Your last {len(items)} estimates",
+            blocks=render.text_blocks("\n".join(lines), title=f"Your last {len(items)} estimates"),
+        )
 
     # -- admin-only settings -------------------------------------------------------------------
     def is_admin(self, client: Any, user_id: str) -> bool:
@@ -183,8 +210,10 @@ class Gpucost:
         return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
     def _admin_refusal(self) -> Reply:
-        return error_reply("Only workspace admins and owners can change gpucost's workspace settings and prices.",
-                           "Ask an admin, or use a price in the query itself, e.g. `/gpucost 70B 8xH100 1.85usd`.")
+        return error_reply(
+            "Only workspace admins and owners can change gpucost's workspace settings and prices.",
+            "Ask an admin, or use a price in the query itself, e.g. `/gpucost 70B 8xH100 1.85usd`.",
+        )
 
     def price(self, team_id: str, user_id: str, rest: str, client: Any) -> Reply:
         """``price set GPU PRICE``, ``price list``, ``price clear GPU|all``."""
@@ -194,13 +223,17 @@ class Gpucost:
             return self.price_list(team_id)
         if action == "set":
             if len(words) < 3:
-                return error_reply("Usage: `/gpucost price set <GPU> <price per GPU-hour>`.",
-                                   "For example `/gpucost price set H100 1.85usd` or `price set H100 13元`.")
+                return error_reply(
+                    "Usage: `/gpucost price set <GPU> <price per GPU-hour>`.",
+                    "For example `/gpucost price set H100 1.85usd` or `price set H100 13元`.",
+                )
             gpu_name, price_text = words[1], "".join(words[2:])
             m = _PRICE_RE.match(price_text)
             if not m or float(m["num"]) <= 0:
-                return error_reply(f"'{price_text}' is not a price per GPU-hour.",
-                                   "Write it like `1.85usd`, `$1.85`, `13元` or `13cny`.")
+                return error_reply(
+                    f"'{price_text}' is not a price per GPU-hour.",
+                    "Write it like `1.85usd`, `$1.85`, `13元` or `13cny`.",
+                )
             cur_word = (m["cur"] or m["sym"] or "").lower()
             currency = _CURRENCY_ALIASES.get(cur_word) or self.store.get_currency(team_id) or "USD"
             try:
@@ -211,7 +244,9 @@ class Gpucost:
                 return self._admin_refusal()
             self.store.set_price(team_id, Price(gpu, float(m["num"]), currency, user_id))
             reply = self.price_list(team_id)
-            reply.text = f"Set this workspace's {gpu} price to {render.money(float(m['num']), currency)}/GPU-hour."
+            reply.text = (
+                f"Set this workspace's {gpu} price to {render.money(float(m['num']), currency)}/GPU-hour."
+            )
             reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
             return reply
         if action == "clear":
@@ -231,20 +266,30 @@ class Gpucost:
             reply.text = f"Cleared {what} ({n} removed)."
             reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
             return reply
-        return error_reply(f"Unknown price command '{action}'.", "Use `price set`, `price list` or `price clear`.")
+        return error_reply(
+            f"Unknown price command '{action}'.", "Use `price set`, `price list` or `price clear`."
+        )
 
     def price_list(self, team_id: str) -> Reply:
         """The workspace's negotiated prices."""
         prices = self.store.list_prices(team_id)
         if not prices:
-            return Reply(text="This workspace has no negotiated prices; catalog prices are used.",
-                         blocks=render.text_blocks("This workspace has no negotiated prices; gpucost uses its "
-                                                   "catalog prices. Admins can add one with "
-                                                   "`/gpucost price set H100 1.85usd`."))
-        lines = [f"• *{p.gpu}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour (set by <@{p.set_by}>)"
-                 for p in prices]
-        return Reply(text=f"{len(prices)} negotiated prices", blocks=render.text_blocks(
-            "\n".join(lines), title="This workspace's negotiated GPU prices"))
+            return Reply(
+                text="This workspace has no negotiated prices; catalog prices are used.",
+                blocks=render.text_blocks(
+                    "This workspace has no negotiated prices; gpucost uses its "
+                    "catalog prices. Admins can add one with "
+                    "`/gpucost price set H100 1.85usd`."
+                ),
+            )
+        lines = [
+            f"• *{p.gpu}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour (set by <@{p.set_by}>)"
+            for p in prices
+        ]
+        return Reply(
+            text=f"{len(prices)} negotiated prices",
+            blocks=render.text_blocks("\n".join(lines), title="This workspace's negotiated GPU prices"),
+        )
 
     def workspace_settings(self, team_id: str, user_id: str, rest: str, client: Any) -> Reply:
         """``settings`` shows them; ``settings currency CNY`` sets the default currency."""
@@ -252,19 +297,29 @@ class Gpucost:
         if not words:
             cur = self.store.get_currency(team_id) or "USD"
             n = len(self.store.list_prices(team_id))
-            return Reply(text=f"Currency {cur}, {n} negotiated prices", blocks=render.text_blocks(
-                f"• Default currency: *{cur}*\n• Negotiated prices: {n} (`/gpucost price list`)",
-                title="Workspace settings"))
+            return Reply(
+                text=f"Currency {cur}, {n} negotiated prices",
+                blocks=render.text_blocks(
+                    f"• Default currency: *{cur}*\n• Negotiated prices: {n} (`/gpucost price list`)",
+                    title="Workspace settings",
+                ),
+            )
         if words[0].lower() == "currency" and len(words) == 2:
             cur = _CURRENCY_ALIASES.get(words[1].lower(), words[1].upper())
             if cur not in CURRENCIES:
-                return error_reply(f"gpucost does not know the currency '{words[1]}'.",
-                                   "Use `/gpucost settings currency USD` or `/gpucost settings currency CNY`.")
+                return error_reply(
+                    f"gpucost does not know the currency '{words[1]}'.",
+                    "Use `/gpucost settings currency USD` or `/gpucost settings currency CNY`.",
+                )
             if not self.is_admin(client, user_id):
                 return self._admin_refusal()
             self.store.set_currency(team_id, cur, user_id)
-            return Reply(text=f"Default currency set to {cur}.",
-                         blocks=render.text_blocks(f":white_check_mark: Default currency for this workspace is now *{cur}*."))
+            return Reply(
+                text=f"Default currency set to {cur}.",
+                blocks=render.text_blocks(
+                    f":white_check_mark: Default currency for this workspace is now *{cur}*."
+                ),
+            )
         return error_reply(f"Unknown setting '{rest}'.", "Use `/gpucost settings currency USD|CNY`.")
 
 

@@ -17,7 +17,7 @@ def normalize_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs: bare ``postgresql://`` would pick psycopg2 (not a dependency)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -26,7 +26,9 @@ class BotSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    slack_signing_secret: SecretStr = Field(description="Basic Information > App Credentials > Signing Secret")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Basic Information > App Credentials > Signing Secret (HTTP mode)"
+    )
     slack_bot_token: SecretStr | None = Field(default=None, description="xoxb- token (single workspace)")
     slack_app_token: SecretStr | None = Field(default=None, description="xapp- token (Socket Mode)")
     slack_client_id: str | None = Field(default=None, description="OAuth client id (multi-workspace)")
@@ -43,7 +45,9 @@ class BotSettings(BaseSettings):
     gpucost_host: str = "127.0.0.1"
     gpucost_port: int = Field(default=3000, ge=0, le=65535)
     gpucost_rate_limit_per_minute: int = Field(default=30, ge=1, description="commands per user per minute")
-    gpucost_max_query_chars: int = Field(default=500, ge=10, description="longest query accepted [characters]")
+    gpucost_max_query_chars: int = Field(
+        default=500, ge=10, description="longest query accepted [characters]"
+    )
     gpucost_max_body_bytes: int = Field(default=65536, ge=1024, description="largest request body [bytes]")
     gpucost_log_level: str = "INFO"
 

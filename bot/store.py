@@ -115,8 +115,11 @@ class Store:
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["team_id"],
-            set_={"currency": stmt.excluded.currency, "updated_by": stmt.excluded.updated_by,
-                  "updated_at": stmt.excluded.updated_at},
+            set_={
+                "currency": stmt.excluded.currency,
+                "updated_by": stmt.excluded.updated_by,
+                "updated_at": stmt.excluded.updated_at,
+            },
         )
         with self.engine.begin() as conn:
             conn.execute(stmt)
@@ -136,8 +139,12 @@ class Store:
     def set_price(self, team_id: str, price: Price) -> None:
         """Add or replace the workspace's price for ``price.gpu``."""
         stmt = _upsert(self.engine, price_overrides).values(
-            team_id=team_id, gpu=price.gpu, price_per_gpu_hour=price.price_per_gpu_hour,
-            currency=price.currency, set_by=price.set_by, set_at=_now(),
+            team_id=team_id,
+            gpu=price.gpu,
+            price_per_gpu_hour=price.price_per_gpu_hour,
+            currency=price.currency,
+            set_by=price.set_by,
+            set_at=_now(),
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["team_id", "gpu"],
@@ -173,7 +180,9 @@ class Store:
                 .limit(1)
             ).scalar_one_or_none()
             if cutoff is not None:
-                conn.execute(sa.delete(history).where(c.team_id == team_id, c.user_id == user_id, c.id < cutoff))
+                conn.execute(
+                    sa.delete(history).where(c.team_id == team_id, c.user_id == user_id, c.id < cutoff)
+                )
 
     def list_history(self, team_id: str, user_id: str, limit: int = HISTORY_KEEP) -> list[HistoryItem]:
         """The user's last estimates in this workspace, newest first."""

@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import logging
 
-from engine.results import Result
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.chart import bar_chart_png
+from engine.results import Result
 
 
-def upload_chart(client: WebClient, respond: Respond, result: Result, *, channel_id: str, user_id: str,
-                 logger: logging.Logger) -> None:
+def upload_chart(
+    client: WebClient,
+    respond: Respond,
+    result: Result,
+    *,
+    channel_id: str,
+    user_id: str,
+    logger: logging.Logger,
+) -> None:
     """Upload the bar chart of ``result.table`` to the channel; tell the user privately if Slack refuses."""
     if result.table is None:
         return
@@ -33,7 +40,13 @@ def upload_chart(client: WebClient, respond: Respond, result: Result, *, channel
     except SlackApiError as err:
         code = err.response.get("error", "unknown_error") if err.response is not None else "unknown_error"
         logger.warning("chart upload failed: %s", code)
-        hint = " Invite the app to this channel (`/invite @gpucost`) to get the chart." if code in (
-            "not_in_channel", "channel_not_found") else ""
-        respond(text=f"The chart could not be uploaded ({code}).{hint}", response_type="ephemeral",
-                replace_original=False)
+        hint = (
+            " Invite the app to this channel (`/invite @gpucost`) to get the chart."
+            if code in ("not_in_channel", "channel_not_found")
+            else ""
+        )
+        respond(
+            text=f"The chart could not be uploaded ({code}).{hint}",
+            response_type="ephemeral",
+            replace_original=False,
+        )

@@ -13,7 +13,7 @@ from bot.listeners.actions.share import share_to_channel
 from bot.render import ACTION_COMPARE, ACTION_EXPLAIN, ACTION_SHARE
 
 
-def ack_only(ack) -> None:  # noqa: ANN001 - bolt injects by name
+def ack_only(ack) -> None:
     """Acknowledge the click within Slack's 3 seconds."""
     ack()
 

@@ -12,8 +12,9 @@ from bot.listeners.context import service, team_of
 from bot.listeners.uploads import upload_chart
 
 
-def compare_gpus(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond,
-                 logger: logging.Logger) -> None:
+def compare_gpus(
+    body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, logger: logging.Logger
+) -> None:
     """Run ``compare <query>``, reply with the ranking and upload its chart to the channel."""
     svc = service(context)
     team, user = team_of(context, body), body["user"]["id"]

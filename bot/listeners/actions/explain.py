@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import GpucostError
 from slack_bolt import BoltContext, Respond
 
 from bot import render
 from bot.listeners.context import service, team_of
 from bot.service import error_reply
+from engine.errors import GpucostError
 
 
 def explain(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
@@ -26,5 +26,9 @@ def explain(body: dict[str, Any], context: BoltContext, respond: Respond) -> Non
     except GpucostError as err:
         respond(**error_reply(str(err)).as_message(), replace_original=False)
         return
-    respond(text=f"How gpucost got there: {render.headline(result)}", blocks=render.trace_blocks(result),
-            response_type="ephemeral", replace_original=False)
+    respond(
+        text=f"How gpucost got there: {render.headline(result)}",
+        blocks=render.trace_blocks(result),
+        response_type="ephemeral",
+        replace_original=False,
+    )

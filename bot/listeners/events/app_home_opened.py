@@ -25,23 +25,31 @@ def home_view(svc: Any, team_id: str) -> dict[str, Any]:
     """The Home tab view for a workspace."""
     cur = svc.store.get_currency(team_id) or "USD"
     prices = svc.store.list_prices(team_id)
-    price_lines = "\n".join(
-        f"• *{p.gpu}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour" for p in prices
-    ) or "_None: gpucost uses its catalog prices._"
+    price_lines = (
+        "\n".join(f"• *{p.gpu}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour" for p in prices)
+        or "_None: gpucost uses its catalog prices._"
+    )
     blocks = [
         render.header("gpucost: what does it cost to run or train an LLM?"),
-        render.mrkdwn("*Workspace settings*\n" f"• Default currency: *{cur}*"),
+        render.mrkdwn(f"*Workspace settings*\n• Default currency: *{cur}*"),
         render.mrkdwn("*Negotiated GPU prices*\n" + price_lines),
-        render.context("Admins and owners change these with `/gpucost settings currency CNY`, "
-                       "`/gpucost price set H100 1.85usd` and `/gpucost price clear H100`."),
+        render.context(
+            "Admins and owners change these with `/gpucost settings currency CNY`, "
+            "`/gpucost price set H100 1.85usd` and `/gpucost price clear H100`."
+        ),
         {"type": "divider"},
         render.mrkdwn("*Examples*\n" + "\n".join(f"• {e}" for e in EXAMPLES)),
     ]
     return {"type": "home", "blocks": blocks}
 
 
-def app_home_opened(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient,
-                    logger: logging.Logger) -> None:
+def app_home_opened(
+    event: dict[str, Any],
+    body: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    logger: logging.Logger,
+) -> None:
     """Publish the Home tab for the user who opened it."""
     if event.get("tab", "home") != "home":
         return

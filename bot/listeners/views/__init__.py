@@ -7,4 +7,3 @@ from slack_bolt import App
 
 def register(app: App) -> None:
     """Nothing to register yet."""
-

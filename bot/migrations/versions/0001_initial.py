@@ -117,7 +117,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for name in (
-        "gpucost_rate_limits", "gpucost_history", "gpucost_price_overrides", "gpucost_workspace_settings",
-        "slack_oauth_states", "slack_bots", "slack_installations",
+        "gpucost_rate_limits",
+        "gpucost_history",
+        "gpucost_price_overrides",
+        "gpucost_workspace_settings",
+        "slack_oauth_states",
+        "slack_bots",
+        "slack_installations",
     ):
         op.drop_table(name)
