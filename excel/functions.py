@@ -449,7 +449,7 @@ def _models_table(items: Sequence[Any], fields: Sequence[str] | None = None) -> 
 
 def _price_value(row: Any) -> float:
     """The per-GPU-hour price of a catalog price row."""
-    for name in ("price_per_gpu_hour", "price_usd_per_gpu_hour", "price"):
+    for name in ("usd_per_gpu_hour", "price_per_gpu_hour"):
         value = getattr(row, name, None)
         if value is not None:
             return float(value)
@@ -537,6 +537,8 @@ def aigc_estimate(query: Cell, currency: Cell = None) -> ExcelResult:
 @arg("price", ndim=2, doc=_DOC_PRICE)
 @arg("input_tokens", ndim=2, doc=_DOC_IN)
 @arg("output_tokens", ndim=2, doc=_DOC_OUT)
+@arg("output", doc=_DOC_OUTPUT)
+@arg("currency", doc=_DOC_CURRENCY)
 @arg("batch", ndim=2, doc='Batch size, or "max" for the largest batch that fits; empty = engine default')
 @arg("tp", ndim=2, doc="Tensor-parallel degree (GPUs per replica); empty = smallest that fits")
 @arg("dtype", doc="Weight precision: fp32, fp16, bf16, fp8, int8, int4; empty = the GPU's default")
@@ -544,8 +546,6 @@ def aigc_estimate(query: Cell, currency: Cell = None) -> ExcelResult:
 @arg("provider", doc="Cloud provider for the catalog price; empty = cheapest")
 @arg("region", doc="Region for the catalog price; empty = any")
 @arg("spot", doc="TRUE for spot prices; empty = on-demand")
-@arg("currency", doc=_DOC_CURRENCY)
-@arg("output", doc=_DOC_OUTPUT)
 @_excel_errors
 def aigc_infer(
     model: CellOrRange,
@@ -553,6 +553,8 @@ def aigc_infer(
     price: CellOrRange = None,
     input_tokens: CellOrRange = None,
     output_tokens: CellOrRange = None,
+    output: Cell = None,
+    currency: Cell = None,
     batch: CellOrRange = None,
     tp: CellOrRange = None,
     dtype: Cell = None,
@@ -560,12 +562,10 @@ def aigc_infer(
     provider: Cell = None,
     region: Cell = None,
     spot: Cell = None,
-    currency: Cell = None,
-    output: Cell = None,
 ) -> ExcelResult:
     """Inference estimate for one replica: cost per request by default, or any metric, or a table.
 
-    =AIGC_INFER("llama-3-70b", "H100", , 500, 300, , , , , , , , , "table")
+    =AIGC_INFER("llama-3-70b", "H100", , 500, 300, "table") or output "tokens per second", "gpus".
     """
     args = {
         "model": model,
@@ -592,12 +592,12 @@ def aigc_infer(
 @arg("requests_per_day", ndim=2, doc="Requests per day (e.g. 1e8); empty = engine default traffic")
 @arg("input_tokens", ndim=2, doc=_DOC_IN)
 @arg("output_tokens", ndim=2, doc=_DOC_OUT)
+@arg("output", doc=_DOC_OUTPUT + "; default per day")
+@arg("currency", doc=_DOC_CURRENCY)
 @arg("peak", ndim=2, doc="Peak-to-average traffic ratio; empty = engine default")
 @arg("util", ndim=2, doc="Target utilisation, 0-1 (run time / (run time + idle)); empty = engine default")
 @arg("tokens_in_per_day", ndim=2, doc="Total input tokens per day (instead of requests); empty = unused")
 @arg("tokens_out_per_day", ndim=2, doc="Total output tokens per day (instead of requests); empty = unused")
-@arg("currency", doc=_DOC_CURRENCY)
-@arg("output", doc=_DOC_OUTPUT + "; default per day")
 @_excel_errors
 def aigc_daily(
     model: CellOrRange,
@@ -606,12 +606,12 @@ def aigc_daily(
     requests_per_day: CellOrRange = None,
     input_tokens: CellOrRange = None,
     output_tokens: CellOrRange = None,
+    output: Cell = None,
+    currency: Cell = None,
     peak: CellOrRange = None,
     util: CellOrRange = None,
     tokens_in_per_day: CellOrRange = None,
     tokens_out_per_day: CellOrRange = None,
-    currency: Cell = None,
-    output: Cell = None,
 ) -> ExcelResult:
     """Daily cost of a service (GPUs x hours x price at a traffic): cost per day by default.
 
@@ -640,9 +640,9 @@ def aigc_daily(
 @arg("tokens", ndim=2, doc="Training tokens (e.g. 2T, 1.4e12); empty = 20 x parameters (Chinchilla)")
 @arg("mfu", ndim=2, doc="Model FLOPs utilisation, 0-1; empty = engine default")
 @arg("price", ndim=2, doc=_DOC_PRICE)
+@arg("output", doc='What to return: cost (default), days, gpu_hours, flops, energy_kwh, or "table"')
 @arg("dtype", doc="Training precision (bf16, fp8); empty = bf16 where the GPU has it")
 @arg("currency", doc=_DOC_CURRENCY)
-@arg("output", doc='What to return: cost (default), days, gpu_hours, flops, energy_kwh, or "table"')
 @_excel_errors
 def aigc_train(
     model: CellOrRange,
@@ -651,9 +651,9 @@ def aigc_train(
     tokens: CellOrRange = None,
     mfu: CellOrRange = None,
     price: CellOrRange = None,
+    output: Cell = None,
     dtype: Cell = None,
     currency: Cell = None,
-    output: Cell = None,
 ) -> ExcelResult:
     """Training cost (6·N·D FLOPs at an MFU, on a number of GPUs): total cost by default.
 
