@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from excel.functions import aigc_cost  # noqa: E402
+from excel.functions import aigc_cost
 
 TARGET_S = 0.2
 
@@ -55,10 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     best = min(vector_times)
     print(f"rows: {args.rows}")
     print(
-        f"vectorised call (best of {args.repeat}): {best:.4f} s  (median {statistics.median(vector_times):.4f} s)"
+        f"vectorised call (best of {args.repeat}): {best:.4f} s "
+        f"(median {statistics.median(vector_times):.4f} s)"
     )
     print(
-        f"single-cell calls ({args.rows}):          {single_time:.4f} s  ({single_time / args.rows * 1e6:.1f} us/call)"
+        f"single-cell calls ({args.rows}): {single_time:.4f} s ({single_time / args.rows * 1e6:.1f} us/call)"
     )
     print(
         f"speed-up: {single_time / best:.1f}x; target for the vectorised call: < {TARGET_S} s -> "
