@@ -136,6 +136,9 @@ class SlackMock:
     def _handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
         parts = urlsplit(path)
         segments = parts.path.strip("/").split("/")
+        if segments[0] == "upload" and len(segments) == 2:
+            self._record(Call("upload", segments[1], {}, None, body))
+            return 200, b"OK - " + str(len(body)).encode()
         params: dict[str, Any] = dict(parse_qsl(parts.query))
         ctype = headers.get("Content-Type", headers.get("content-type", ""))
         if "application/x-www-form-urlencoded" in ctype:
@@ -150,9 +153,6 @@ class SlackMock:
         if segments[0] == "response" and len(segments) == 2:
             self._record(Call("response_url", segments[1], params, token, body))
             return 200, b"ok"
-        if segments[0] == "upload" and len(segments) == 2:
-            self._record(Call("upload", segments[1], {}, token, body))
-            return 200, b"OK - " + str(len(body)).encode()
         if segments[0] != "api" or len(segments) != 2:
             return 404, {"ok": False, "error": "unknown_path"}
         method = segments[1]
