@@ -523,7 +523,11 @@ def aigc_estimate(query: Cell, currency: Cell = None) -> ExcelResult:
 
     =AIGC_ESTIMATE("daily 70B H100 requests=1M in=500 out=300")
     """
-    text = _scalar_text(query, "query")
+    grid = to_grid(query)
+    if shape_of(grid) != (1, 1):
+        raise ExcelArgumentError("'query' must be a single cell, not a range")
+    cell = grid[0][0]
+    text = None if is_blank(cell) else str(cell).strip()
     if text is None:
         raise ExcelArgumentError('the query is empty; try "1.17e8 P4 0.3"')
     money = _scalar_text(currency, "currency")

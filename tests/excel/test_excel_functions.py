@@ -224,7 +224,7 @@ def test_infer_scalar_metric_and_table() -> None:
 
 
 def test_infer_options_reach_the_query() -> None:
-    got = fn.aigc_infer("llama-3-8b", "H100", 2.5, 500.0, 300.0, "table", 8.0, None, "fp8")
+    got = fn.aigc_infer("llama-3-8b", "H100", 2.5, 500.0, 300.0, "table", None, 8.0, None, "fp8")
     query = _as_dict(got)["query"]
     expected = direct(
         None, "llama-3-8b", "H100", "2.5", **{"in": "500", "out": "300", "batch": "8", "dtype": "fp8"}
