@@ -160,6 +160,13 @@ class ModelArch(BaseModel):
             return self.params_override * (self.shape_active_params / self.shape_params)
         return self.shape_active_params
 
+    def expert_params(self) -> float:
+        """Parameters in routed experts (all of them) [count]; 0 for dense models."""
+        if not self.is_moe:
+            return 0.0
+        moe_layers = self.n_layers - self.first_dense_layers
+        return moe_layers * self.n_experts * self._mlp_params(self.moe_d_ff or self.d_ff)
+
     def forward_params(self) -> float:
         """Parameters counted in forward FLOPs ``2 N`` per token: active parameters minus the
         input-embedding table (a lookup, not a matmul) [Kaplan 2020, Table 1 excludes embeddings;

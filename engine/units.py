@@ -110,7 +110,7 @@ def fmt_num(x: float, digits: int = 3) -> str:
         return str(x)
     ax = abs(x)
     for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if ax >= scale * 10:
+        if ax >= scale:
             return f"{x / scale:.{digits}g}{unit}"
     if ax >= 100:
         return f"{x:,.0f}"

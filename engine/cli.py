@@ -1,0 +1,98 @@
+"""The ``gpucost`` command line: ``gpucost [--json] <query>``, the same grammar as Slack and Excel.
+
+Exit codes: 0 success, 2 bad input (one-line message on stderr), 1 an internal error (one line too;
+``GPUCOST_DEBUG=1`` shows the traceback). Settings come from the environment or a ``.env`` file in
+the working directory: ``GPUCOST_CURRENCY``, ``GPUCOST_CNY_PER_USD``, ``GPUCOST_PRICE_FILE``,
+``GPUCOST_CALIBRATION_DIR``.
+
+Imports only pydantic, the standard library and engine modules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+USAGE = """usage: gpucost [--json] <query>
+       gpucost help              the grammar, subcommands and options
+       gpucost import FILE [price] [key=value ...]      price a benchmark result (vLLM, genai-perf, MLPerf)
+       gpucost calibrate NAME FILE... [key=value ...]   fit efficiency factors and save a profile
+example: gpucost 1.17e8 P4 0.3"""
+
+
+def _load_dotenv(path: Path = Path(".env")) -> None:
+    """Read KEY=VALUE lines from ./.env into the environment (existing variables win)."""
+    if not path.is_file():
+        return
+    try:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            k, v = line.split("=", 1)
+            k = k.strip().removeprefix("export ").strip()
+            v = v.strip().strip('"').strip("'")
+            if k.startswith("GPUCOST_") and k not in os.environ:
+                os.environ[k] = v
+    except OSError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = False
+    for flag in ("--json", "-j"):
+        while flag in args:
+            args.remove(flag)
+            as_json = True
+    if args[:1] in (["--help"], ["-h"]):
+        print(USAGE)
+        return 0
+    if args[:1] == ["--version"]:
+        from engine import __version__
+
+        print(f"gpucost {__version__}")
+        return 0
+    _load_dotenv()
+    from engine.errors import GpucostError
+
+    try:
+        from engine.config import EngineConfig
+
+        try:
+            config = EngineConfig.from_env()
+        except ValueError as exc:
+            raise GpucostError(f"bad setting in the environment: {str(exc).splitlines()[0]}",
+                               hint="check GPUCOST_* variables") from None
+        if args[:1] == ["calibrate"] or args[:1] == ["import"]:
+            from engine import measured
+
+            result = measured.cli_command(args, config)
+        else:
+            from engine.chain import run
+
+            result = run(args, config)
+    except GpucostError as exc:
+        print(f"gpucost: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: still one line, unless debugging
+        if os.environ.get("GPUCOST_DEBUG"):
+            raise
+        print(f"gpucost: internal error ({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+              "please report it with the query (GPUCOST_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))
+    else:
+        from engine.format import render_text
+
+        print(render_text(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

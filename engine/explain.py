@@ -1,0 +1,83 @@
+"""``explain``: the formula trace behind each number, and a sensitivity ranking of the assumptions.
+
+Each key assumption the user did not give is varied over its documented plausible range (the ranges
+below, with sources in ``engine.efficiency``) while everything else stays put; the assumptions are
+ranked by how far they move the headline cost (per request for inference, per day for a service,
+the whole run for training).
+
+Imports only pydantic, the standard library and engine modules.
+"""
+
+from __future__ import annotations
+
+from engine.config import EngineConfig
+from engine.errors import GpucostError
+from engine.query import Query
+from engine.results import Result, Sensitivity
+
+# option -> (low, high, why): plausible ranges.
+SERVING_RANGES: dict[str, tuple[str, str, str]] = {
+    "compute_eff": ("0.35", "0.75", "hf .. beyond trtllm presets"),
+    "bw_eff": ("0.45", "0.9", "hf preset .. STREAM-like ceiling"),
+    "util": ("0.5", "0.9", "busy share of a fleet"),
+    "batch": ("16", "max", "small batch .. all that fits"),
+}
+DAILY_RANGES: dict[str, tuple[str, str, str]] = {
+    **SERVING_RANGES,
+    "peak": ("1.2", "2.5", "diurnal peak-to-average"),
+}
+TRAIN_RANGES: dict[str, tuple[str, str, str]] = {
+    "mfu": ("0.35", "0.55", "published steady-state MFU range"),
+    "goodput": ("0.66", "0.97", "PaLM whole-run (0.66) .. best-run goodput"),
+}
+METRIC = {"inference": "cost_per_request", "daily": "cost_per_day", "train": "cost"}
+
+
+def _metric(r: Result, kind: str) -> float | None:
+    v = getattr(r, METRIC[kind])
+    if v is None and kind == "train":
+        return r.gpu_hours
+    if v is None and kind in ("inference", "daily"):
+        return 1 / r.tokens_per_s if r.tokens_per_s else None
+    return v
+
+
+def explain(q: Query, config: EngineConfig) -> Result:
+    from engine.chain import run_query
+
+    kind = str(q.values.get("inner_kind", "inference"))
+    values = {k: v for k, v in q.values.items() if k not in ("explain", "inner_kind")}
+    base_q = q.model_copy(update={"kind": kind, "values": values})
+    base = run_query(base_q.model_copy(deep=True), config)
+    base_metric = _metric(base, kind)
+    ranges = {"inference": SERVING_RANGES, "daily": DAILY_RANGES, "train": TRAIN_RANGES}[kind]
+    if kind in ("inference", "daily") and ("decode_tps" in values or "prefill_tps" in values):
+        ranges = {k: v for k, v in ranges.items() if k in ("util", "peak")}
+    sens: list[Sensitivity] = []
+    if base_metric:
+        for key, (lo, hi, _why) in ranges.items():
+            if key in values:
+                continue
+            costs = []
+            for val in (lo, hi):
+                vq = base_q.model_copy(deep=True)
+                from engine.query import parse_option
+
+                k, typed, canon = parse_option(key, val)
+                vq.values[k] = typed
+                vq.options[k] = canon
+                try:
+                    costs.append(_metric(run_query(vq, config), kind))
+                except GpucostError:
+                    costs.append(None)
+            if None in costs:
+                continue
+            c_lo, c_hi = float(costs[0]), float(costs[1])  # type: ignore[arg-type]
+            sens.append(Sensitivity(assumption=key, low=lo, high=hi, cost_at_low=c_lo, cost_at_high=c_hi,
+                                    swing_pct=abs(c_hi - c_lo) / base_metric * 100))
+        sens.sort(key=lambda s: -s.swing_pct)
+    res = base.model_copy(update={"kind": "explain", "sensitivity": sens,
+                                  "query": "explain " + base.query})
+    if base.cost is None and base.cost_per_request is None and base.cost_per_day is None and sens:
+        res.warnings = [*res.warnings, "no price: sensitivity shown on GPU-hours / time per token instead of cost"]
+    return res

@@ -1,0 +1,45 @@
+"""Floating-point operation counts of a decoder-only transformer.
+
+- Forward FLOPs per token at context ``s``: ``2 N + 4 L s w`` where ``N`` is the (active) non-embedding
+  parameter count and ``w = h d_h`` the attention width: ``2N`` for the weight matmuls (one multiply
+  and one add per weight) and ``2 L s w`` each for ``Q K^T`` and ``A V`` [1, Table 1; 2].
+- Prefill of ``s`` tokens (causal): ``2 N s + 2 L s^2 w`` (token t attends to t earlier tokens).
+- Training FLOPs per token: ``6 N + 12 L H Q T`` (forward + backward = 3x forward, attention counted
+  over the full T x T matrix), PaLM's model-FLOPs definition [3, App. B]; ``6 N D`` is the classic
+  approximation [1][4].
+
+[1] Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1 and Table 1.
+[2] kipply 2022, "Transformer Inference Arithmetic".
+[3] Chowdhery et al. 2022, PaLM, arXiv:2204.02311, Appendix B.
+[4] Hoffmann et al. 2022, arXiv:2203.15556 (Chinchilla: D ~ 20 N compute-optimal).
+
+Pure functions over plain numbers; imports nothing.
+"""
+
+from __future__ import annotations
+
+
+def forward_flops_per_token(n_forward: float, n_layers: int, attn_width: int, context: float) -> float:
+    """Forward FLOPs for one new token attending over ``context`` tokens [FLOP]."""
+    return 2.0 * n_forward + 4.0 * n_layers * context * attn_width
+
+
+def prefill_flops(n_forward: float, n_layers: int, attn_width: int, tokens: float) -> float:
+    """Forward FLOPs to prefill a prompt of ``tokens`` tokens with causal attention [FLOP]."""
+    return 2.0 * n_forward * tokens + 2.0 * n_layers * tokens * tokens * attn_width
+
+
+def training_flops_per_token(n_params: float, n_layers: int, n_heads: int, head_dim: int, seq_len: int) -> float:
+    """PaLM model FLOPs per training token, ``6 N + 12 L H Q T`` [FLOP]."""
+    return 6.0 * n_params + 12.0 * n_layers * n_heads * head_dim * seq_len
+
+
+def training_flops(n_params: float, tokens: float, n_layers: int, n_heads: int, head_dim: int,
+                   seq_len: int) -> float:
+    """Total model FLOPs of a training run over ``tokens`` tokens [FLOP]."""
+    return tokens * training_flops_per_token(n_params, n_layers, n_heads, head_dim, seq_len)
+
+
+def chinchilla_tokens(n_params: float) -> float:
+    """Compute-optimal training tokens, ``D = 20 N`` [tokens] (Hoffmann et al. 2022)."""
+    return 20.0 * n_params

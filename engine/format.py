@@ -1,0 +1,155 @@
+"""Plain-text rendering of results (the CLI's output, and text fallbacks for Slack and Excel).
+
+Imports only the standard library and engine modules.
+"""
+
+from __future__ import annotations
+
+from engine.results import Result
+from engine.units import fmt_money, fmt_num
+
+
+def _t(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1e3:.3g} ms"
+    if seconds < 600:
+        return f"{seconds:.3g} s"
+    return f"{seconds / 3600:.3g} h"
+
+
+def headline(r: Result) -> str:
+    """One line with the headline numbers."""
+    m = lambda x: fmt_money(x, r.currency)  # noqa: E731
+    if r.kind == "inference":
+        bits = [f"{fmt_num(r.tokens_per_s or 0)} tok/s on {r.gpus_per_replica} GPU(s)"]
+        if r.cost_per_request is not None:
+            bits += [f"{m(r.cost_per_request)}/request", f"{m(r.cost_per_million_output_tokens or 0)}/M output tokens",
+                     f"{m(r.cost_per_day or 0)}/day for {r.replicas} replica(s)"]
+        return (r.title + ": " if r.title else "") + ", ".join(bits)
+    if r.kind == "daily":
+        bits = [f"{r.gpus} GPUs ({r.replicas} x {r.gpus_per_replica})"]
+        if r.cost_per_day is not None:
+            bits += [f"{m(r.cost_per_day)}/day", f"{m(r.cost_per_month or 0)}/month", f"{m(r.cost_per_request or 0)}/request"]
+        return (r.title + ": " if r.title else "") + ", ".join(bits)
+    if r.kind == "train":
+        bits = [f"{fmt_num(r.gpu_hours or 0)} GPU-hours", f"{r.days:.3g} days on {r.gpus} GPUs"]
+        if r.cost is not None:
+            bits.append(f"{m(r.cost)}")
+        return (r.title + ": " if r.title else "") + ", ".join(bits)
+    if r.kind == "compare" and r.table and r.table.rows:
+        best = r.table.rows[0]
+        if r.cost_per_million_tokens is not None:
+            return f"{r.title}: cheapest {best[1]} at {m(r.cost_per_million_tokens)}/M tokens"
+        return r.title
+    if r.kind == "explain":
+        return "explain: " + (r.title or r.query)
+    return r.title or r.kind
+
+
+def _table(columns: list[str], rows: list[list[object]]) -> str:
+    cells = [[str(c) for c in columns]] + [["" if v is None else _cell(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = []
+    for j, row in enumerate(cells):
+        lines.append("  ".join(v.ljust(widths[i]) if i == 0 or not _numeric(v) else v.rjust(widths[i])
+                               for i, v in enumerate(row)).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _numeric(v: str) -> bool:
+    return bool(v) and (v[0].isdigit() or v[0] in "$¥-.") and v != "-"
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if v == 0:
+            return "0"
+        if abs(v) >= 1e5 or abs(v) < 1e-3:
+            return f"{v:.3g}"
+        return f"{v:,.4g}"
+    return str(v)
+
+
+def render_text(r: Result) -> str:
+    """The full human-readable answer."""
+    if r.kind == "help":
+        return r.text or ""
+    cur = r.currency
+    m = lambda x: fmt_money(x, cur)  # noqa: E731
+    out: list[str] = []
+    if r.title:
+        out.append(r.title)
+        out.append("=" * min(len(r.title), 100))
+    metrics: list[tuple[str, str]] = []
+    add = metrics.append
+    if r.kind in ("inference", "daily", "explain"):
+        if r.tokens_per_s is not None:
+            add(("throughput", f"{fmt_num(r.tokens_per_s)} output tokens/s per replica, "
+                 f"{fmt_num(r.tokens_per_s_per_gpu or 0)} per GPU"))
+        if r.gpus_per_replica is not None:
+            add(("GPUs per replica", f"{r.gpus_per_replica}" + (f" (batch {r.batch}, max {r.max_batch})"
+                                                                if r.batch else "")))
+        if r.memory_per_gpu_gb is not None:
+            add(("memory per GPU", f"{r.memory_per_gpu_gb:.3g} GB"))
+        if r.ttft_s is not None:
+            add(("latency", f"TTFT {_t(r.ttft_s)}, {_t(r.tpot_s or 0)} per output token, "
+                 f"{_t(r.request_latency_s or 0)} per request"))
+        if r.kind != "inference" and r.replicas is not None:
+            add(("fleet", f"{r.gpus} GPUs = {r.replicas} replica(s) x {r.gpus_per_replica}"))
+        if r.price_per_gpu_hour is not None:
+            add(("price", f"{m(r.price_per_gpu_hour)} per GPU-hour"))
+        if r.cost_per_request is not None:
+            add(("cost per request", m(r.cost_per_request)))
+            add(("cost per M tokens", f"{m(r.cost_per_million_input_tokens or 0)} input, "
+                 f"{m(r.cost_per_million_output_tokens or 0)} output, {m(r.cost_per_million_tokens or 0)} blended"))
+        if r.cost_per_day is not None:
+            label = f"cost per day ({r.replicas} replicas at stated traffic)" if r.kind == "inference" else \
+                "cost per day"
+            add((label, f"{m(r.cost_per_day)}  (month: {m(r.cost_per_month or 0)})"))
+    if r.kind in ("train",) or (r.kind == "explain" and r.gpu_hours is not None):
+        add(("training FLOPs", f"{r.flops:.3g}"))
+        add(("GPU-hours", fmt_num(r.gpu_hours or 0)))
+        add(("wall-clock", f"{r.days:.3g} days on {r.gpus} GPUs"))
+        if r.cost is not None:
+            add(("cost", m(r.cost)))
+    if r.energy_kwh is not None:
+        add(("energy", f"{fmt_num(r.energy_kwh)} kWh" + (f" = {m(r.energy_cost)} of electricity (beside the rental cost)"
+                                                         if r.energy_cost is not None else "")))
+    if metrics:
+        w = max(len(k) for k, _ in metrics)
+        out += [f"{k.ljust(w)}  {v}" for k, v in metrics]
+    if r.breakdown:
+        out.append("")
+        total = sum(b.cost for b in r.breakdown)
+        rows = [[b.component, b.quantity, b.unit, m(b.unit_price), m(b.cost)] for b in r.breakdown]
+        rows.append(["total", None, "", "", m(total)])
+        out.append(_table(["component", "quantity", "unit", "unit price", "cost"], rows))
+    if r.table:
+        out.append("")
+        out.append(_table(r.table.columns, r.table.rows))
+    if r.kind == "explain" and r.trace:
+        out.append("")
+        out.append("How each number is computed:")
+        for s in r.trace:
+            out.append(f"  {s.name} = {s.formula} = {_cell(float(s.value))} {s.unit}" + (f"  [{s.ref}]" if s.ref else ""))
+    if r.sensitivity:
+        out.append("")
+        out.append("What moves the cost most (each assumption over its plausible range):")
+        out.append(_table(["assumption", "low", "high", "cost at low", "cost at high", "swing"],
+                          [[s.assumption, s.low, s.high, m(s.cost_at_low), m(s.cost_at_high),
+                            f"{s.swing_pct:.0f}%"] for s in r.sensitivity]))
+    if r.assumptions:
+        out.append("")
+        out.append("Assumptions:")
+        for a in r.assumptions:
+            out.append(f"  - {a.name}: {a.value}" + ("" if a.user_given else f"  [{a.source}]"))
+    if r.warnings:
+        out.append("")
+        out += [f"warning: {w}" for w in r.warnings]
+    out.append("")
+    out.append(f"query: {r.query}")
+    return "\n".join(out)

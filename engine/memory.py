@@ -1,0 +1,78 @@
+"""GPU memory of inference: weights, KV cache, and what fits.
+
+- Weights: ``N B_w`` bytes, split evenly over the ``g`` GPUs of a replica.
+- KV cache per token: ``2 L h_kv d_h B_kv`` (MLA: ``L (r_kv + d_rope) B_kv``) [1][2]. Under tensor
+  parallelism KV heads are split over GPUs; when ``g > h_kv`` a head is replicated, and an MLA latent
+  is replicated on every GPU (it is not split by head) [2].
+- Usable memory: ``MEMORY_UTILISATION`` (0.9, vLLM's default) of the card, minus the activation
+  workspace of one 2,048-token prefill chunk.
+- A batch fits when weights + activations + ``b (s_in + s_out)`` KV tokens fit in usable memory.
+
+[1] kipply 2022, "Transformer Inference Arithmetic" (KV cache = 2 n_layers n_heads d_head per token).
+[2] DeepSeek-AI 2024, arXiv:2412.19437, Sec. 2.1.1 (MLA caches the compressed latent only).
+
+Imports only the standard library and engine modules.
+"""
+
+from __future__ import annotations
+
+import math
+
+from engine.architecture import ModelArch
+from engine.efficiency import MEMORY_UTILISATION
+
+#: Tokens in one prefill chunk whose activations are reserved (vLLM's max_num_batched_tokens default
+#: with chunked prefill is 2048).
+PREFILL_CHUNK_TOKENS = 2048
+
+
+def weight_bytes(arch: ModelArch, bytes_per_weight: float) -> float:
+    """All weights of a replica [B]."""
+    return arch.total_params * bytes_per_weight
+
+
+def kv_bytes_per_token(arch: ModelArch, bytes_per_element: float) -> float:
+    """KV cache of one token over all layers, whole model [B]."""
+    return arch.kv_elements_per_token() * bytes_per_element
+
+
+def kv_bytes_per_token_per_gpu(arch: ModelArch, bytes_per_element: float, gpus: int) -> float:
+    """KV cache of one token held on each GPU of a ``gpus``-way tensor-parallel replica [B]."""
+    total = kv_bytes_per_token(arch, bytes_per_element)
+    if arch.attention == "mla":
+        return total  # the latent is replicated on every rank
+    heads = arch.kv_heads
+    return total * math.ceil(heads / gpus) / heads if gpus <= heads else total / heads
+
+
+def activation_bytes_per_gpu(arch: ModelArch, gpus: int, act_bytes: float = 2.0) -> float:
+    """Activation workspace for one prefill chunk [B]: hidden states, QKV and MLP intermediates of
+    ``PREFILL_CHUNK_TOKENS`` tokens (about ``4 d + 2 d_ff`` values per token), split over GPUs."""
+    width = 4 * arch.d_model + 2 * (arch.moe_d_ff * arch.top_k if arch.is_moe and arch.moe_d_ff else arch.d_ff)
+    return PREFILL_CHUNK_TOKENS * width * act_bytes / gpus
+
+
+def usable_bytes(memory_gb: float) -> float:
+    """Memory a serving engine may fill [B]."""
+    return memory_gb * 1e9 * MEMORY_UTILISATION
+
+
+def max_batch(arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float, gpus: int,
+              seq_tokens: int) -> int:
+    """Largest number of concurrent sequences of ``seq_tokens`` tokens that fits (0: not even one)."""
+    free = usable_bytes(memory_gb) - weight_bytes(arch, w_bytes) / gpus - activation_bytes_per_gpu(arch, gpus)
+    per_seq = kv_bytes_per_token_per_gpu(arch, kv_bytes, gpus) * seq_tokens
+    if free <= 0 or per_seq <= 0:
+        return 0
+    return int(free // per_seq)
+
+
+def min_gpus(arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float, seq_tokens: int,
+             limit: int = 4096) -> int | None:
+    """Smallest power-of-two replica size on which at least one sequence fits (None: none up to limit)."""
+    g = 1
+    while g <= limit:
+        if max_batch(arch, memory_gb, w_bytes, kv_bytes, g, seq_tokens) >= 1:
+            return g
+        g *= 2
+    return None

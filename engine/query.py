@@ -1,0 +1,304 @@
+"""The query grammar shared by the command line, Slack and Excel.
+
+    [subcommand] <model|params> <gpu> [<price>] [key=value ...] [flag ...]
+
+Subcommands: (none) = inference, ``daily``, ``train``, ``compare``, ``gpus``, ``models``, ``prices``,
+``explain``, ``help``. ``<gpu>`` may carry a count (``8xH100``); ``compare`` takes a comma list of
+GPUs (or none, for the usual alternatives). Options are validated here (type and plausible range),
+so a bad one fails with a one-line message naming the token and how to fix it.
+
+Imports only pydantic and the standard library.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from engine.errors import GpucostError, suggest
+from engine.units import parse_number, parse_price
+
+SUBCOMMANDS = ("daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import")
+_SUB_ALIASES = {"infer": None, "inference": None, "serve": "daily", "service": "daily", "training": "train",
+                "gpu": "gpus", "model": "models", "price": "prices", "?": "help", "--help": "help", "-h": "help"}
+FLAGS = {"spot": ("spot", "true"), "ondemand": ("spot", "false"), "on-demand": ("spot", "false"),
+         "static": ("batching", "static"), "continuous": ("batching", "continuous")}
+MAX_QUERY_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One ``key=value`` option: how to parse it and its plausible range (inclusive)."""
+
+    kind: str  # number | int | text | price | bool | seconds
+    lo: float | None = None
+    hi: float | None = None
+    help: str = ""
+    choices: tuple[str, ...] = ()
+
+
+OPTIONS: dict[str, OptionSpec] = {
+    "in": OptionSpec("int", 1, 10_000_000, "prompt tokens per request"),
+    "out": OptionSpec("int", 1, 10_000_000, "generated tokens per request"),
+    "batch": OptionSpec("batch", 1, 1_000_000, "concurrent sequences per replica, or max"),
+    "tp": OptionSpec("int", 1, 4096, "GPUs per replica (tensor parallel degree)"),
+    "dtype": OptionSpec("text", help="weight precision", choices=("fp32", "fp16", "bf16", "fp8", "int8", "int4")),
+    "kv": OptionSpec("text", help="KV-cache precision", choices=("fp32", "fp16", "bf16", "fp8", "int8", "int4")),
+    "requests": OptionSpec("number", 1e-3, 1e13, "requests per day"),
+    "users": OptionSpec("number", 1, 1e11, "daily active users"),
+    "per_user": OptionSpec("number", 1e-3, 1e6, "requests per user per day"),
+    "tokens_in": OptionSpec("number", 1, 1e17, "input tokens per day"),
+    "tokens_out": OptionSpec("number", 1, 1e17, "output tokens per day"),
+    "peak": OptionSpec("number", 1, 100, "peak-to-average traffic ratio"),
+    "util": OptionSpec("number", 0.01, 1, "target utilisation, run/(run+idle)"),
+    "tokens": OptionSpec("number", 1e3, 1e17, "training tokens"),
+    "gpus": OptionSpec("int", 1, 10_000_000, "GPUs for training (or for the fleet)"),
+    "days": OptionSpec("number", 0.001, 36500, "training deadline in days"),
+    "mfu": OptionSpec("number", 0.01, 1, "steady-state model FLOPs utilisation"),
+    "goodput": OptionSpec("number", 0.01, 1, "share of wall-clock time that advances training"),
+    "seq": OptionSpec("int", 1, 10_000_000, "training sequence length"),
+    "provider": OptionSpec("text", help="cloud provider for the catalog price"),
+    "region": OptionSpec("text", help="cloud region for the catalog price"),
+    "spot": OptionSpec("bool", help="use spot prices"),
+    "currency": OptionSpec("text", help="USD or CNY"),
+    "prefill_tps": OptionSpec("number", 1e-6, 1e9, "measured prefill tokens/s per GPU"),
+    "decode_tps": OptionSpec("number", 1e-6, 1e9, "measured decode tokens/s per GPU"),
+    "power": OptionSpec("number", 1, 100_000, "power draw per GPU [W]"),
+    "pue": OptionSpec("number", 1, 5, "data-centre PUE"),
+    "kwh": OptionSpec("price", help="electricity price per kWh"),
+    "engine": OptionSpec("text", help="serving engine preset", choices=("hf", "vllm", "trtllm")),
+    "batching": OptionSpec("text", help="static or continuous", choices=("static", "continuous")),
+    "ttft_max": OptionSpec("seconds", 1e-4, 3600, "time-to-first-token limit"),
+    "tpot_max": OptionSpec("seconds", 1e-5, 60, "time-per-output-token limit"),
+    "compute_eff": OptionSpec("number", 0.01, 1, "fraction of peak FLOP/s reached"),
+    "bw_eff": OptionSpec("number", 0.01, 1, "fraction of peak memory bandwidth reached"),
+    "calibration": OptionSpec("text", help="named calibration profile"),
+}
+_OPTION_ALIASES = {"input": "in", "output": "out", "prompt": "in", "gen": "out", "bs": "batch", "precision": "dtype",
+                   "kv_dtype": "kv", "req": "requests", "requests_per_day": "requests", "utilization": "util",
+                   "utilisation": "util", "ttft": "ttft_max", "tpot": "tpot_max", "serving": "engine",
+                   "cloud": "provider", "price_kwh": "kwh", "gpu_count": "gpus", "peak_ratio": "peak"}
+
+
+class Query(BaseModel):
+    """A parsed query. ``options`` keeps the user's canonical text values; typed values are in
+    ``values``."""
+
+    kind: str = "inference"
+    model: str | None = None
+    gpu: str | None = None
+    price: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, object] = Field(default_factory=dict)
+    rest: list[str] = Field(default_factory=list)
+
+    def canonical(self) -> str:
+        """The query as one canonical string (subcommand, positionals, sorted options)."""
+        parts: list[str] = [] if self.kind == "inference" else [self.kind]
+        parts += [p for p in (self.model, self.gpu, self.price) if p]
+        parts += self.rest
+        for k in sorted(self.options):
+            v = self.options[k]
+            parts.append(k if (k == "spot" and v == "true") else f"{k}={v}")
+        return " ".join(_quote(p) for p in parts)
+
+
+def _quote(s: str) -> str:
+    return shlex.quote(s) if any(ch.isspace() for ch in s) else s
+
+
+def _seconds(text: str) -> float:
+    t = text.strip().lower()
+    for suffix, scale in (("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("s", 1.0), ("sec", 1.0)):
+        if t.endswith(suffix) and not t.endswith("ms" if suffix == "s" else "\0"):
+            return parse_number(t[: -len(suffix)], what="time") * scale
+    return parse_number(t, what="time")
+
+
+def _check_range(key: str, value: float, spec: OptionSpec, raw: str) -> None:
+    if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
+        raise GpucostError(
+            f"{key}={raw} is out of range", token=f"{key}={raw}",
+            hint=f"{spec.help} must be between {spec.lo:g} and {spec.hi:g}",
+        )
+
+
+def parse_option(key: str, raw: str) -> tuple[str, object, str]:
+    """Validate one option; returns (canonical key, typed value, canonical text)."""
+    k = key.strip().lower().replace("-", "_")
+    k = _OPTION_ALIASES.get(k, k)
+    if k not in OPTIONS:
+        raise GpucostError(
+            f"unknown option '{key}'", token=f"{key}={raw}", suggestions=suggest(k, OPTIONS),
+            hint="'gpucost help' lists the options",
+        )
+    spec = OPTIONS[k]
+    raw = raw.strip()
+    if raw == "":
+        raise GpucostError(f"option '{k}=' has no value", token=f"{k}=", hint=f"give {spec.help}")
+    if spec.kind == "batch" and raw.lower() == "max":
+        return k, "max", "max"
+    if spec.kind in ("number", "int", "batch"):
+        v = parse_number(raw, what=k)
+        _check_range(k, v, spec, raw)
+        if spec.kind in ("int", "batch"):
+            if abs(v - round(v)) > 1e-9:
+                raise GpucostError(f"{k}={raw} must be a whole number", token=f"{k}={raw}")
+            v = int(round(v))
+        return k, v, raw
+    if spec.kind == "seconds":
+        v = _seconds(raw)
+        _check_range(k, v, spec, raw)
+        return k, v, raw
+    if spec.kind == "price":
+        value, cur = parse_price(raw)
+        return k, (value, cur), raw
+    if spec.kind == "bool":
+        low = raw.lower()
+        if low in ("1", "true", "yes", "on"):
+            return k, True, "true"
+        if low in ("0", "false", "no", "off"):
+            return k, False, "false"
+        raise GpucostError(f"{k}={raw} must be true or false", token=f"{k}={raw}")
+    if spec.choices:
+        low = raw.lower()
+        norm: Callable[[str], str] = {
+            "dtype": _dtype_norm, "kv": _dtype_norm, "engine": _engine_norm,
+        }.get(k, lambda s: s)
+        low = norm(low)
+        if low not in spec.choices:
+            raise GpucostError(
+                f"{k}={raw} is not one of {', '.join(spec.choices)}", token=f"{k}={raw}",
+                suggestions=suggest(raw, spec.choices),
+            )
+        return k, low, low
+    return k, raw, raw
+
+
+def _dtype_norm(s: str) -> str:
+    from engine.hardware import normalise_dtype
+
+    try:
+        return normalise_dtype(s)
+    except GpucostError:
+        return s
+
+
+def _engine_norm(s: str) -> str:
+    from engine.efficiency import get_preset
+
+    try:
+        return get_preset(s).name
+    except GpucostError:
+        return s
+
+
+def tokenize(text: str) -> list[str]:
+    if len(text) > MAX_QUERY_CHARS:
+        raise GpucostError(
+            f"the query is {len(text)} characters long", hint=f"keep it under {MAX_QUERY_CHARS} characters"
+        )
+    text = text.replace("＝", "=").replace("\u3000", " ")
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def parse_query(text: str | list[str]) -> Query:
+    """Parse a query string (or argv list) into a :class:`Query`. Raises :class:`GpucostError`."""
+    tokens = tokenize(text) if isinstance(text, str) else [t for t in text if t is not None]
+    q = Query()
+    if not tokens:
+        q.kind = "help"
+        return q
+    head = tokens[0].lower()
+    if head in SUBCOMMANDS or head in _SUB_ALIASES:
+        q.kind = _SUB_ALIASES.get(head, head) or "inference"
+        tokens = tokens[1:]
+    if q.kind == "explain":
+        inner = parse_query(tokens) if tokens else Query(kind="help")
+        if inner.kind not in ("inference", "daily", "train"):
+            raise GpucostError("explain takes an inference, daily or train query",
+                               hint="e.g. 'explain llama-3-70b H100 in=800 out=400'")
+        inner.values["explain"] = True
+        inner.options = dict(inner.options)
+        q = inner.model_copy(update={"kind": "explain", "values": {**inner.values, "inner_kind": inner.kind}})
+        return q
+    positionals: list[str] = []
+    for tok in tokens:
+        if "=" in tok and not tok.startswith("="):
+            key, raw = tok.split("=", 1)
+            k, v, canon = parse_option(key, raw)
+            q.values[k] = v
+            q.options[k] = canon
+        elif tok.lower() in FLAGS:
+            k, v = FLAGS[tok.lower()]
+            _, typed, canon = parse_option(k, v)
+            q.values[k] = typed
+            q.options[k] = canon
+        else:
+            positionals.append(tok)
+    if q.kind in ("help", "gpus", "models", "import") or (q.kind == "prices" and positionals[:1] == ["import-skypilot"]):
+        q.rest = positionals
+        return q
+    if q.kind == "prices":
+        q.gpu = positionals[0] if positionals else None
+        q.rest = positionals[1:]
+        if q.rest:
+            raise GpucostError(f"unexpected '{q.rest[0]}'", token=q.rest[0],
+                               hint="use 'prices [GPU] [provider=..] [region=..] [spot]'")
+        return q
+    if not positionals:
+        raise GpucostError("the query names no model", hint="e.g. 'gpucost 1.17e8 P4 0.3' or 'gpucost help'")
+    q.model = positionals[0]
+    if len(positionals) > 1:
+        q.gpu = positionals[1]
+    if len(positionals) > 2:
+        q.price = positionals[2]
+    if len(positionals) > 3:
+        extra = positionals[3]
+        raise GpucostError(
+            f"unexpected '{extra}'", token=extra,
+            hint="the grammar is [subcommand] <model|params> <gpu> [price] [key=value ...]",
+        )
+    if q.gpu is None and q.kind != "compare":
+        raise GpucostError(
+            f"the query names no GPU after '{q.model}'", hint=f"e.g. '{q.model} H100' ('gpucost gpus' lists them)"
+        )
+    if q.price is not None:
+        parse_price(q.price)  # validate early; the chain converts currencies
+    return q
+
+
+def build_query(kind: str | None, model: object = None, gpu: object = None, price: object = None,
+                **options: object) -> str:
+    """A query string from explicit arguments (for spreadsheets); ``None`` values are left out."""
+    parts: list[str] = []
+    if kind and kind not in ("inference", "infer"):
+        parts.append(kind)
+    for p in (model, gpu, price):
+        if p is None or p == "":
+            continue
+        parts.append(_num_text(p))
+    for k, v in options.items():
+        if v is None or v == "":
+            continue
+        if isinstance(v, bool):
+            if k == "spot":
+                parts.append("spot" if v else "spot=false")
+                continue
+            v = "true" if v else "false"
+        parts.append(f"{k}={_num_text(v)}")
+    return " ".join(_quote(p) for p in parts)
+
+
+def _num_text(v: object) -> str:
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    return str(v)
