@@ -42,8 +42,25 @@ def __getattr__(name: str) -> Any:
         from engine.results import Result
 
         return Result
-    if name in ("catalog", "prices", "fx", "batch", "calibration", "chain", "units", "efficiency", "hardware",
-                "inference", "flops", "memory", "architecture", "format", "listings", "explain", "results"):
+    if name in (
+        "catalog",
+        "prices",
+        "fx",
+        "batch",
+        "calibration",
+        "chain",
+        "units",
+        "efficiency",
+        "hardware",
+        "inference",
+        "flops",
+        "memory",
+        "architecture",
+        "format",
+        "listings",
+        "explain",
+        "results",
+    ):
         import importlib
 
         return importlib.import_module(f"engine.{name}")

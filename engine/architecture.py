@@ -20,6 +20,7 @@ Imports only pydantic and the standard library.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from functools import cached_property
@@ -196,8 +197,14 @@ class ModelArch(BaseModel):
 # ---- inference of a shape from a bare parameter count -------------------------------------------
 # GPT-3 family (Brown et al. 2020, Table 2.1): parameters, layers, d_model.
 _GPT3_SHAPES: tuple[tuple[float, int, int], ...] = (
-    (125e6, 12, 768), (350e6, 24, 1024), (760e6, 24, 1536), (1.3e9, 24, 2048), (2.7e9, 32, 2560),
-    (6.7e9, 32, 4096), (13e9, 40, 5140), (175e9, 96, 12288),
+    (125e6, 12, 768),
+    (350e6, 24, 1024),
+    (760e6, 24, 1536),
+    (1.3e9, 24, 2048),
+    (2.7e9, 32, 2560),
+    (6.7e9, 32, 4096),
+    (13e9, 40, 5140),
+    (175e9, 96, 12288),
 )
 _GPT3_VOCAB = 50257
 
@@ -209,7 +216,7 @@ def _interp_layers(n: float) -> float:
     if n >= pts[-1][0]:
         # Beyond 175B keep GPT-3's depth growth rate (layers ~ N^(1/3) at fixed aspect ratio).
         return pts[-1][1] * (n / pts[-1][0]) ** (1 / 3)
-    for (n0, l0, _), (n1, l1, _) in zip(pts, pts[1:], strict=False):
+    for (n0, l0, _), (n1, l1, _) in itertools.pairwise(pts):
         if n0 <= n <= n1:
             t = (math.log(n) - math.log(n0)) / (math.log(n1) - math.log(n0))
             return math.exp(math.log(l0) + t * (math.log(l1) - math.log(l0)))
@@ -231,7 +238,7 @@ def infer_dense(n_params: float, context: int = 2048) -> ModelArch:
     layers = max(2, round(_interp_layers(n_params)))
     a, b, c = 12 * layers, _GPT3_VOCAB, -n_params
     d = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
-    d_model = max(64, int(round(d / 64)) * 64)
+    d_model = max(64, round(d / 64) * 64)
     head = 64 if d_model < 4096 else 128
     heads = max(1, d_model // head)
     return ModelArch(
@@ -264,8 +271,26 @@ def format_params(n: float) -> str:
 
 # ---- Hugging Face config.json ---------------------------------------------------------------------
 _GATED_TYPES = {
-    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text",
-    "phi3", "deepseek_v2", "deepseek_v3", "olmo", "olmo2", "internlm2", "yi", "baichuan", "granite", "cohere",
+    "llama",
+    "mistral",
+    "mixtral",
+    "qwen2",
+    "qwen2_moe",
+    "qwen3",
+    "qwen3_moe",
+    "gemma",
+    "gemma2",
+    "gemma3_text",
+    "phi3",
+    "deepseek_v2",
+    "deepseek_v3",
+    "olmo",
+    "olmo2",
+    "internlm2",
+    "yi",
+    "baichuan",
+    "granite",
+    "cohere",
 }
 
 
@@ -299,8 +324,16 @@ def from_hf_config(path: str | Path) -> ModelArch:
     d = _first(cfg, "hidden_size", "n_embd", "d_model", "word_embed_proj_dim")
     heads = _first(cfg, "num_attention_heads", "n_head", "num_heads")
     vocab = _first(cfg, "vocab_size", "padded_vocab_size")
-    missing = [k for k, v in (("num_hidden_layers", layers), ("hidden_size", d), ("num_attention_heads", heads),
-                              ("vocab_size", vocab)) if v is None]
+    missing = [
+        k
+        for k, v in (
+            ("num_hidden_layers", layers),
+            ("hidden_size", d),
+            ("num_attention_heads", heads),
+            ("vocab_size", vocab),
+        )
+        if v is None
+    ]
     if missing:
         raise GpucostError(f"'{path}' lacks {', '.join(missing)}", hint="is it a decoder-only transformer config?")
     kv = _first(cfg, "num_key_value_heads", "num_kv_heads", "n_head_kv")
@@ -330,8 +363,7 @@ def from_hf_config(path: str | Path) -> ModelArch:
         vocab_size=int(vocab),
         tied_embeddings=bool(tied),
         learned_positions=positions,
-        max_context=int(_first(cfg, "max_position_embeddings", "n_positions", "n_ctx", "seq_length",
-                               default=2048)),
+        max_context=int(_first(cfg, "max_position_embeddings", "n_positions", "n_ctx", "seq_length", default=2048)),
         attention=attention,
         q_lora_rank=cfg.get("q_lora_rank"),
         kv_lora_rank=cfg.get("kv_lora_rank"),

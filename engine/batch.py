@@ -35,8 +35,9 @@ def _text(v: object) -> str:
     return str(v)
 
 
-def evaluate_many(base_query: str, column: str, values: list[object], metric: str,
-                  config: EngineConfig | None = None) -> list[float | str]:
+def evaluate_many(
+    base_query: str, column: str, values: list[object], metric: str, config: EngineConfig | None = None
+) -> list[float | str]:
     """``metric`` of ``base_query`` with ``column`` set to each of ``values`` (None = leave as is)."""
     from engine.chain import run_query
 

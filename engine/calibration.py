@@ -56,8 +56,10 @@ class Profile(BaseModel):
     sources: list[str] = Field(default_factory=list)
 
     def describe(self) -> str:
-        return (f"compute {self.compute_efficiency:.3g}, bandwidth {self.bandwidth_efficiency:.3g}, "
-                f"rms error {self.rms_log_error * 100:.1f}%")
+        return (
+            f"compute {self.compute_efficiency:.3g}, bandwidth {self.bandwidth_efficiency:.3g}, "
+            f"rms error {self.rms_log_error * 100:.1f}%"
+        )
 
 
 def _predict(m: Measurement, ce: float, be: float):
@@ -79,8 +81,7 @@ def _loss(ms: list[Measurement], ce: float, be: float) -> tuple[float, int]:
     total, n = 0.0, 0
     for m in ms:
         p = _predict(m, ce, be)
-        for meas, pred in ((m.output_tokens_per_s, p.output_tokens_per_s), (m.ttft_s, p.ttft_s),
-                           (m.tpot_s, p.tpot_s)):
+        for meas, pred in ((m.output_tokens_per_s, p.output_tokens_per_s), (m.ttft_s, p.ttft_s), (m.tpot_s, p.tpot_s)):
             if meas:
                 total += math.log(pred / meas) ** 2
                 n += 1
@@ -141,14 +142,17 @@ def load_profile(name: str, config: EngineConfig | None = None) -> Profile:
     path = profile_dir(config) / f"{name}.json"
     if not path.exists():
         names = list_profiles(config)
-        raise GpucostError(f"no calibration profile '{name}'", suggestions=suggest(name, names),
-                           hint="create one with 'gpucost calibrate NAME FILE...'" if not names else
-                           "known: " + ", ".join(names[:8]))
+        raise GpucostError(
+            f"no calibration profile '{name}'",
+            suggestions=suggest(name, names),
+            hint="create one with 'gpucost calibrate NAME FILE...'" if not names else "known: " + ", ".join(names[:8]),
+        )
     try:
         return Profile(**json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as exc:
-        raise GpucostError(f"calibration profile '{name}' is unreadable ({exc.__class__.__name__})",
-                           hint=f"fix or delete {path}") from None
+        raise GpucostError(
+            f"calibration profile '{name}' is unreadable ({exc.__class__.__name__})", hint=f"fix or delete {path}"
+        ) from None
 
 
 def make_profile(name: str, measurements: list[Measurement]) -> Profile:
@@ -157,8 +161,14 @@ def make_profile(name: str, measurements: list[Measurement]) -> Profile:
     models = {m.model for m in measurements}
     from engine.catalog import resolve_gpu
 
-    return Profile(name=name, compute_efficiency=round(ce, 4), bandwidth_efficiency=round(be, 4),
-                   gpu=resolve_gpu(next(iter(gpus))).id if len(gpus) == 1 else None,
-                   model=next(iter(models)) if len(models) == 1 else None, n_points=len(measurements),
-                   rms_log_error=err, created=date.today().isoformat(),
-                   sources=[m.source for m in measurements if m.source])
+    return Profile(
+        name=name,
+        compute_efficiency=round(ce, 4),
+        bandwidth_efficiency=round(be, 4),
+        gpu=resolve_gpu(next(iter(gpus))).id if len(gpus) == 1 else None,
+        model=next(iter(models)) if len(models) == 1 else None,
+        n_points=len(measurements),
+        rms_log_error=err,
+        created=date.today().isoformat(),
+        sources=[m.source for m in measurements if m.source],
+    )

@@ -29,15 +29,19 @@ from engine.units import fmt_money, fmt_num, parse_number, parse_price
 
 DEFAULT_IN = 512
 DEFAULT_OUT = 256
-LENGTH_SOURCE = ("chat-style request: prompts of a few hundred tokens, replies ~200-300 "
-                 "(LMSYS-Chat-1M mean reply 214.5 tokens, Zheng et al. 2023, arXiv:2309.11998)")
+LENGTH_SOURCE = (
+    "chat-style request: prompts of a few hundred tokens, replies ~200-300 "
+    "(LMSYS-Chat-1M mean reply 214.5 tokens, Zheng et al. 2023, arXiv:2309.11998)"
+)
 DEFAULT_REQUESTS_PER_DAY = 10e6
 REQUESTS_SOURCE = "10M requests/day: ChatGPT's early traffic in Tom Goldstein's Dec 2022 estimate"
 DEFAULT_BATCH_CAP = 256
 BATCH_SOURCE = "largest batch that fits, capped at 256 concurrent sequences (vLLM's max_num_seqs default)"
 DEFAULT_PUE = 1.2
-PUE_SOURCE = ("PUE 1.2: between hyperscale fleets (~1.1, Google 2023) and the industry average "
-              "(~1.58, Uptime Institute 2023 survey)")
+PUE_SOURCE = (
+    "PUE 1.2: between hyperscale fleets (~1.1, Google 2023) and the industry average "
+    "(~1.58, Uptime Institute 2023 survey)"
+)
 DEFAULT_KWH_USD = 0.10
 KWH_SOURCE = "0.10 USD/kWh: between US average industrial (~0.08) and commercial (~0.13) prices (EIA 2023)"
 POWER_SOURCE = "board power = TDP from the catalog (an upper bound; measured draw is often 70-90% of TDP)"
@@ -84,8 +88,9 @@ def resolve_arch(token: str) -> ModelArch:
         except GpucostError:
             try:
                 resolve_gpu(token)
-                raise GpucostError(f"'{token}' is a GPU, not a model",
-                                   hint="the model comes first: <model|params> <gpu> [price]") from None
+                raise GpucostError(
+                    f"'{token}' is a GPU, not a model", hint="the model comes first: <model|params> <gpu> [price]"
+                ) from None
             except GpucostError as e2:
                 if "is a GPU" in str(e2):
                     raise
@@ -93,14 +98,19 @@ def resolve_arch(token: str) -> ModelArch:
         return infer_dense(n)
 
 
-def _price(q: Query, config: EngineConfig, acc: Accelerator, currency: str, warnings: list[str],
-           add) -> tuple[float | None, str]:
+def _price(
+    q: Query, config: EngineConfig, acc: Accelerator, currency: str, warnings: list[str], add
+) -> tuple[float | None, str]:
     if q.price:
         value, cur = parse_price(q.price)
         cur = cur or config.currency
         p = convert(value, cur, currency, config)
-        add("price per GPU-hour", f"{fmt_money(p, currency)}" + (f" (= {q.price})" if cur != currency else ""),
-            "given in the query", True)
+        add(
+            "price per GPU-hour",
+            f"{fmt_money(p, currency)}" + (f" (= {q.price})" if cur != currency else ""),
+            "given in the query",
+            True,
+        )
         return p, f"{fmt_money(p, currency)}/GPU-h (given)"
     for o in config.price_overrides:
         try:
@@ -118,9 +128,13 @@ def _price(q: Query, config: EngineConfig, acc: Accelerator, currency: str, warn
         return None, "no price"
     p = convert(row.usd_per_gpu_hour, row.currency, currency, config)
     what = "lowest spot" if spot else "lowest on-demand"
-    add("price per GPU-hour", f"{fmt_money(p, currency)} ({what}: {row.label()})",
-        f"{row.source}; a 2025 price snapshot, check your provider" if not row.as_of.startswith("imported")
-        else row.source)
+    add(
+        "price per GPU-hour",
+        f"{fmt_money(p, currency)} ({what}: {row.label()})",
+        f"{row.source}; a 2025 price snapshot, check your provider"
+        if not row.as_of.startswith("imported")
+        else row.source,
+    )
     if not row.includes_host:
         warnings.append(f"{row.provider} {row.region} price is for the accelerator only (host VM not included)")
     return p, f"{fmt_money(p, currency)}/GPU-h ({row.provider} {row.region})"
@@ -143,21 +157,43 @@ def resolve_ctx(q: Query, config: EngineConfig) -> Ctx:
 
     if arch.inferred:
         add("model shape", f"{arch.describe()} (inferred)", arch.source)
-        warnings.append(f"model shape inferred from {format_params(arch.total_params)} parameters (GPT-3 ratios, "
-                        "MHA): KV cache may be larger than a GQA model's; name a catalog model for its real shape")
+        warnings.append(
+            f"model shape inferred from {format_params(arch.total_params)} parameters (GPT-3 ratios, "
+            "MHA): KV cache may be larger than a GQA model's; name a catalog model for its real shape"
+        )
     else:
         add("model", f"{arch.name}: {arch.describe()}", arch.source)
-    add("accelerator", f"{acc.short}: {acc.memory_gb or 0:g} GB, {acc.memory_bw_gb_s or 0:g} GB/s",
-        f"{acc.source} (as of {acc.as_of})" if acc.as_of else acc.source)
+    add(
+        "accelerator",
+        f"{acc.short}: {acc.memory_gb or 0:g} GB, {acc.memory_bw_gb_s or 0:g} GB/s",
+        f"{acc.source} (as of {acc.as_of})" if acc.as_of else acc.source,
+    )
     price, label = _price(q, config, acc, currency, warnings, add)
     if currency == "CNY" or (q.price and (parse_price(q.price)[1] or config.currency) != currency):
         rate, src = cny_per_usd(config)
         add("FX rate", f"{rate:g} CNY per USD", src)
-    ctx = Ctx(q=q, config=config, arch=arch, acc=acc, count=count, currency=currency, price=price,
-              price_label=label, assumptions=assumptions, warnings=warnings)
-    ctx.inputs = {"model": arch.id if not arch.inferred else format_params(arch.total_params),
-                  "model_name": arch.name, "params": arch.total_params, "active_params": arch.active_params,
-                  "gpu": acc.id, "gpu_name": acc.short, "price_per_gpu_hour": price, "price_source": label}
+    ctx = Ctx(
+        q=q,
+        config=config,
+        arch=arch,
+        acc=acc,
+        count=count,
+        currency=currency,
+        price=price,
+        price_label=label,
+        assumptions=assumptions,
+        warnings=warnings,
+    )
+    ctx.inputs = {
+        "model": arch.id if not arch.inferred else format_params(arch.total_params),
+        "model_name": arch.name,
+        "params": arch.total_params,
+        "active_params": arch.active_params,
+        "gpu": acc.id,
+        "gpu_name": acc.short,
+        "price_per_gpu_hour": price,
+        "price_source": label,
+    }
     return ctx
 
 
@@ -186,8 +222,12 @@ def _efficiencies(ctx: Ctx) -> tuple[float, float, bool]:
         if prof.gpu and prof.gpu != ctx.acc.id:
             ctx.warnings.append(f"calibration profile '{prof.name}' was fitted on {prof.gpu}, not {ctx.acc.id}")
         ctx.add("calibration", prof.name, src, True)
-    ctx.add("serving engine", f"{preset.name}: compute efficiency {ce:g}, bandwidth efficiency {be:g}", src,
-            ctx.given("engine") or ctx.given("calibration"))
+    ctx.add(
+        "serving engine",
+        f"{preset.name}: compute efficiency {ce:g}, bandwidth efficiency {be:g}",
+        src,
+        ctx.given("engine") or ctx.given("calibration"),
+    )
     if ctx.given("compute_eff"):
         ce = float(ctx.opt("compute_eff"))
         ctx.add("compute efficiency", f"{ce:g}", "given in the query", True)
@@ -195,8 +235,12 @@ def _efficiencies(ctx: Ctx) -> tuple[float, float, bool]:
         be = float(ctx.opt("bw_eff"))
         ctx.add("bandwidth efficiency", f"{be:g}", "given in the query", True)
     batching = str(ctx.opt("batching", preset.batching))
-    ctx.add("batching", batching, "given in the query" if ctx.given("batching") else f"{preset.name} preset",
-            ctx.given("batching"))
+    ctx.add(
+        "batching",
+        batching,
+        "given in the query" if ctx.given("batching") else f"{preset.name} preset",
+        ctx.given("batching"),
+    )
     return ce, be, batching == "static"
 
 
@@ -225,8 +269,12 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
         ctx.add("compute precision", prec.compute_dtype, n)
     ctx.warnings += prec.warnings
     kv = str(ctx.opt("kv")) if ctx.given("kv") else _kv_default(dtype, acc)
-    ctx.add("KV-cache precision", kv, "given in the query" if ctx.given("kv") else "same as the weights "
-            "(16-bit for INT8/INT4 weights)", ctx.given("kv"))
+    ctx.add(
+        "KV-cache precision",
+        kv,
+        "given in the query" if ctx.given("kv") else "same as the weights (16-bit for INT8/INT4 weights)",
+        ctx.given("kv"),
+    )
     s_in = int(ctx.opt("in", DEFAULT_IN))
     s_out = int(ctx.opt("out", DEFAULT_OUT))
     if not ctx.given("in") or not ctx.given("out"):
@@ -249,14 +297,18 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
         )
     if asked is None:
         gpus = need
-        src = (f"needs at least {need}x {acc.short} (TP={need}) to hold {weights_gb:,.1f} GB of weights + KV cache"
-               if need > 1 else f"fits on one {acc.short}")
+        src = (
+            f"needs at least {need}x {acc.short} (TP={need}) to hold {weights_gb:,.1f} GB of weights + KV cache"
+            if need > 1
+            else f"fits on one {acc.short}"
+        )
         ctx.add("GPUs per replica", str(gpus), src)
     elif asked < need:
         gpus = need
         ctx.warnings.append(
             f"does not fit: {arch.name} at {dtype} needs at least {need}x {acc.short} (TP={need}) for "
-            f"{weights_gb:,.1f} GB of weights + KV cache, not {asked}; estimated at {need}x")
+            f"{weights_gb:,.1f} GB of weights + KV cache, not {asked}; estimated at {need}x"
+        )
         ctx.add("GPUs per replica", str(gpus), f"raised from {asked}: the least that fits")
     else:
         gpus = asked
@@ -270,8 +322,9 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
     elif bopt is not None:
         batch = int(bopt)
         if batch > mb:
-            ctx.warnings.append(f"batch={batch} does not fit in memory (at most {mb} sequences of {seq} tokens); "
-                                f"estimated at {mb}")
+            ctx.warnings.append(
+                f"batch={batch} does not fit in memory (at most {mb} sequences of {seq} tokens); estimated at {mb}"
+            )
             batch = mb
         ctx.add("batch", str(batch), "given in the query", True)
     else:
@@ -286,8 +339,10 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
         limit = float(ctx.opt("tpot_max"))
         lo, hi = 1, batch
         if point(1).tpot_s > limit:
-            ctx.warnings.append(f"time per output token {point(1).tpot_s * 1e3:.1f} ms exceeds tpot_max even at "
-                                "batch 1; more GPUs per replica (tp=) or a faster GPU would cut it")
+            ctx.warnings.append(
+                f"time per output token {point(1).tpot_s * 1e3:.1f} ms exceeds tpot_max even at "
+                "batch 1; more GPUs per replica (tp=) or a faster GPU would cut it"
+            )
             batch = 1
         else:
             while lo < hi:
@@ -300,12 +355,18 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
             ctx.add("batch", f"{batch} (largest meeting tpot_max)", "latency limit", True)
         p = point(batch)
     if ctx.given("ttft_max") and p.ttft_s > float(ctx.opt("ttft_max")):
-        ctx.warnings.append(f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={ctx.q.options['ttft_max']}; a shorter prompt "
-                            "or more GPUs per replica (tp=) would cut it")
+        ctx.warnings.append(
+            f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={ctx.q.options['ttft_max']}; a shorter prompt "
+            "or more GPUs per replica (tp=) would cut it"
+        )
     ctx.warnings += p.warnings
     util = float(ctx.opt("util", eff.DEFAULT_UTILISATION))
-    ctx.add("utilisation", f"{util:g}", "given in the query" if ctx.given("util") else eff.UTILISATION_SOURCE,
-            ctx.given("util"))
+    ctx.add(
+        "utilisation",
+        f"{util:g}",
+        "given in the query" if ctx.given("util") else eff.UTILISATION_SOURCE,
+        ctx.given("util"),
+    )
     return ServingSetup(point=p, gpus=gpus, dtype=dtype, kv=kv, compute_eff=ce, bw_eff=be, util=util)
 
 
@@ -337,8 +398,12 @@ def _energy(ctx: Ctx, gpu_hours: float) -> tuple[float | None, float | None]:
     else:
         kwh_price = convert(DEFAULT_KWH_USD, "USD", ctx.currency, ctx.config)
         src = KWH_SOURCE
-    ctx.add("power per GPU", f"{power:g} W", "given in the query" if ctx.given("power") else POWER_SOURCE,
-            ctx.given("power"))
+    ctx.add(
+        "power per GPU",
+        f"{power:g} W",
+        "given in the query" if ctx.given("power") else POWER_SOURCE,
+        ctx.given("power"),
+    )
     ctx.add("PUE", f"{pue:g}", "given in the query" if ctx.given("pue") else PUE_SOURCE, ctx.given("pue"))
     ctx.add("electricity price", f"{fmt_money(kwh_price, ctx.currency)}/kWh", src, ctx.given("kwh"))
     return kwh, kwh * kwh_price
@@ -354,19 +419,31 @@ def _traffic(ctx: Ctx, s_in: int, s_out: int) -> float:
     if q.given("users"):
         per = float(q.opt("per_user", 10))
         r = float(q.opt("users")) * per
-        ctx.add("traffic", f"{fmt_num(float(q.opt('users')))} users x {per:g} requests/user = {fmt_num(r)}/day",
-                "given in the query" if q.given("per_user") else "given users; 10 requests/user/day (Goldstein 2022)",
-                True)
+        ctx.add(
+            "traffic",
+            f"{fmt_num(float(q.opt('users')))} users x {per:g} requests/user = {fmt_num(r)}/day",
+            "given in the query" if q.given("per_user") else "given users; 10 requests/user/day (Goldstein 2022)",
+            True,
+        )
         return r
     if q.given("tokens_out"):
         r = float(q.opt("tokens_out")) / s_out
-        ctx.add("traffic", f"{fmt_num(float(q.opt('tokens_out')))} output tokens/day / {s_out} per request = "
-                f"{fmt_num(r)} requests/day", "given in the query", True)
+        ctx.add(
+            "traffic",
+            f"{fmt_num(float(q.opt('tokens_out')))} output tokens/day / {s_out} per request = "
+            f"{fmt_num(r)} requests/day",
+            "given in the query",
+            True,
+        )
         return r
     if q.given("tokens_in"):
         r = float(q.opt("tokens_in")) / s_in
-        ctx.add("traffic", f"{fmt_num(float(q.opt('tokens_in')))} input tokens/day / {s_in} per request = "
-                f"{fmt_num(r)} requests/day", "given in the query", True)
+        ctx.add(
+            "traffic",
+            f"{fmt_num(float(q.opt('tokens_in')))} input tokens/day / {s_in} per request = {fmt_num(r)} requests/day",
+            "given in the query",
+            True,
+        )
         return r
     ctx.add("traffic", f"{fmt_num(DEFAULT_REQUESTS_PER_DAY)} requests/day", REQUESTS_SOURCE)
     return DEFAULT_REQUESTS_PER_DAY
@@ -412,19 +489,38 @@ def infer(ctx: Ctx) -> Result:
         res.cost_per_million_tokens = c["per_m_tokens"]
         gpu_s = s.gpus * p.t_cycle / p.batch  # GPU-seconds of busy time per request
         res.breakdown = [
-            BreakdownLine(component="prefill (busy GPU time)", quantity=gpu_s * p.prefill_share / 3600,
-                          unit="GPU-h/request", unit_price=ctx.price,
-                          cost=gpu_s * p.prefill_share / 3600 * ctx.price),
-            BreakdownLine(component="decode (busy GPU time)", quantity=gpu_s * (1 - p.prefill_share) / 3600,
-                          unit="GPU-h/request", unit_price=ctx.price,
-                          cost=gpu_s * (1 - p.prefill_share) / 3600 * ctx.price),
-            BreakdownLine(component=f"idle capacity (utilisation {s.util:g})",
-                          quantity=gpu_s * (1 / s.util - 1) / 3600, unit="GPU-h/request", unit_price=ctx.price,
-                          cost=gpu_s * (1 / s.util - 1) / 3600 * ctx.price),
+            BreakdownLine(
+                component="prefill (busy GPU time)",
+                quantity=gpu_s * p.prefill_share / 3600,
+                unit="GPU-h/request",
+                unit_price=ctx.price,
+                cost=gpu_s * p.prefill_share / 3600 * ctx.price,
+            ),
+            BreakdownLine(
+                component="decode (busy GPU time)",
+                quantity=gpu_s * (1 - p.prefill_share) / 3600,
+                unit="GPU-h/request",
+                unit_price=ctx.price,
+                cost=gpu_s * (1 - p.prefill_share) / 3600 * ctx.price,
+            ),
+            BreakdownLine(
+                component=f"idle capacity (utilisation {s.util:g})",
+                quantity=gpu_s * (1 / s.util - 1) / 3600,
+                unit="GPU-h/request",
+                unit_price=ctx.price,
+                cost=gpu_s * (1 / s.util - 1) / 3600 * ctx.price,
+            ),
         ]
-        res.trace.append(TraceStep(name="cost per request", formula=f"price x GPUs x T_cycle / b / util = "
-                                   f"{ctx.price:.4g} x {s.gpus} x {p.t_cycle:.4g} / 3600 / {p.batch} / {s.util:g}",
-                                   value=c["per_request"], unit=ctx.currency, ref="reference README: cost"))
+        res.trace.append(
+            TraceStep(
+                name="cost per request",
+                formula=f"price x GPUs x T_cycle / b / util = "
+                f"{ctx.price:.4g} x {s.gpus} x {p.t_cycle:.4g} / 3600 / {p.batch} / {s.util:g}",
+                value=c["per_request"],
+                unit=ctx.currency,
+                ref="reference README: cost",
+            )
+        )
         kwh, ecost = _energy(ctx, res.cost_per_day / ctx.price)
         res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
@@ -432,8 +528,13 @@ def infer(ctx: Ctx) -> Result:
 
 
 def _base(ctx: Ctx, kind: str, gpus: int | None) -> Result:
-    return Result(kind=kind, query=_canonical(ctx, "inference" if kind == "inference" else kind, gpus),
-                  currency=ctx.currency, inputs=ctx.inputs, price_per_gpu_hour=ctx.price)
+    return Result(
+        kind=kind,
+        query=_canonical(ctx, "inference" if kind == "inference" else kind, gpus),
+        currency=ctx.currency,
+        inputs=ctx.inputs,
+        price_per_gpu_hour=ctx.price,
+    )
 
 
 def _fill_serving(res: Result, ctx: Ctx, s: ServingSetup) -> None:
@@ -450,9 +551,19 @@ def _fill_serving(res: Result, ctx: Ctx, s: ServingSetup) -> None:
     res.request_latency_s = p.latency_s
     res.memory_per_gpu_gb = p.memory_per_gpu_gb
     res.trace = list(p.trace)
-    res.inputs = {**res.inputs, "dtype": s.dtype, "kv_dtype": s.kv, "in": p.s_in, "out": p.s_out,
-                  "gpus_per_replica": s.gpus, "batch": p.batch, "decode_bound": p.decode_bound,
-                  "compute_efficiency": s.compute_eff, "bandwidth_efficiency": s.bw_eff, "util": s.util}
+    res.inputs = {
+        **res.inputs,
+        "dtype": s.dtype,
+        "kv_dtype": s.kv,
+        "in": p.s_in,
+        "out": p.s_out,
+        "gpus_per_replica": s.gpus,
+        "batch": p.batch,
+        "decode_bound": p.decode_bound,
+        "compute_efficiency": s.compute_eff,
+        "bandwidth_efficiency": s.bw_eff,
+        "util": s.util,
+    }
 
 
 # ---- daily service -----------------------------------------------------------------------------------
@@ -477,8 +588,12 @@ def daily(ctx: Ctx) -> Result:
         prefill_share = p.prefill_share
     res.title = f"{ctx.arch.name} service on {ctx.acc.short}"
     r_day = _traffic(ctx, s_in, s_out)
-    ctx.add("peak-to-average", f"{peak:g}", "given in the query" if ctx.given("peak") else eff.PEAK_SOURCE,
-            ctx.given("peak"))
+    ctx.add(
+        "peak-to-average",
+        f"{peak:g}",
+        "given in the query" if ctx.given("peak") else eff.PEAK_SOURCE,
+        ctx.given("peak"),
+    )
     avg_rps = r_day / 86400
     peak_rps = avg_rps * peak
     replica_rps = gpus_per_replica / gpu_s_per_req
@@ -487,8 +602,10 @@ def daily(ctx: Ctx) -> Result:
         fixed = int(ctx.opt("gpus"))
         replicas_fixed = max(1, fixed // gpus_per_replica)
         if replicas_fixed < replicas:
-            ctx.warnings.append(f"gpus={fixed} is too few: peak traffic needs {replicas * gpus_per_replica} GPUs at "
-                                f"utilisation {util:g}")
+            ctx.warnings.append(
+                f"gpus={fixed} is too few: peak traffic needs {replicas * gpus_per_replica} GPUs at "
+                f"utilisation {util:g}"
+            )
         replicas = replicas_fixed
     gpus = replicas * gpus_per_replica
     res.replicas = replicas
@@ -498,11 +615,19 @@ def daily(ctx: Ctx) -> Result:
     res.trace += [
         TraceStep(name="average request rate", formula=f"{fmt_num(r_day)} / 86400 s", value=avg_rps, unit="req/s"),
         TraceStep(name="peak request rate", formula=f"average x {peak:g}", value=peak_rps, unit="req/s"),
-        TraceStep(name="replica capacity", formula=f"GPUs per replica / GPU-seconds per request = "
-                  f"{gpus_per_replica} / {gpu_s_per_req:.4g}", value=replica_rps, unit="req/s"),
-        TraceStep(name="replicas", formula=f"ceil(peak / (capacity x util)) = ceil({peak_rps:.4g} / "
-                  f"({replica_rps:.4g} x {util:g}))", value=replicas, unit="replicas",
-                  ref="reference README: fleet"),
+        TraceStep(
+            name="replica capacity",
+            formula=f"GPUs per replica / GPU-seconds per request = {gpus_per_replica} / {gpu_s_per_req:.4g}",
+            value=replica_rps,
+            unit="req/s",
+        ),
+        TraceStep(
+            name="replicas",
+            formula=f"ceil(peak / (capacity x util)) = ceil({peak_rps:.4g} / ({replica_rps:.4g} x {util:g}))",
+            value=replicas,
+            unit="replicas",
+            ref="reference README: fleet",
+        ),
     ]
     if ctx.price is not None:
         price = ctx.price
@@ -518,15 +643,36 @@ def daily(ctx: Ctx) -> Result:
         res.cost_per_million_tokens = res.cost_per_day / (r_day * (s_in + s_out)) * 1e6
         idle_h = gpus * 24 - busy_gpu_h
         res.breakdown = [
-            BreakdownLine(component="prefill (busy GPU time)", quantity=busy_gpu_h * prefill_share,
-                          unit="GPU-h/day", unit_price=price, cost=busy_gpu_h * prefill_share * price),
-            BreakdownLine(component="decode (busy GPU time)", quantity=busy_gpu_h * (1 - prefill_share),
-                          unit="GPU-h/day", unit_price=price, cost=busy_gpu_h * (1 - prefill_share) * price),
-            BreakdownLine(component="headroom and idle (peak sizing, utilisation, whole replicas)",
-                          quantity=idle_h, unit="GPU-h/day", unit_price=price, cost=idle_h * price),
+            BreakdownLine(
+                component="prefill (busy GPU time)",
+                quantity=busy_gpu_h * prefill_share,
+                unit="GPU-h/day",
+                unit_price=price,
+                cost=busy_gpu_h * prefill_share * price,
+            ),
+            BreakdownLine(
+                component="decode (busy GPU time)",
+                quantity=busy_gpu_h * (1 - prefill_share),
+                unit="GPU-h/day",
+                unit_price=price,
+                cost=busy_gpu_h * (1 - prefill_share) * price,
+            ),
+            BreakdownLine(
+                component="headroom and idle (peak sizing, utilisation, whole replicas)",
+                quantity=idle_h,
+                unit="GPU-h/day",
+                unit_price=price,
+                cost=idle_h * price,
+            ),
         ]
-        res.trace.append(TraceStep(name="cost per day", formula=f"{gpus} GPUs x 24 h x {price:.4g}",
-                                   value=res.cost_per_day, unit=ctx.currency))
+        res.trace.append(
+            TraceStep(
+                name="cost per day",
+                formula=f"{gpus} GPUs x 24 h x {price:.4g}",
+                value=res.cost_per_day,
+                unit=ctx.currency,
+            )
+        )
         kwh, ecost = _energy(ctx, gpus * 24)
         res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
@@ -538,16 +684,22 @@ def _measured_setup(ctx: Ctx, s_in: int, s_out: int) -> tuple[Result, int, float
     dec = ctx.opt("decode_tps")
     pre = ctx.opt("prefill_tps")
     if dec is None:
-        raise GpucostError("measured mode needs decode_tps= (output tokens/s per GPU)",
-                           hint="e.g. 'daily 70B 8xH100 decode_tps=2700 prefill_tps=20000'")
+        raise GpucostError(
+            "measured mode needs decode_tps= (output tokens/s per GPU)",
+            hint="e.g. 'daily 70B 8xH100 decode_tps=2700 prefill_tps=20000'",
+        )
     t_out = s_out / float(dec)
     t_in = s_in / float(pre) if pre else 0.0
     ctx.add("measured decode throughput", f"{float(dec):g} tokens/s per GPU", "given in the query", True)
     if pre:
         ctx.add("measured prefill throughput", f"{float(pre):g} tokens/s per GPU", "given in the query", True)
     else:
-        ctx.add("prefill", "included in decode_tps", "no prefill_tps given: the measured output rate is taken "
-                "to include prompt processing (as end-to-end benchmarks report it)")
+        ctx.add(
+            "prefill",
+            "included in decode_tps",
+            "no prefill_tps given: the measured output rate is taken "
+            "to include prompt processing (as end-to-end benchmarks report it)",
+        )
     if s_in + s_out and (not ctx.given("in") or not ctx.given("out")):
         ctx.add("request length", f"{s_in} tokens in, {s_out} out", LENGTH_SOURCE)
     gpus_per_replica = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)
@@ -557,14 +709,24 @@ def _measured_setup(ctx: Ctx, s_in: int, s_out: int) -> tuple[Result, int, float
         gpus_per_replica = need or 1
         ctx.add("GPUs per replica", str(gpus_per_replica), "the least on which the model fits (fleet rounds to it)")
     util = float(ctx.opt("util", eff.DEFAULT_UTILISATION))
-    ctx.add("utilisation", f"{util:g}", "given in the query" if ctx.given("util") else eff.UTILISATION_SOURCE,
-            ctx.given("util"))
+    ctx.add(
+        "utilisation",
+        f"{util:g}",
+        "given in the query" if ctx.given("util") else eff.UTILISATION_SOURCE,
+        ctx.given("util"),
+    )
     gpu_s = t_in + t_out
     res = _base(ctx, "daily", gpus_per_replica)
     res.tokens_per_s_per_gpu = s_out / gpu_s
     res.tokens_per_s = res.tokens_per_s_per_gpu * gpus_per_replica
-    res.trace.append(TraceStep(name="GPU-seconds per request (measured)", formula=f"in / prefill_tps + out / "
-                               f"decode_tps = {s_in}/{pre or 'n/a'} + {s_out}/{float(dec):g}", value=gpu_s, unit="s"))
+    res.trace.append(
+        TraceStep(
+            name="GPU-seconds per request (measured)",
+            formula=f"in / prefill_tps + out / decode_tps = {s_in}/{pre or 'n/a'} + {s_out}/{float(dec):g}",
+            value=gpu_s,
+            unit="s",
+        )
+    )
     res.inputs = {**res.inputs, "in": s_in, "out": s_out, "mode": "measured", "util": util}
     return res, gpus_per_replica, gpu_s, (t_in / gpu_s if gpu_s else 0.0), util
 
@@ -588,22 +750,35 @@ def train(ctx: Ctx) -> Result:
     else:
         base = arch.active_params if arch.is_moe else arch.total_params
         tokens = chinchilla_tokens(base)
-        ctx.add("training tokens", f"{fmt_num(tokens)} (20 x N)",
-                "compute-optimal D = 20 N (Hoffmann et al. 2022, arXiv:2203.15556)")
+        ctx.add(
+            "training tokens",
+            f"{fmt_num(tokens)} (20 x N)",
+            "compute-optimal D = 20 N (Hoffmann et al. 2022, arXiv:2203.15556)",
+        )
         if arch.is_moe:
             ctx.warnings.append("Chinchilla's 20 tokens/parameter is for dense models; applied to active parameters")
     seq = int(ctx.opt("seq", min(arch.max_context, TRAIN_SEQ_CAP)))
-    ctx.add("sequence length", str(seq), "given in the query" if ctx.given("seq") else
-            f"the model's context, capped at {TRAIN_SEQ_CAP} (long-context extension is a separate, short stage)",
-            ctx.given("seq"))
+    ctx.add(
+        "sequence length",
+        str(seq),
+        "given in the query"
+        if ctx.given("seq")
+        else f"the model's context, capped at {TRAIN_SEQ_CAP} (long-context extension is a separate, short stage)",
+        ctx.given("seq"),
+    )
     per_tok = training_flops_per_token(n, arch.n_layers, arch.n_heads, arch.d_head, seq)
     flops = tokens * per_tok
     mfu = float(ctx.opt("mfu", eff.DEFAULT_MFU))
     goodput = float(ctx.opt("goodput", eff.DEFAULT_GOODPUT))
-    ctx.add("MFU (steady state)", f"{mfu:g}", "given in the query" if ctx.given("mfu") else eff.MFU_SOURCE,
-            ctx.given("mfu"))
-    ctx.add("goodput", f"{goodput:g}", "given in the query" if ctx.given("goodput") else eff.GOODPUT_SOURCE,
-            ctx.given("goodput"))
+    ctx.add(
+        "MFU (steady state)", f"{mfu:g}", "given in the query" if ctx.given("mfu") else eff.MFU_SOURCE, ctx.given("mfu")
+    )
+    ctx.add(
+        "goodput",
+        f"{goodput:g}",
+        "given in the query" if ctx.given("goodput") else eff.GOODPUT_SOURCE,
+        ctx.given("goodput"),
+    )
     steady_h = flops / (prec.peak_flops * mfu) / 3600
     gpu_hours = steady_h / goodput
     state_gb = arch.total_params * TRAIN_STATE_BYTES / 1e9
@@ -612,8 +787,10 @@ def train(ctx: Ctx) -> Result:
         g = int(ctx.count or ctx.opt("gpus"))
         ctx.add("GPUs", str(g), "given in the query", True)
         if g < min_g:
-            ctx.warnings.append(f"{g}x {acc.short} cannot hold the training state ({state_gb:,.0f} GB: 16 bytes/param "
-                                f"for weights, gradients and Adam, fully sharded); needs at least {min_g}")
+            ctx.warnings.append(
+                f"{g}x {acc.short} cannot hold the training state ({state_gb:,.0f} GB: 16 bytes/param "
+                f"for weights, gradients and Adam, fully sharded); needs at least {min_g}"
+            )
     elif ctx.given("days"):
         g = max(min_g, math.ceil(gpu_hours / (float(ctx.opt("days")) * 24)))
         ctx.add("GPUs", str(g), f"the least that finishes in {ctx.q.options['days']} days", True)
@@ -622,32 +799,64 @@ def train(ctx: Ctx) -> Result:
         while g < min_g:
             g *= 2
         g = max(g, 8)
-        ctx.add("GPUs", str(g), f"the least power of two (at least one 8-GPU node) that holds the training state "
-                f"({state_gb:,.0f} GB at 16 bytes/param, ZeRO-3 sharded); give gpus= or days=")
+        ctx.add(
+            "GPUs",
+            str(g),
+            f"the least power of two (at least one 8-GPU node) that holds the training state "
+            f"({state_gb:,.0f} GB at 16 bytes/param, ZeRO-3 sharded); give gpus= or days=",
+        )
     days = gpu_hours / g / 24
-    res = Result(kind="train", query=_canonical(ctx, "train", g if not ctx.count else None), currency=ctx.currency,
-                 inputs={**ctx.inputs, "tokens": tokens, "seq": seq, "mfu": mfu, "goodput": goodput, "dtype": dtype},
-                 price_per_gpu_hour=ctx.price)
+    res = Result(
+        kind="train",
+        query=_canonical(ctx, "train", g if not ctx.count else None),
+        currency=ctx.currency,
+        inputs={**ctx.inputs, "tokens": tokens, "seq": seq, "mfu": mfu, "goodput": goodput, "dtype": dtype},
+        price_per_gpu_hour=ctx.price,
+    )
     res.title = f"train {ctx.arch.name} on {fmt_num(tokens)} tokens, {g}x {acc.short}"
     res.gpus, res.flops, res.gpu_hours, res.days = g, flops, gpu_hours, days
     res.trace = [
-        TraceStep(name="FLOPs per token", formula=f"6 N + 12 L H Q T = 6 x {n:.4g} + 12 x {arch.n_layers} x "
-                  f"{arch.n_heads} x {arch.d_head} x {seq}", value=per_tok, unit="FLOP",
-                  ref="PaLM, arXiv:2204.02311 App. B"),
-        TraceStep(name="training FLOPs", formula=f"tokens x per-token = {tokens:.4g} x {per_tok:.4g}", value=flops,
-                  unit="FLOP", ref="Kaplan 2020; Hoffmann 2022"),
-        TraceStep(name="steady-state GPU-hours", formula=f"FLOPs / ({prec.peak_flops / 1e12:g}T x {mfu:g}) / 3600",
-                  value=steady_h, unit="GPU-h", ref="MFU: PaLM App. B"),
+        TraceStep(
+            name="FLOPs per token",
+            formula=f"6 N + 12 L H Q T = 6 x {n:.4g} + 12 x {arch.n_layers} x {arch.n_heads} x {arch.d_head} x {seq}",
+            value=per_tok,
+            unit="FLOP",
+            ref="PaLM, arXiv:2204.02311 App. B",
+        ),
+        TraceStep(
+            name="training FLOPs",
+            formula=f"tokens x per-token = {tokens:.4g} x {per_tok:.4g}",
+            value=flops,
+            unit="FLOP",
+            ref="Kaplan 2020; Hoffmann 2022",
+        ),
+        TraceStep(
+            name="steady-state GPU-hours",
+            formula=f"FLOPs / ({prec.peak_flops / 1e12:g}T x {mfu:g}) / 3600",
+            value=steady_h,
+            unit="GPU-h",
+            ref="MFU: PaLM App. B",
+        ),
         TraceStep(name="GPU-hours", formula=f"steady-state / goodput {goodput:g}", value=gpu_hours, unit="GPU-h"),
         TraceStep(name="wall-clock", formula=f"GPU-hours / {g} GPUs / 24", value=days, unit="days"),
     ]
     if ctx.price is not None:
         res.cost = gpu_hours * ctx.price
         res.breakdown = [
-            BreakdownLine(component="training compute (steady state)", quantity=steady_h, unit="GPU-h",
-                          unit_price=ctx.price, cost=steady_h * ctx.price),
-            BreakdownLine(component=f"restarts and downtime (goodput {goodput:g})", quantity=gpu_hours - steady_h,
-                          unit="GPU-h", unit_price=ctx.price, cost=(gpu_hours - steady_h) * ctx.price),
+            BreakdownLine(
+                component="training compute (steady state)",
+                quantity=steady_h,
+                unit="GPU-h",
+                unit_price=ctx.price,
+                cost=steady_h * ctx.price,
+            ),
+            BreakdownLine(
+                component=f"restarts and downtime (goodput {goodput:g})",
+                quantity=gpu_hours - steady_h,
+                unit="GPU-h",
+                unit_price=ctx.price,
+                cost=(gpu_hours - steady_h) * ctx.price,
+            ),
         ]
     kwh, ecost = _energy(ctx, gpu_hours)
     res.energy_kwh, res.energy_cost = kwh, ecost
@@ -673,10 +882,16 @@ def compare(q: Query, config: EngineConfig) -> Result:
             unpriced.append([name.strip(), None, None, None, None, None, None, exc.message])
             continue
         first = first or ctx
-        row = [ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id, r.gpus_per_replica,
-               round(r.tokens_per_s_per_gpu or 0, 1), r.price_per_gpu_hour, r.cost_per_million_tokens,
-               r.cost_per_million_output_tokens, r.cost_per_request,
-               ctx.price_label if r.cost_per_request is not None else "; ".join(r.warnings[:1])]
+        row = [
+            ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id,
+            r.gpus_per_replica,
+            round(r.tokens_per_s_per_gpu or 0, 1),
+            r.price_per_gpu_hour,
+            r.cost_per_million_tokens,
+            r.cost_per_million_output_tokens,
+            r.cost_per_request,
+            ctx.price_label if r.cost_per_request is not None else "; ".join(r.warnings[:1]),
+        ]
         if r.cost_per_million_tokens is None:
             unpriced.append(row)
         else:
@@ -685,22 +900,48 @@ def compare(q: Query, config: EngineConfig) -> Result:
         raise GpucostError("none of the GPUs could be estimated", hint=" / ".join(str(u[-1]) for u in unpriced[:3]))
     rows.sort(key=lambda t: t[0])
     table_rows = [[i + 1, *row] for i, (_, row) in enumerate(rows)] + [["-", *u] for u in unpriced]
-    res = Result(kind="compare", query=Query(kind="compare", model=q.model, gpu=",".join(n.strip() for n in names),
-                                             price=q.price, options=dict(q.options)).canonical(),
-                 currency=first.currency, inputs={"model": first.inputs["model"], "gpus": names})
+    res = Result(
+        kind="compare",
+        query=Query(
+            kind="compare",
+            model=q.model,
+            gpu=",".join(n.strip() for n in names),
+            price=q.price,
+            options=dict(q.options),
+        ).canonical(),
+        currency=first.currency,
+        inputs={"model": first.inputs["model"], "gpus": names},
+    )
     res.title = f"{first.arch.name}: cost per million tokens across GPUs"
-    res.table = Table(columns=["rank", "gpu", "gpus_per_replica", "tokens_per_s_per_gpu", "price_per_gpu_hour",
-                               "cost_per_million_tokens", "cost_per_million_output_tokens", "cost_per_request",
-                               "price_source"], rows=table_rows)
+    res.table = Table(
+        columns=[
+            "rank",
+            "gpu",
+            "gpus_per_replica",
+            "tokens_per_s_per_gpu",
+            "price_per_gpu_hour",
+            "cost_per_million_tokens",
+            "cost_per_million_output_tokens",
+            "cost_per_request",
+            "price_source",
+        ],
+        rows=table_rows,
+    )
     if rows:
         best = rows[0][1]
         res.cost_per_million_tokens = rows[0][0]
         res.cost_per_request = best[6]  # type: ignore[assignment]
         res.gpus_per_replica = best[1]  # type: ignore[assignment]
-    res.assumptions = [a for a in first.assumptions if a.name not in ("accelerator", "price per GPU-hour",
-                                                                       "GPUs per replica", "batch")]
-    res.assumptions.append(Assumption(name="prices", value="lowest on-demand catalog price per GPU unless given",
-                                      source="shipped SkyPilot catalog extract (2025 snapshot)"))
+    res.assumptions = [
+        a for a in first.assumptions if a.name not in ("accelerator", "price per GPU-hour", "GPUs per replica", "batch")
+    ]
+    res.assumptions.append(
+        Assumption(
+            name="prices",
+            value="lowest on-demand catalog price per GPU unless given",
+            source="shipped SkyPilot catalog extract (2025 snapshot)",
+        )
+    )
     res.warnings = [f"{u[0]}: {u[-1]}" for u in unpriced]
     return res
 

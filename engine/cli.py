@@ -64,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             config = EngineConfig.from_env()
         except ValueError as exc:
-            raise GpucostError(f"bad setting in the environment: {str(exc).splitlines()[0]}",
-                               hint="check GPUCOST_* variables") from None
+            raise GpucostError(
+                f"bad setting in the environment: {str(exc).splitlines()[0]}", hint="check GPUCOST_* variables"
+            ) from None
         if args[:1] == ["calibrate"] or args[:1] == ["import"]:
             from engine import measured
 
@@ -82,8 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, unless debugging
         if os.environ.get("GPUCOST_DEBUG"):
             raise
-        print(f"gpucost: internal error ({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-              "please report it with the query (GPUCOST_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(
+            f"gpucost: internal error ({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            "please report it with the query (GPUCOST_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return 1
     if as_json:
         print(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))

@@ -65,16 +65,25 @@ class ServingPreset(BaseModel):
 
 PRESETS: dict[str, ServingPreset] = {
     "hf": ServingPreset(
-        name="hf", compute_efficiency=0.35, bandwidth_efficiency=0.45, batching="static",
+        name="hf",
+        compute_efficiency=0.35,
+        bandwidth_efficiency=0.45,
+        batching="static",
         source="HF transformers generate(): eager kernels, static padded batches (vLLM paper, arXiv:2309.06180)",
     ),
     "vllm": ServingPreset(
-        name="vllm", compute_efficiency=0.55, bandwidth_efficiency=0.70, batching="continuous",
+        name="vllm",
+        compute_efficiency=0.55,
+        bandwidth_efficiency=0.70,
+        batching="continuous",
         source="vLLM: paged attention + continuous batching; ~60-75% MBU, ~55% prefill MFU "
         "(Databricks 2023; Pope et al. 2022, arXiv:2211.05102)",
     ),
     "trtllm": ServingPreset(
-        name="trtllm", compute_efficiency=0.65, bandwidth_efficiency=0.80, batching="continuous",
+        name="trtllm",
+        compute_efficiency=0.65,
+        bandwidth_efficiency=0.80,
+        batching="continuous",
         source="TensorRT-LLM: fused kernels, in-flight batching; near GEMM (70-80%) and HBM (~90%) ceilings",
     ),
 }
@@ -110,7 +119,9 @@ def get_preset(name: str) -> ServingPreset:
     key = {"tensorrtllm": "trtllm", "trt": "trtllm", "transformers": "hf", "huggingface": "hf"}.get(key, key)
     if key not in PRESETS:
         raise UnknownNameError(
-            f"unknown serving engine '{name}'", token=name, suggestions=suggest(name, PRESETS),
+            f"unknown serving engine '{name}'",
+            token=name,
+            suggestions=suggest(name, PRESETS),
             hint="use engine=hf, engine=vllm or engine=trtllm",
         )
     return PRESETS[key]

@@ -73,11 +73,18 @@ def explain(q: Query, config: EngineConfig) -> Result:
             if None in costs:
                 continue
             c_lo, c_hi = float(costs[0]), float(costs[1])  # type: ignore[arg-type]
-            sens.append(Sensitivity(assumption=key, low=lo, high=hi, cost_at_low=c_lo, cost_at_high=c_hi,
-                                    swing_pct=abs(c_hi - c_lo) / base_metric * 100))
+            sens.append(
+                Sensitivity(
+                    assumption=key,
+                    low=lo,
+                    high=hi,
+                    cost_at_low=c_lo,
+                    cost_at_high=c_hi,
+                    swing_pct=abs(c_hi - c_lo) / base_metric * 100,
+                )
+            )
         sens.sort(key=lambda s: -s.swing_pct)
-    res = base.model_copy(update={"kind": "explain", "sensitivity": sens,
-                                  "query": "explain " + base.query})
+    res = base.model_copy(update={"kind": "explain", "sensitivity": sens, "query": "explain " + base.query})
     if base.cost is None and base.cost_per_request is None and base.cost_per_day is None and sens:
         res.warnings = [*res.warnings, "no price: sensitivity shown on GPU-hours / time per token instead of cost"]
     return res

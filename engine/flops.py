@@ -34,8 +34,7 @@ def training_flops_per_token(n_params: float, n_layers: int, n_heads: int, head_
     return 6.0 * n_params + 12.0 * n_layers * n_heads * head_dim * seq_len
 
 
-def training_flops(n_params: float, tokens: float, n_layers: int, n_heads: int, head_dim: int,
-                   seq_len: int) -> float:
+def training_flops(n_params: float, tokens: float, n_layers: int, n_heads: int, head_dim: int, seq_len: int) -> float:
     """Total model FLOPs of a training run over ``tokens`` tokens [FLOP]."""
     return tokens * training_flops_per_token(n_params, n_layers, n_heads, head_dim, seq_len)
 

@@ -23,13 +23,20 @@ def headline(r: Result) -> str:
     if r.kind == "inference":
         bits = [f"{fmt_num(r.tokens_per_s or 0)} tok/s on {r.gpus_per_replica} GPU(s)"]
         if r.cost_per_request is not None:
-            bits += [f"{m(r.cost_per_request)}/request", f"{m(r.cost_per_million_output_tokens or 0)}/M output tokens",
-                     f"{m(r.cost_per_day or 0)}/day for {r.replicas} replica(s)"]
+            bits += [
+                f"{m(r.cost_per_request)}/request",
+                f"{m(r.cost_per_million_output_tokens or 0)}/M output tokens",
+                f"{m(r.cost_per_day or 0)}/day for {r.replicas} replica(s)",
+            ]
         return (r.title + ": " if r.title else "") + ", ".join(bits)
     if r.kind == "daily":
         bits = [f"{r.gpus} GPUs ({r.replicas} x {r.gpus_per_replica})"]
         if r.cost_per_day is not None:
-            bits += [f"{m(r.cost_per_day)}/day", f"{m(r.cost_per_month or 0)}/month", f"{m(r.cost_per_request or 0)}/request"]
+            bits += [
+                f"{m(r.cost_per_day)}/day",
+                f"{m(r.cost_per_month or 0)}/month",
+                f"{m(r.cost_per_request or 0)}/request",
+            ]
         return (r.title + ": " if r.title else "") + ", ".join(bits)
     if r.kind == "train":
         bits = [f"{fmt_num(r.gpu_hours or 0)} GPU-hours", f"{r.days:.3g} days on {r.gpus} GPUs"]
@@ -51,8 +58,11 @@ def _table(columns: list[str], rows: list[list[object]]) -> str:
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = []
     for j, row in enumerate(cells):
-        lines.append("  ".join(v.ljust(widths[i]) if i == 0 or not _numeric(v) else v.rjust(widths[i])
-                               for i, v in enumerate(row)).rstrip())
+        lines.append(
+            "  ".join(
+                v.ljust(widths[i]) if i == 0 or not _numeric(v) else v.rjust(widths[i]) for i, v in enumerate(row)
+            ).rstrip()
+        )
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -88,27 +98,47 @@ def render_text(r: Result) -> str:
     add = metrics.append
     if r.kind in ("inference", "daily", "explain"):
         if r.tokens_per_s is not None:
-            add(("throughput", f"{fmt_num(r.tokens_per_s)} output tokens/s per replica, "
-                 f"{fmt_num(r.tokens_per_s_per_gpu or 0)} per GPU"))
+            add(
+                (
+                    "throughput",
+                    f"{fmt_num(r.tokens_per_s)} output tokens/s per replica, "
+                    f"{fmt_num(r.tokens_per_s_per_gpu or 0)} per GPU",
+                )
+            )
         if r.gpus_per_replica is not None:
-            add(("GPUs per replica", f"{r.gpus_per_replica}" + (f" (batch {r.batch}, max {r.max_batch})"
-                                                                if r.batch else "")))
+            add(
+                (
+                    "GPUs per replica",
+                    f"{r.gpus_per_replica}" + (f" (batch {r.batch}, max {r.max_batch})" if r.batch else ""),
+                )
+            )
         if r.memory_per_gpu_gb is not None:
             add(("memory per GPU", f"{r.memory_per_gpu_gb:.3g} GB"))
         if r.ttft_s is not None:
-            add(("latency", f"TTFT {_t(r.ttft_s)}, {_t(r.tpot_s or 0)} per output token, "
-                 f"{_t(r.request_latency_s or 0)} per request"))
+            add(
+                (
+                    "latency",
+                    f"TTFT {_t(r.ttft_s)}, {_t(r.tpot_s or 0)} per output token, "
+                    f"{_t(r.request_latency_s or 0)} per request",
+                )
+            )
         if r.kind != "inference" and r.replicas is not None:
             add(("fleet", f"{r.gpus} GPUs = {r.replicas} replica(s) x {r.gpus_per_replica}"))
         if r.price_per_gpu_hour is not None:
             add(("price", f"{m(r.price_per_gpu_hour)} per GPU-hour"))
         if r.cost_per_request is not None:
             add(("cost per request", m(r.cost_per_request)))
-            add(("cost per M tokens", f"{m(r.cost_per_million_input_tokens or 0)} input, "
-                 f"{m(r.cost_per_million_output_tokens or 0)} output, {m(r.cost_per_million_tokens or 0)} blended"))
+            add(
+                (
+                    "cost per M tokens",
+                    f"{m(r.cost_per_million_input_tokens or 0)} input, "
+                    f"{m(r.cost_per_million_output_tokens or 0)} output, {m(r.cost_per_million_tokens or 0)} blended",
+                )
+            )
         if r.cost_per_day is not None:
-            label = f"cost per day ({r.replicas} replicas at stated traffic)" if r.kind == "inference" else \
-                "cost per day"
+            label = (
+                f"cost per day ({r.replicas} replicas at stated traffic)" if r.kind == "inference" else "cost per day"
+            )
             add((label, f"{m(r.cost_per_day)}  (month: {m(r.cost_per_month or 0)})"))
     if r.kind in ("train",) or (r.kind == "explain" and r.gpu_hours is not None):
         add(("training FLOPs", f"{r.flops:.3g}"))
@@ -117,8 +147,17 @@ def render_text(r: Result) -> str:
         if r.cost is not None:
             add(("cost", m(r.cost)))
     if r.energy_kwh is not None:
-        add(("energy", f"{fmt_num(r.energy_kwh)} kWh" + (f" = {m(r.energy_cost)} of electricity (beside the rental cost)"
-                                                         if r.energy_cost is not None else "")))
+        add(
+            (
+                "energy",
+                f"{fmt_num(r.energy_kwh)} kWh"
+                + (
+                    f" = {m(r.energy_cost)} of electricity (beside the rental cost)"
+                    if r.energy_cost is not None
+                    else ""
+                ),
+            )
+        )
     if metrics:
         w = max(len(k) for k, _ in metrics)
         out += [f"{k.ljust(w)}  {v}" for k, v in metrics]
@@ -135,13 +174,21 @@ def render_text(r: Result) -> str:
         out.append("")
         out.append("How each number is computed:")
         for s in r.trace:
-            out.append(f"  {s.name} = {s.formula} = {_cell(float(s.value))} {s.unit}" + (f"  [{s.ref}]" if s.ref else ""))
+            out.append(
+                f"  {s.name} = {s.formula} = {_cell(float(s.value))} {s.unit}" + (f"  [{s.ref}]" if s.ref else "")
+            )
     if r.sensitivity:
         out.append("")
         out.append("What moves the cost most (each assumption over its plausible range):")
-        out.append(_table(["assumption", "low", "high", "cost at low", "cost at high", "swing"],
-                          [[s.assumption, s.low, s.high, m(s.cost_at_low), m(s.cost_at_high),
-                            f"{s.swing_pct:.0f}%"] for s in r.sensitivity]))
+        out.append(
+            _table(
+                ["assumption", "low", "high", "cost at low", "cost at high", "swing"],
+                [
+                    [s.assumption, s.low, s.high, m(s.cost_at_low), m(s.cost_at_high), f"{s.swing_pct:.0f}%"]
+                    for s in r.sensitivity
+                ],
+            )
+        )
     if r.assumptions:
         out.append("")
         out.append("Assumptions:")

@@ -19,8 +19,18 @@ from engine.config import EngineConfig
 from engine.errors import UnknownNameError, suggest
 
 CURRENCIES = ("USD", "CNY")
-_ALIASES = {"USD": "USD", "US$": "USD", "$": "USD", "DOLLAR": "USD", "CNY": "CNY", "RMB": "CNY", "元": "CNY",
-            "¥": "CNY", "￥": "CNY", "YUAN": "CNY"}
+_ALIASES = {
+    "USD": "USD",
+    "US$": "USD",
+    "$": "USD",
+    "DOLLAR": "USD",
+    "CNY": "CNY",
+    "RMB": "CNY",
+    "元": "CNY",
+    "¥": "CNY",
+    "￥": "CNY",
+    "YUAN": "CNY",
+}
 
 
 class FxRate(BaseModel):
@@ -49,7 +59,9 @@ def normalise_currency(code: str) -> str:
     if key in _ALIASES:
         return _ALIASES[key]
     raise UnknownNameError(
-        f"unknown currency '{code}'", token=code, suggestions=suggest(code, CURRENCIES),
+        f"unknown currency '{code}'",
+        token=code,
+        suggestions=suggest(code, CURRENCIES),
         hint="use USD or CNY (currency=USD)",
     )
 

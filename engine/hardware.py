@@ -28,9 +28,25 @@ from engine.errors import GpucostError
 
 DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")
 BYTES: dict[str, float] = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
-_DTYPE_ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "f32": "fp32",
-                  "f16": "fp16", "float8": "fp8", "e4m3": "fp8", "w8a8": "int8", "w4a16": "int4", "awq": "int4",
-                  "gptq": "int4", "q4": "int4", "q8": "int8", "4bit": "int4", "8bit": "int8", "tf32": "fp32"}
+_DTYPE_ALIASES = {
+    "float32": "fp32",
+    "float16": "fp16",
+    "half": "fp16",
+    "bfloat16": "bf16",
+    "f32": "fp32",
+    "f16": "fp16",
+    "float8": "fp8",
+    "e4m3": "fp8",
+    "w8a8": "int8",
+    "w4a16": "int4",
+    "awq": "int4",
+    "gptq": "int4",
+    "q4": "int4",
+    "q8": "int8",
+    "4bit": "int4",
+    "8bit": "int8",
+    "tf32": "fp32",
+}
 
 # Architectures with FP8 tensor cores whose catalog row has no FP8 figure (Hopper, Ada, Blackwell).
 _FP8_CAPABLE = {"h100-nvl-94gb", "h800-sxm-80gb", "h20", "l4", "l20", "rtx-4090", "gh200"}
@@ -49,7 +65,9 @@ def normalise_dtype(text: str) -> str:
         from engine.errors import suggest
 
         raise GpucostError(
-            f"unknown precision '{text}'", token=text, suggestions=suggest(text, DTYPES),
+            f"unknown precision '{text}'",
+            token=text,
+            suggestions=suggest(text, DTYPES),
             hint="use one of " + ", ".join(DTYPES),
         )
     return key
@@ -99,7 +117,8 @@ def resolve_precision(acc: Accelerator, dtype: str) -> Precision:
         if fp16 is None:
             raise GpucostError(
                 f"{acc.short} has no fast FP16/BF16 (no tensor cores; FP16 runs at 1:64)",
-                token=dtype, hint="use dtype=fp32 (the default here) or dtype=int8",
+                token=dtype,
+                hint="use dtype=fp32 (the default here) or dtype=int8",
             )
         p = Precision(dtype, dtype, fp16)
         if dtype == "bf16" and "no bf16" in acc.notes.lower():
@@ -109,20 +128,45 @@ def resolve_precision(acc: Accelerator, dtype: str) -> Precision:
         if acc.peak_tflops_fp8:
             return Precision("fp8", "fp8", acc.peak_tflops_fp8 * 1e12)
         if acc.id in _FP8_CAPABLE and fp16:
-            return Precision("fp8", "fp8", 2 * fp16, notes=[
-                f"FP8 peak of {acc.short} not in the catalog: derived as 2x its FP16 dense peak "
-                "(FP8 tensor cores run at twice the 16-bit rate on Hopper/Ada/Blackwell)"])
-        return Precision("fp8", half_name, half, warnings=[
-            f"{acc.short} has no FP8 tensor cores: FP8 weights are dequantised and multiplied at {half_name.upper()}"])
+            return Precision(
+                "fp8",
+                "fp8",
+                2 * fp16,
+                notes=[
+                    f"FP8 peak of {acc.short} not in the catalog: derived as 2x its FP16 dense peak "
+                    "(FP8 tensor cores run at twice the 16-bit rate on Hopper/Ada/Blackwell)"
+                ],
+            )
+        return Precision(
+            "fp8",
+            half_name,
+            half,
+            warnings=[
+                f"{acc.short} has no FP8 tensor cores: "
+                f"FP8 weights are dequantised and multiplied at {half_name.upper()}"
+            ],
+        )
     if dtype == "int8":
         if acc.peak_tops_int8:
-            return Precision("int8", "int8", acc.peak_tops_int8 * 1e12, notes=[
-                "INT8 = W8A8 (weights and activations in INT8, SmoothQuant-style) at the INT8 peak"])
-        return Precision("int8", half_name, half, notes=[
-            f"no INT8 peak for {acc.short}: weight-only INT8, matmuls at {half_name.upper()}"])
+            return Precision(
+                "int8",
+                "int8",
+                acc.peak_tops_int8 * 1e12,
+                notes=["INT8 = W8A8 (weights and activations in INT8, SmoothQuant-style) at the INT8 peak"],
+            )
+        return Precision(
+            "int8",
+            half_name,
+            half,
+            notes=[f"no INT8 peak for {acc.short}: weight-only INT8, matmuls at {half_name.upper()}"],
+        )
     if dtype == "int4":
-        return Precision("int4", half_name, half, notes=[
-            f"INT4 = weight-only (W4A16, AWQ/GPTQ): 4-bit weights, matmuls at {half_name.upper()}"])
+        return Precision(
+            "int4",
+            half_name,
+            half,
+            notes=[f"INT4 = weight-only (W4A16, AWQ/GPTQ): 4-bit weights, matmuls at {half_name.upper()}"],
+        )
     raise GpucostError(f"unknown precision '{dtype}'", hint="use one of " + ", ".join(DTYPES))
 
 
@@ -139,11 +183,22 @@ def link(acc: Accelerator, tp: int = 2) -> tuple[float, float, str]:
     bridge = "bridge" in kind
     if acc.interconnect_gb_s and not (bridge and tp > 2):
         lat = ALLREDUCE_LATENCY_S["nvlink" if "nvlink" in kind else "other"]
-        return acc.interconnect_gb_s / 2 * 1e9, lat, (
-            f"{acc.interconnect_type}: {acc.interconnect_gb_s:g} GB/s total, {acc.interconnect_gb_s / 2:g} GB/s each way")
+        return (
+            acc.interconnect_gb_s / 2 * 1e9,
+            lat,
+            (
+                f"{acc.interconnect_type}: {acc.interconnect_gb_s:g} GB/s total, "
+                f"{acc.interconnect_gb_s / 2:g} GB/s each way"
+            ),
+        )
     if pcie:
         note = " (the NVLink bridge joins only 2 GPUs)" if bridge else ""
         return pcie * 1e9, ALLREDUCE_LATENCY_S["pcie"], f"PCIe {m.group(1)}.0 x16, ~{pcie:g} GB/s each way{note}"
-    return 32e9, ALLREDUCE_LATENCY_S["pcie"], (
-        f"{acc.interconnect_type or 'interconnect'} bandwidth not in the catalog: PCIe 4.0 x16 (32 GB/s) "
-        "assumed as a floor")
+    return (
+        32e9,
+        ALLREDUCE_LATENCY_S["pcie"],
+        (
+            f"{acc.interconnect_type or 'interconnect'} bandwidth not in the catalog: PCIe 4.0 x16 (32 GB/s) "
+            "assumed as a floor"
+        ),
+    )

@@ -38,8 +38,10 @@ catalog price is used and named.
 
 
 def _help_text() -> str:
-    opts = "\n".join(f"  {k:<12} {spec.help}" + (f" ({', '.join(spec.choices)})" if spec.choices else "")
-                     for k, spec in OPTIONS.items())
+    opts = "\n".join(
+        f"  {k:<12} {spec.help}" + (f" ({', '.join(spec.choices)})" if spec.choices else "")
+        for k, spec in OPTIONS.items()
+    )
     return HELP + "\nOptions (key=value):\n" + opts + "\n  spot         use spot prices (flag)\n"
 
 
@@ -47,19 +49,82 @@ def run_listing(q: Query, config: EngineConfig) -> Result:
     if q.kind == "help":
         return Result(kind="help", query="help", text=_help_text())
     if q.kind == "gpus":
-        rows = [[a.id, a.short, a.memory_gb, a.memory_bw_gb_s, a.peak_tflops_fp32, a.peak_tflops_fp16,
-                 a.peak_tflops_fp8, a.peak_tops_int8, a.tdp_w, a.as_of] for a in list_gpus()]
-        return Result(kind="gpus", query="gpus", title=f"{len(rows)} accelerators (dense peaks)", table=Table(
-            columns=["id", "name", "memory_gb", "memory_bw_gb_s", "tflops_fp32", "tflops_fp16", "tflops_fp8",
-                     "tops_int8", "tdp_w", "as_of"], rows=rows),
-            assumptions=[Assumption(name="source", value="gpu_specs.csv (Epoch AI CC BY 4.0, datasheets, peers)",
-                                    source="see each row's source column; `gpucost gpus --json`")])
+        rows = [
+            [
+                a.id,
+                a.short,
+                a.memory_gb,
+                a.memory_bw_gb_s,
+                a.peak_tflops_fp32,
+                a.peak_tflops_fp16,
+                a.peak_tflops_fp8,
+                a.peak_tops_int8,
+                a.tdp_w,
+                a.as_of,
+            ]
+            for a in list_gpus()
+        ]
+        return Result(
+            kind="gpus",
+            query="gpus",
+            title=f"{len(rows)} accelerators (dense peaks)",
+            table=Table(
+                columns=[
+                    "id",
+                    "name",
+                    "memory_gb",
+                    "memory_bw_gb_s",
+                    "tflops_fp32",
+                    "tflops_fp16",
+                    "tflops_fp8",
+                    "tops_int8",
+                    "tdp_w",
+                    "as_of",
+                ],
+                rows=rows,
+            ),
+            assumptions=[
+                Assumption(
+                    name="source",
+                    value="gpu_specs.csv (Epoch AI CC BY 4.0, datasheets, peers)",
+                    source="see each row's source column; `gpucost gpus --json`",
+                )
+            ],
+        )
     if q.kind == "models":
-        rows = [[m.id, m.name, m.total_params, m.active_params, m.n_layers, m.d_model, m.attention, m.kv_heads,
-                 m.max_context] for m in list_models()]
-        return Result(kind="models", query="models", title=f"{len(rows)} models", table=Table(
-            columns=["id", "name", "params", "active_params", "layers", "d_model", "attention", "kv_heads",
-                     "max_context"], rows=rows))
+        rows = [
+            [
+                m.id,
+                m.name,
+                m.total_params,
+                m.active_params,
+                m.n_layers,
+                m.d_model,
+                m.attention,
+                m.kv_heads,
+                m.max_context,
+            ]
+            for m in list_models()
+        ]
+        return Result(
+            kind="models",
+            query="models",
+            title=f"{len(rows)} models",
+            table=Table(
+                columns=[
+                    "id",
+                    "name",
+                    "params",
+                    "active_params",
+                    "layers",
+                    "d_model",
+                    "attention",
+                    "kv_heads",
+                    "max_context",
+                ],
+                rows=rows,
+            ),
+        )
     if q.kind in ("prices", "import"):
         if q.rest[:1] == ["import-skypilot"] or q.kind == "import":
             return _import(q, config)
@@ -71,23 +136,61 @@ def _prices(q: Query, config: EngineConfig) -> Result:
     from engine.prices import all_prices, prices_for
 
     currency = normalise_currency(str(q.values.get("currency") or config.currency))
-    rows_src = prices_for(q.gpu, config) if q.gpu else sorted(all_prices(config), key=lambda r: (r.gpu,
-                                                                                                   r.usd_per_gpu_hour))
+    rows_src = (
+        prices_for(q.gpu, config) if q.gpu else sorted(all_prices(config), key=lambda r: (r.gpu, r.usd_per_gpu_hour))
+    )
     prov = q.values.get("provider")
     region = q.values.get("region")
     spot = q.values.get("spot")
-    sel = [r for r in rows_src if (not prov or r.provider == str(prov).lower())
-           and (not region or r.region.lower() == str(region).lower()) and (spot is None or r.spot == spot)]
-    rows = [[r.gpu, r.provider, r.region, r.instance_type, r.gpu_count, "spot" if r.spot else "on-demand",
-             round(convert(r.usd_per_gpu_hour, r.currency, currency, config), 4), r.includes_host, r.as_of]
-            for r in sel]
+    sel = [
+        r
+        for r in rows_src
+        if (not prov or r.provider == str(prov).lower())
+        and (not region or r.region.lower() == str(region).lower())
+        and (spot is None or r.spot == spot)
+    ]
+    rows = [
+        [
+            r.gpu,
+            r.provider,
+            r.region,
+            r.instance_type,
+            r.gpu_count,
+            "spot" if r.spot else "on-demand",
+            round(convert(r.usd_per_gpu_hour, r.currency, currency, config), 4),
+            r.includes_host,
+            r.as_of,
+        ]
+        for r in sel
+    ]
     title = f"{len(rows)} prices" + (f" for {resolve_gpu(q.gpu).short}" if q.gpu else "") + f" ({currency}/GPU-h)"
-    return Result(kind="prices", query=Query(kind="prices", gpu=q.gpu, options=q.options).canonical(),
-                  currency=currency, title=title,
-                  table=Table(columns=["gpu", "provider", "region", "instance", "gpus", "type", "price_per_gpu_hour",
-                                       "includes_host", "as_of"], rows=rows),
-                  assumptions=[Assumption(name="source", value="SkyPilot catalog extract (schema v8)",
-                                          source="a 2025 snapshot; commit dates unknown; Apache-2.0")])
+    return Result(
+        kind="prices",
+        query=Query(kind="prices", gpu=q.gpu, options=q.options).canonical(),
+        currency=currency,
+        title=title,
+        table=Table(
+            columns=[
+                "gpu",
+                "provider",
+                "region",
+                "instance",
+                "gpus",
+                "type",
+                "price_per_gpu_hour",
+                "includes_host",
+                "as_of",
+            ],
+            rows=rows,
+        ),
+        assumptions=[
+            Assumption(
+                name="source",
+                value="SkyPilot catalog extract (schema v8)",
+                source="a 2025 snapshot; commit dates unknown; Apache-2.0",
+            )
+        ],
+    )
 
 
 def _import(q: Query, config: EngineConfig) -> Result:
@@ -95,15 +198,24 @@ def _import(q: Query, config: EngineConfig) -> Result:
 
     paths = q.rest[1:] if q.rest[:1] == ["import-skypilot"] else q.rest
     if not paths:
-        raise GpucostError("import-skypilot needs a path", hint="gpucost prices import-skypilot ~/.sky/catalogs/v8/aws/vms.csv")
+        raise GpucostError(
+            "import-skypilot needs a path", hint="gpucost prices import-skypilot ~/.sky/catalogs/v8/aws/vms.csv"
+        )
     if config.price_file is None:
         raise GpucostError("no price file to import into", hint="set GPUCOST_PRICE_FILE to a path (it is created)")
     rows = []
     for p in paths:
         rows += import_skypilot(p, q.values.get("provider"))  # type: ignore[arg-type]
     total = write_price_file(rows, config.price_file)
-    return Result(kind="prices", query="prices import-skypilot " + " ".join(paths),
-                  title=f"imported {len(rows)} prices into {config.price_file} ({total} rows now)",
-                  table=Table(columns=["gpu", "provider", "region", "instance", "type", "usd_per_gpu_hour"],
-                              rows=[[r.gpu, r.provider, r.region, r.instance_type, r.price_type,
-                                     round(r.usd_per_gpu_hour, 4)] for r in rows[:50]]))
+    return Result(
+        kind="prices",
+        query="prices import-skypilot " + " ".join(paths),
+        title=f"imported {len(rows)} prices into {config.price_file} ({total} rows now)",
+        table=Table(
+            columns=["gpu", "provider", "region", "instance", "type", "usd_per_gpu_hour"],
+            rows=[
+                [r.gpu, r.provider, r.region, r.instance_type, r.price_type, round(r.usd_per_gpu_hour, 4)]
+                for r in rows[:50]
+            ],
+        ),
+    )

@@ -57,8 +57,7 @@ def usable_bytes(memory_gb: float) -> float:
     return memory_gb * 1e9 * MEMORY_UTILISATION
 
 
-def max_batch(arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float, gpus: int,
-              seq_tokens: int) -> int:
+def max_batch(arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float, gpus: int, seq_tokens: int) -> int:
     """Largest number of concurrent sequences of ``seq_tokens`` tokens that fits (0: not even one)."""
     free = usable_bytes(memory_gb) - weight_bytes(arch, w_bytes) / gpus - activation_bytes_per_gpu(arch, gpus)
     per_seq = kv_bytes_per_token_per_gpu(arch, kv_bytes, gpus) * seq_tokens
@@ -67,8 +66,9 @@ def max_batch(arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float
     return int(free // per_seq)
 
 
-def min_gpus(arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float, seq_tokens: int,
-             limit: int = 4096) -> int | None:
+def min_gpus(
+    arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float, seq_tokens: int, limit: int = 4096
+) -> int | None:
     """Smallest power-of-two replica size on which at least one sequence fits (None: none up to limit)."""
     g = 1
     while g <= limit:

@@ -22,8 +22,18 @@ from engine.config import EngineConfig
 from engine.errors import GpucostError, suggest
 
 PRICE_COLUMNS = [
-    "provider", "region", "instance_type", "gpu", "gpu_count", "price_type", "usd_per_hour_instance",
-    "usd_per_gpu_hour", "includes_host", "source", "as_of", "notes",
+    "provider",
+    "region",
+    "instance_type",
+    "gpu",
+    "gpu_count",
+    "price_type",
+    "usd_per_hour_instance",
+    "usd_per_gpu_hour",
+    "includes_host",
+    "source",
+    "as_of",
+    "notes",
 ]
 
 
@@ -127,7 +137,8 @@ def lowest_price(
         providers = sorted({r.provider for r in all_prices(config)})
         if provider.lower() not in providers:
             raise GpucostError(
-                f"unknown provider '{provider}'", suggestions=suggest(provider, providers),
+                f"unknown provider '{provider}'",
+                suggestions=suggest(provider, providers),
                 hint="providers: " + ", ".join(providers),
             )
         rows = [r for r in rows if r.provider == provider.lower()]
@@ -185,12 +196,22 @@ def import_skypilot(path: str | Path, provider: str | None = None) -> list[Price
                     continue
                 if inst <= 0:
                     continue
-                out.append(PriceRow(
-                    provider=prov, region=region, instance_type=r["InstanceType"], gpu=gid,
-                    gpu_count=int(count), price_type=kind, usd_per_hour_instance=inst,
-                    usd_per_gpu_hour=inst / count, includes_host=True,
-                    source=f"SkyPilot catalog {p}", as_of="imported", notes="imported by gpucost prices import-skypilot",
-                ))
+                out.append(
+                    PriceRow(
+                        provider=prov,
+                        region=region,
+                        instance_type=r["InstanceType"],
+                        gpu=gid,
+                        gpu_count=int(count),
+                        price_type=kind,
+                        usd_per_hour_instance=inst,
+                        usd_per_gpu_hour=inst / count,
+                        includes_host=True,
+                        source=f"SkyPilot catalog {p}",
+                        as_of="imported",
+                        notes="imported by gpucost prices import-skypilot",
+                    )
+                )
     return out
 
 

@@ -22,10 +22,26 @@ from engine.errors import GpucostError, suggest
 from engine.units import parse_number, parse_price
 
 SUBCOMMANDS = ("daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import")
-_SUB_ALIASES = {"infer": None, "inference": None, "serve": "daily", "service": "daily", "training": "train",
-                "gpu": "gpus", "model": "models", "price": "prices", "?": "help", "--help": "help", "-h": "help"}
-FLAGS = {"spot": ("spot", "true"), "ondemand": ("spot", "false"), "on-demand": ("spot", "false"),
-         "static": ("batching", "static"), "continuous": ("batching", "continuous")}
+_SUB_ALIASES = {
+    "infer": None,
+    "inference": None,
+    "serve": "daily",
+    "service": "daily",
+    "training": "train",
+    "gpu": "gpus",
+    "model": "models",
+    "price": "prices",
+    "?": "help",
+    "--help": "help",
+    "-h": "help",
+}
+FLAGS = {
+    "spot": ("spot", "true"),
+    "ondemand": ("spot", "false"),
+    "on-demand": ("spot", "false"),
+    "static": ("batching", "static"),
+    "continuous": ("batching", "continuous"),
+}
 MAX_QUERY_CHARS = 2000
 
 
@@ -77,10 +93,26 @@ OPTIONS: dict[str, OptionSpec] = {
     "bw_eff": OptionSpec("number", 0.01, 1, "fraction of peak memory bandwidth reached"),
     "calibration": OptionSpec("text", help="named calibration profile"),
 }
-_OPTION_ALIASES = {"input": "in", "output": "out", "prompt": "in", "gen": "out", "bs": "batch", "precision": "dtype",
-                   "kv_dtype": "kv", "req": "requests", "requests_per_day": "requests", "utilization": "util",
-                   "utilisation": "util", "ttft": "ttft_max", "tpot": "tpot_max", "serving": "engine",
-                   "cloud": "provider", "price_kwh": "kwh", "gpu_count": "gpus", "peak_ratio": "peak"}
+_OPTION_ALIASES = {
+    "input": "in",
+    "output": "out",
+    "prompt": "in",
+    "gen": "out",
+    "bs": "batch",
+    "precision": "dtype",
+    "kv_dtype": "kv",
+    "req": "requests",
+    "requests_per_day": "requests",
+    "utilization": "util",
+    "utilisation": "util",
+    "ttft": "ttft_max",
+    "tpot": "tpot_max",
+    "serving": "engine",
+    "cloud": "provider",
+    "price_kwh": "kwh",
+    "gpu_count": "gpus",
+    "peak_ratio": "peak",
+}
 
 
 class Query(BaseModel):
@@ -121,7 +153,8 @@ def _seconds(text: str) -> float:
 def _check_range(key: str, value: float, spec: OptionSpec, raw: str) -> None:
     if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
         raise GpucostError(
-            f"{key}={raw} is out of range", token=f"{key}={raw}",
+            f"{key}={raw} is out of range",
+            token=f"{key}={raw}",
             hint=f"{spec.help} must be between {spec.lo:g} and {spec.hi:g}",
         )
 
@@ -132,7 +165,9 @@ def parse_option(key: str, raw: str) -> tuple[str, object, str]:
     k = _OPTION_ALIASES.get(k, k)
     if k not in OPTIONS:
         raise GpucostError(
-            f"unknown option '{key}'", token=f"{key}={raw}", suggestions=suggest(k, OPTIONS),
+            f"unknown option '{key}'",
+            token=f"{key}={raw}",
+            suggestions=suggest(k, OPTIONS),
             hint="'gpucost help' lists the options",
         )
     spec = OPTIONS[k]
@@ -147,7 +182,7 @@ def parse_option(key: str, raw: str) -> tuple[str, object, str]:
         if spec.kind in ("int", "batch"):
             if abs(v - round(v)) > 1e-9:
                 raise GpucostError(f"{k}={raw} must be a whole number", token=f"{k}={raw}")
-            v = int(round(v))
+            v = round(v)
         return k, v, raw
     if spec.kind == "seconds":
         v = _seconds(raw)
@@ -166,12 +201,15 @@ def parse_option(key: str, raw: str) -> tuple[str, object, str]:
     if spec.choices:
         low = raw.lower()
         norm: Callable[[str], str] = {
-            "dtype": _dtype_norm, "kv": _dtype_norm, "engine": _engine_norm,
+            "dtype": _dtype_norm,
+            "kv": _dtype_norm,
+            "engine": _engine_norm,
         }.get(k, lambda s: s)
         low = norm(low)
         if low not in spec.choices:
             raise GpucostError(
-                f"{k}={raw} is not one of {', '.join(spec.choices)}", token=f"{k}={raw}",
+                f"{k}={raw} is not one of {', '.join(spec.choices)}",
+                token=f"{k}={raw}",
                 suggestions=suggest(raw, spec.choices),
             )
         return k, low, low
@@ -222,8 +260,10 @@ def parse_query(text: str | list[str]) -> Query:
     if q.kind == "explain":
         inner = parse_query(tokens) if tokens else Query(kind="help")
         if inner.kind not in ("inference", "daily", "train"):
-            raise GpucostError("explain takes an inference, daily or train query",
-                               hint="e.g. 'explain llama-3-70b H100 in=800 out=400'")
+            raise GpucostError(
+                "explain takes an inference, daily or train query",
+                hint="e.g. 'explain llama-3-70b H100 in=800 out=400'",
+            )
         inner.values["explain"] = True
         inner.options = dict(inner.options)
         q = inner.model_copy(update={"kind": "explain", "values": {**inner.values, "inner_kind": inner.kind}})
@@ -242,15 +282,18 @@ def parse_query(text: str | list[str]) -> Query:
             q.options[k] = canon
         else:
             positionals.append(tok)
-    if q.kind in ("help", "gpus", "models", "import") or (q.kind == "prices" and positionals[:1] == ["import-skypilot"]):
+    if q.kind in ("help", "gpus", "models", "import") or (
+        q.kind == "prices" and positionals[:1] == ["import-skypilot"]
+    ):
         q.rest = positionals
         return q
     if q.kind == "prices":
         q.gpu = positionals[0] if positionals else None
         q.rest = positionals[1:]
         if q.rest:
-            raise GpucostError(f"unexpected '{q.rest[0]}'", token=q.rest[0],
-                               hint="use 'prices [GPU] [provider=..] [region=..] [spot]'")
+            raise GpucostError(
+                f"unexpected '{q.rest[0]}'", token=q.rest[0], hint="use 'prices [GPU] [provider=..] [region=..] [spot]'"
+            )
         return q
     if not positionals:
         raise GpucostError("the query names no model", hint="e.g. 'gpucost 1.17e8 P4 0.3' or 'gpucost help'")
@@ -262,7 +305,8 @@ def parse_query(text: str | list[str]) -> Query:
     if len(positionals) > 3:
         extra = positionals[3]
         raise GpucostError(
-            f"unexpected '{extra}'", token=extra,
+            f"unexpected '{extra}'",
+            token=extra,
             hint="the grammar is [subcommand] <model|params> <gpu> [price] [key=value ...]",
         )
     if q.gpu is None and q.kind != "compare":
@@ -274,8 +318,9 @@ def parse_query(text: str | list[str]) -> Query:
     return q
 
 
-def build_query(kind: str | None, model: object = None, gpu: object = None, price: object = None,
-                **options: object) -> str:
+def build_query(
+    kind: str | None, model: object = None, gpu: object = None, price: object = None, **options: object
+) -> str:
     """A query string from explicit arguments (for spreadsheets); ``None`` values are left out."""
     parts: list[str] = []
     if kind and kind not in ("inference", "infer"):

@@ -45,9 +45,7 @@ def parse_number(text: str, *, what: str = "value") -> float:
             for ch in rest:
                 value *= _ZH[ch]
         else:
-            raise GpucostError(
-                f"'{raw}' has an unknown unit '{rest}' for {what}", token=raw, hint=NUMBER_HINT
-            )
+            raise GpucostError(f"'{raw}' has an unknown unit '{rest}' for {what}", token=raw, hint=NUMBER_HINT)
     if pct:
         value /= 100.0
     if not math.isfinite(value):
@@ -56,8 +54,18 @@ def parse_number(text: str, *, what: str = "value") -> float:
 
 
 _CUR_PREFIX = {"$": "USD", "us$": "USD", "usd": "USD", "¥": "CNY", "￥": "CNY", "rmb": "CNY", "cny": "CNY"}
-_CUR_SUFFIX = {"usd": "USD", "$": "USD", "dollar": "USD", "dollars": "USD", "元": "CNY", "cny": "CNY",
-               "rmb": "CNY", "块": "CNY", "¥": "CNY", "￥": "CNY"}
+_CUR_SUFFIX = {
+    "usd": "USD",
+    "$": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "元": "CNY",
+    "cny": "CNY",
+    "rmb": "CNY",
+    "块": "CNY",
+    "¥": "CNY",
+    "￥": "CNY",
+}
 _PER_HOUR = re.compile(r"\s*(/\s*(h|hr|hour|gpu-?h|gpu-?hr|gpu-?hour|小时|时)|per\s*hour|每小时)\s*$", re.IGNORECASE)
 
 PRICE_HINT = "write a price per GPU-hour like 0.3, $2.5, 2.5usd, 0.3元, ¥0.3 or 0.3cny"
@@ -81,7 +89,7 @@ def parse_price(text: str) -> tuple[float, str | None]:
     currency: str | None = None
     for p in sorted(_CUR_PREFIX, key=len, reverse=True):
         if low.startswith(p):
-            currency, s = _CUR_PREFIX[p], s[len(p):].strip()
+            currency, s = _CUR_PREFIX[p], s[len(p) :].strip()
             break
     low = s.lower()
     for x in sorted(_CUR_SUFFIX, key=len, reverse=True):
@@ -98,7 +106,8 @@ def parse_price(text: str) -> tuple[float, str | None]:
         raise GpucostError(f"price '{raw}' must be above zero", token=raw, hint=PRICE_HINT)
     if value > 1000:
         raise GpucostError(
-            f"price '{raw}' per GPU-hour is implausibly high", token=raw,
+            f"price '{raw}' per GPU-hour is implausibly high",
+            token=raw,
             hint="give the price of one GPU for one hour (e.g. 2.5usd), not of a whole node or month",
         )
     return value, currency

@@ -74,29 +74,78 @@ IDS: dict[tuple[str, str], tuple[str, list[str]]] = {
 # SkyPilot accelerator names -> accelerator ids. SkyPilot's "A100" is the 40GB SXM part (AWS p4d,
 # GCP a2-highgpu); "H100-MEGA" is GCP a3-mega (H100 SXM with more NICs); "T4g" is AWS g5g (T4G).
 SKYPILOT_GPU: dict[str, str] = {
-    "A10": "a10", "A10G": "a10g", "A100": "a100-sxm-40gb", "A100-80GB": "a100-sxm-80gb",
-    "B200": "b200", "GH200": "gh200", "H100": "h100-sxm-80gb", "H100-MEGA": "h100-sxm-80gb",
-    "H200": "h200-sxm-141gb", "L4": "l4", "L40S": "l40s", "P100": "p100-pcie-16gb", "P4": "p4",
-    "T4": "t4", "T4g": "t4", "V100": "v100-sxm2-16gb", "V100-32GB": "v100-sxm2-32gb",
-    "TPU v4": "tpu-v4", "TPU v5e": "tpu-v5e", "TPU v5p": "tpu-v5p", "TPU v6e": "tpu-v6e",
+    "A10": "a10",
+    "A10G": "a10g",
+    "A100": "a100-sxm-40gb",
+    "A100-80GB": "a100-sxm-80gb",
+    "B200": "b200",
+    "GH200": "gh200",
+    "H100": "h100-sxm-80gb",
+    "H100-MEGA": "h100-sxm-80gb",
+    "H200": "h200-sxm-141gb",
+    "L4": "l4",
+    "L40S": "l40s",
+    "P100": "p100-pcie-16gb",
+    "P4": "p4",
+    "T4": "t4",
+    "T4g": "t4",
+    "V100": "v100-sxm2-16gb",
+    "V100-32GB": "v100-sxm2-32gb",
+    "TPU v4": "tpu-v4",
+    "TPU v5e": "tpu-v5e",
+    "TPU v5p": "tpu-v5p",
+    "TPU v6e": "tpu-v6e",
 }
 
 GPU_COLUMNS = [
-    "id", "name", "vendor", "aliases", "release_year", "memory_gb", "memory_bw_gb_s", "peak_tflops_fp32",
-    "peak_tflops_tf32", "peak_tflops_fp16", "peak_tflops_fp8", "peak_tops_int8", "peak_tops_int4", "tdp_w",
-    "interconnect_gb_s", "interconnect_type", "source", "as_of", "notes",
+    "id",
+    "name",
+    "vendor",
+    "aliases",
+    "release_year",
+    "memory_gb",
+    "memory_bw_gb_s",
+    "peak_tflops_fp32",
+    "peak_tflops_tf32",
+    "peak_tflops_fp16",
+    "peak_tflops_fp8",
+    "peak_tops_int8",
+    "peak_tops_int4",
+    "tdp_w",
+    "interconnect_gb_s",
+    "interconnect_type",
+    "source",
+    "as_of",
+    "notes",
 ]
 PRICE_COLUMNS = [
-    "provider", "region", "instance_type", "gpu", "gpu_count", "price_type", "usd_per_hour_instance",
-    "usd_per_gpu_hour", "includes_host", "source", "as_of", "notes",
+    "provider",
+    "region",
+    "instance_type",
+    "gpu",
+    "gpu_count",
+    "price_type",
+    "usd_per_hour_instance",
+    "usd_per_gpu_hour",
+    "includes_host",
+    "source",
+    "as_of",
+    "notes",
 ]
 
 
 def _source_dates(shared: Path) -> dict[str, str]:
     """Source code -> the date we can cite for it (from sources.csv 'version/date')."""
     known = {
-        "EPOCH": "2026-03-31", "STAS": "2026-08-10", "LLMA": "2024-11-13", "LLMV": "2024-07-30",
-        "STH": "2016", "TW": "2016", "GEEK": "2018-09-13", "NVPB": "2022-11", "FRED": "2025-08-01",
+        "EPOCH": "2026-03-31",
+        "STAS": "2026-08-10",
+        "LLMA": "2024-11-13",
+        "LLMV": "2024-07-30",
+        "STH": "2016",
+        "TW": "2016",
+        "GEEK": "2018-09-13",
+        "NVPB": "2022-11",
+        "FRED": "2025-08-01",
     }
     codes = {r["code"] for r in csv.DictReader((shared / "sources.csv").open(encoding="utf-8"))}
     return {c: known.get(c, "") for c in codes}
@@ -113,27 +162,30 @@ def build_gpus(shared: Path) -> list[dict[str, str]]:
                 for c in part.split("=", 1)[1].split("/"):
                     codes.add(c.split("(")[0].strip())
         cited = sorted(d for c in codes if (d := dates.get(c)))
-        out.append({
-            "id": ident,
-            "name": f"{row['vendor']} {row['variant']}",
-            "vendor": row["vendor"],
-            "aliases": "|".join(aliases),
-            "release_year": row["release_year"],
-            "memory_gb": row["memory_gb"],
-            "memory_bw_gb_s": row["memory_bw_gbps"],
-            "peak_tflops_fp32": row["fp32_tflops"],
-            "peak_tflops_tf32": row["tf32_tflops"],
-            "peak_tflops_fp16": row["fp16_bf16_tensor_tflops"],
-            "peak_tflops_fp8": row["fp8_tflops"],
-            "peak_tops_int8": row["int8_tops"],
-            "peak_tops_int4": row["int4_tops"],
-            "tdp_w": row["tdp_w"],
-            "interconnect_gb_s": row["interconnect_gbps"],
-            "interconnect_type": row["interconnect_type"],
-            "source": f"{row['source_url'] or 'see notes'} [{row['field_sources']}] via gpucost shared/data/gpu_specs.csv",
-            "as_of": cited[-1] if cited else "",
-            "notes": row["notes"],
-        })
+        out.append(
+            {
+                "id": ident,
+                "name": f"{row['vendor']} {row['variant']}",
+                "vendor": row["vendor"],
+                "aliases": "|".join(aliases),
+                "release_year": row["release_year"],
+                "memory_gb": row["memory_gb"],
+                "memory_bw_gb_s": row["memory_bw_gbps"],
+                "peak_tflops_fp32": row["fp32_tflops"],
+                "peak_tflops_tf32": row["tf32_tflops"],
+                "peak_tflops_fp16": row["fp16_bf16_tensor_tflops"],
+                "peak_tflops_fp8": row["fp8_tflops"],
+                "peak_tops_int8": row["int8_tops"],
+                "peak_tops_int4": row["int4_tops"],
+                "tdp_w": row["tdp_w"],
+                "interconnect_gb_s": row["interconnect_gbps"],
+                "interconnect_type": row["interconnect_type"],
+                "source": f"{row['source_url'] or 'see notes'} [{row['field_sources']}] "
+                "via gpucost shared/data/gpu_specs.csv",
+                "as_of": cited[-1] if cited else "",
+                "notes": row["notes"],
+            }
+        )
     return out
 
 
@@ -142,25 +194,30 @@ def build_prices(shared: Path) -> list[dict[str, str]]:
     for row in csv.DictReader((shared / "gpu_prices.csv").open(encoding="utf-8")):
         gpu = SKYPILOT_GPU.get(row["gpu"])
         if gpu and "pcie" in row["instance_type"].lower():  # e.g. Lambda gpu_1x_h100_pcie
-            gpu = {"h100-sxm-80gb": "h100-pcie-80gb", "a100-sxm-40gb": "a100-pcie-40gb",
-                   "a100-sxm-80gb": "a100-pcie-80gb"}.get(gpu, gpu)
+            gpu = {
+                "h100-sxm-80gb": "h100-pcie-80gb",
+                "a100-sxm-40gb": "a100-pcie-40gb",
+                "a100-sxm-80gb": "a100-pcie-80gb",
+            }.get(gpu, gpu)
         if gpu is None:  # A6000, RTX6000, TPU v2/v3: not in the accelerator catalog (no specs sourced)
             continue
         accel_only = "accelerator-only" in row["notes"]
-        out.append({
-            "provider": row["provider"],
-            "region": row["region"],
-            "instance_type": row["instance_type"],
-            "gpu": gpu,
-            "gpu_count": row["gpu_count"],
-            "price_type": row["price_type"],
-            "usd_per_hour_instance": row["usd_per_hour_instance"],
-            "usd_per_gpu_hour": row["usd_per_gpu_hour"],
-            "includes_host": "false" if accel_only else "true",
-            "source": row["source"],
-            "as_of": row["as_of"] or "2025 snapshot (SkyPilot catalog commit date unknown)",
-            "notes": row["notes"],
-        })
+        out.append(
+            {
+                "provider": row["provider"],
+                "region": row["region"],
+                "instance_type": row["instance_type"],
+                "gpu": gpu,
+                "gpu_count": row["gpu_count"],
+                "price_type": row["price_type"],
+                "usd_per_hour_instance": row["usd_per_hour_instance"],
+                "usd_per_gpu_hour": row["usd_per_gpu_hour"],
+                "includes_host": "false" if accel_only else "true",
+                "source": row["source"],
+                "as_of": row["as_of"] or "2025 snapshot (SkyPilot catalog commit date unknown)",
+                "notes": row["notes"],
+            }
+        )
     return out
 
 
@@ -169,12 +226,14 @@ def build_fx(shared: Path) -> list[dict[str, str]]:
     for row in csv.DictReader((shared / "fx_cny_usd.csv").open(encoding="utf-8")):
         period = row["period"]
         date = period.split(" ")[0].lstrip("~")
-        out.append({
-            "date": date,
-            "period": period,
-            "cny_per_usd": row["cny_per_usd"],
-            "source": f"{row['series']} {row['source_url']} ({row['retrieved_from_store_note']})",
-        })
+        out.append(
+            {
+                "date": date,
+                "period": period,
+                "cny_per_usd": row["cny_per_usd"],
+                "source": f"{row['series']} {row['source_url']} ({row['retrieved_from_store_note']})",
+            }
+        )
     return out
 
 

@@ -63,8 +63,18 @@ class Accelerator(BaseModel):
         return [a for a in v.split("|") if a] if isinstance(v, str) else v
 
     @field_validator(
-        "release_year", "memory_gb", "memory_bw_gb_s", "peak_tflops_fp32", "peak_tflops_tf32", "peak_tflops_fp16",
-        "peak_tflops_fp8", "peak_tops_int8", "peak_tops_int4", "tdp_w", "interconnect_gb_s", mode="before",
+        "release_year",
+        "memory_gb",
+        "memory_bw_gb_s",
+        "peak_tflops_fp32",
+        "peak_tflops_tf32",
+        "peak_tflops_fp16",
+        "peak_tflops_fp8",
+        "peak_tops_int8",
+        "peak_tops_int4",
+        "tdp_w",
+        "interconnect_gb_s",
+        mode="before",
     )
     @classmethod
     def _empty_none(cls, v: object) -> object:
