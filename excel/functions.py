@@ -25,9 +25,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import engine.batch
-
 import engine
+import engine.batch
 import engine.catalog
 import engine.fx
 import engine.prices

@@ -57,6 +57,10 @@ def to_grid(value: Any) -> Grid:
         return [[value]]
     if not value:
         return [[None]]
+    if all(type(row) is list for row in value):
+        width = len(value[0])
+        if width and all(len(row) == width for row in value):
+            return value  # already a rectangular grid: no copy (a 10,000-row column stays cheap)
     if all(isinstance(row, (list, tuple)) for row in value):
         rows = [list(row) for row in value]
         width = max(len(row) for row in rows)
@@ -125,18 +129,14 @@ def reshape(values: Sequence[Any], shape: tuple[int, int]) -> Grid:
 
 def number_token(value: float | int) -> str:
     """A number as a query token the grammar reads back exactly: ``8.0`` -> ``8``,
-    ``117000000.0`` -> ``1.17e8``, ``0.3`` -> ``0.3``."""
-    if isinstance(value, bool):
+    ``117000000.0`` -> ``117000000``, ``0.3`` -> ``0.3`` (as ``engine.build_query`` writes them)."""
+    if type(value) is bool:
         raise ExcelArgumentError(f"expected a number, got {value!r}")
     number = float(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
     if not math.isfinite(number):
         raise ExcelArgumentError(f"{value!r} is not a finite number")
-    if number.is_integer() and abs(number) < 1e6:
-        return str(int(number))
-    if number.is_integer():
-        mantissa, _, exponent = f"{number:.15e}".partition("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
-        return f"{mantissa}e{int(exponent)}"
     return repr(number)
 
 
