@@ -182,7 +182,7 @@ def build_gpus(shared: Path) -> list[dict[str, str]]:
                 "interconnect_type": row["interconnect_type"],
                 "source": f"{row['source_url'] or 'see notes'} [{row['field_sources']}] "
                 "via gpucost shared/data/gpu_specs.csv",
-                "as_of": cited[-1] if cited else "",
+                "as_of": cited[-1] if cited else "undated (its only source gives no date)",
                 "notes": row["notes"],
             }
         )

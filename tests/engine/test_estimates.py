@@ -1,0 +1,198 @@
+"""Whole estimates through engine.run: hand-checked numbers, published cases as tolerances, answers
+for models that do not fit, currencies, prices and the canonical query."""
+
+import math
+
+import pytest
+
+from engine import EngineConfig, PriceOverride, run
+from engine.errors import GpucostError
+
+
+def test_article_example_answers_with_assumptions():
+    r = run("1.17e8 P4 0.3")
+    assert r.kind == "inference" and r.gpus_per_replica == 1
+    assert r.inputs["dtype"] == "fp32"  # P4 has no fast FP16: runs FP32, and says so
+    assert any("no fast FP16" in a.source for a in r.assumptions)
+    assert r.cost_per_request is not None and 0 < r.cost_per_request < 1e-3
+    assert r.tokens_per_s and r.tokens_per_s_per_gpu == r.tokens_per_s
+    assert sum(b.cost for b in r.breakdown) == pytest.approx(r.cost_per_request, rel=1e-9)
+    names = {a.name for a in r.assumptions}
+    assert {"utilisation", "serving engine", "request length", "traffic", "price per GPU-hour"} <= names
+
+
+def test_cost_per_request_identity():
+    r = run("llama-2-7b A100-80G 2usd in=500 out=200 batch=16")
+    p = 2.0
+    t_cycle = r.batch / r.requests_per_s
+    assert r.cost_per_request == pytest.approx(p * 1 * t_cycle / 3600 / r.batch / 0.75, rel=1e-9)
+    # input and output shares add up to the request cost
+    assert 500 * r.cost_per_million_input_tokens / 1e6 + 200 * r.cost_per_million_output_tokens / 1e6 == (
+        pytest.approx(r.cost_per_request, rel=1e-9))
+
+
+def test_cny_price_gives_cny_results_and_fx_converts():
+    cny = run("1.17亿 P4 0.3元")
+    usd = run("1.17e8 P4 0.3")
+    assert cny.currency == "CNY" and usd.currency == "USD"
+    assert cny.cost_per_request == pytest.approx(usd.cost_per_request, rel=1e-9)  # same number, other currency
+    conv = run("1.17e8 P4 0.3元 currency=USD")
+    assert conv.cost_per_request == pytest.approx(usd.cost_per_request / 7.21, rel=1e-9)
+    over = run("1.17e8 P4 0.3元 currency=USD", EngineConfig(cny_per_usd=7.0))
+    assert over.cost_per_request == pytest.approx(usd.cost_per_request / 7.0, rel=1e-9)
+
+
+def test_model_that_does_not_fit_is_an_answer():
+    r = run("llama-2-70b 1xH100 2usd")
+    assert r.gpus_per_replica == 2
+    assert any("does not fit" in w and "2x H100" in w for w in r.warnings)
+    r = run("llama-3.1-405b H100 2usd")
+    assert r.gpus_per_replica == 16
+    assert any("needs at least 16x H100" in a.source for a in r.assumptions)
+
+
+def test_batch_max_and_batch_too_large():
+    r = run("llama-2-7b A100-80G 2usd batch=max in=64 out=64")
+    assert r.batch == r.max_batch > 256
+    big = run("llama-2-7b A100-80G 2usd batch=100000")
+    assert big.batch == big.max_batch and any("does not fit in memory" in w for w in big.warnings)
+
+
+def test_tpot_limit_lowers_the_batch():
+    free = run("llama-2-70b 4xA100-80G 2usd in=1000 out=300")
+    capped = run("llama-2-70b 4xA100-80G 2usd in=1000 out=300 tpot_max=40ms")
+    assert capped.tpot_s <= 0.040 < free.tpot_s
+    assert capped.batch < free.batch and capped.cost_per_request > free.cost_per_request
+
+
+def test_no_price_uses_lowest_catalog_price_and_names_it():
+    r = run("llama-3-8b H100")
+    assert r.price_per_gpu_hour == pytest.approx(3.99)
+    price = next(a for a in r.assumptions if a.name == "price per GPU-hour")
+    assert "lambda" in price.value and "on-demand" in price.value and "2025 price snapshot" in price.source
+
+
+def test_gpu_without_catalog_price_still_answers_throughput():
+    r = run("llama-3-8b MI300X")
+    assert r.cost_per_request is None and r.tokens_per_s > 0
+    assert any("give one in the query" in w for w in r.warnings)
+
+
+def test_price_override_and_user_price_file(tmp_path):
+    r = run("llama-3-8b H100", EngineConfig(price_overrides=(PriceOverride(gpu="h100", price_per_gpu_hour=1.85),)))
+    assert r.price_per_gpu_hour == 1.85
+    f = tmp_path / "prices.csv"
+    f.write_text("provider,region,instance_type,gpu,gpu_count,price_type,usd_per_hour_instance,usd_per_gpu_hour\n"
+                 "mycloud,eu,big-box,H100,8,on_demand,9.6,1.2\n")
+    r = run("llama-3-8b H100", EngineConfig(price_file=f))
+    assert r.price_per_gpu_hour == 1.2
+
+
+def test_daily_service_fleet_by_hand():
+    r = run("daily llama-3-70b 8xH100 2usd requests=5M in=800 out=400 peak=2 util=0.6")
+    capacity = 8 / (8 / r.inputs["batch"] * 0) if False else None  # noqa: F841 (documented below)
+    replica_rps = next(t.value for t in r.trace if t.name == "replica capacity")
+    expected = math.ceil(5e6 / 86400 * 2 / (replica_rps * 0.6))
+    assert r.replicas == expected and r.gpus == 8 * expected
+    assert r.cost_per_day == pytest.approx(r.gpus * 24 * 2)
+    assert r.cost_per_month == pytest.approx(r.cost_per_day * 730 / 24)
+    assert r.cost_per_request == pytest.approx(r.cost_per_day / 5e6)
+    assert sum(b.cost for b in r.breakdown) == pytest.approx(r.cost_per_day)
+
+
+def test_daily_traffic_forms():
+    a = run("daily llama-3-8b H100 2usd users=1M per_user=5 in=500 out=200")
+    b = run("daily llama-3-8b H100 2usd requests=5M in=500 out=200")
+    c = run("daily llama-3-8b H100 2usd requests=5M tokens_in=2.5B tokens_out=1B")
+    assert a.gpus == b.gpus == c.gpus
+
+
+def test_goldstein_chatgpt_case_in_measured_mode():
+    # Case S04: 0.35 s per word per A100 at $3/h, 30 words per reply, 10M queries a day, always busy.
+    r = run("daily 175B 1xA100-80G 3usd requests=10M in=1 out=30 decode_tps=2.857142857 util=1 peak=1")
+    derived = 0.35 * 3 / 3600 * 30 * 10e6  # $87.5K/day, the case's exact chain
+    assert r.cost_per_day == pytest.approx(derived, rel=0.01)
+    assert r.cost_per_request == pytest.approx(0.00875, rel=0.01)
+
+
+def test_training_by_hand_and_llama2_case():
+    r = run("train llama-2-7b A100-80G 2usd tokens=2T gpus=1024 mfu=0.4 goodput=0.9")
+    n = 6.738e9 - 32000 * 4096
+    flops = 2e12 * (6 * n + 12 * 32 * 32 * 128 * 4096)
+    assert r.flops == pytest.approx(flops, rel=1e-3)
+    assert r.gpu_hours == pytest.approx(flops / (312e12 * 0.4 * 0.9) / 3600, rel=1e-3)
+    assert r.days == pytest.approx(r.gpu_hours / 1024 / 24)
+    assert r.cost == pytest.approx(r.gpu_hours * 2)
+    # Published: 184,320 GPU-hours (Touvron et al. 2023). Defaults only: within 25% here; the accuracy
+    # benchmark (bench/accuracy.py) reports the exact error.
+    d = run("train llama-2-7b A100-80G tokens=2T")
+    assert d.gpu_hours == pytest.approx(184320, rel=0.25)
+
+
+def test_training_defaults_and_sizing():
+    r = run("train 7B H100 2usd")
+    assert r.inputs["tokens"] == pytest.approx(140e9)  # Chinchilla 20 N
+    days = run("train llama-3-70b H100 2usd tokens=15T days=30")
+    assert days.days <= 30 and days.gpus > 1000
+    small = run("train llama-3-70b 8xH100 2usd tokens=1B")
+    assert any("cannot hold the training state" in w for w in small.warnings)
+
+
+def test_energy_beside_rental():
+    r = run("train llama-2-7b A100-80G 2usd tokens=2T gpus=1024 pue=1.1 power=400 kwh=0.08usd")
+    assert r.energy_kwh == pytest.approx(r.gpu_hours * 400 * 1.1 / 1000)
+    assert r.energy_cost == pytest.approx(r.energy_kwh * 0.08)
+
+
+def test_compare_ranks_by_cost_per_million_tokens():
+    r = run("compare llama-3-8b H100,A100-80G,L4,T4,MI300X")
+    priced = [row for row in r.table.rows if row[0] != "-"]
+    costs = [row[6] for row in priced]
+    assert costs == sorted(costs) and len(priced) == 4
+    assert any(row[1] == "MI300X" and row[0] == "-" for row in r.table.rows)
+    with pytest.raises(GpucostError):
+        run("compare llama-3-8b H1000")
+
+
+def test_explain_ranks_assumptions_by_effect():
+    r = run("explain llama-3-70b H100 2usd in=800 out=400")
+    assert r.kind == "explain" and r.trace
+    swings = [s.swing_pct for s in r.sensitivity]
+    assert swings == sorted(swings, reverse=True) and swings[0] > 0
+    t = run("explain train llama-2-7b A100-80G 2usd tokens=2T")
+    assert {s.assumption for s in t.sensitivity} == {"mfu", "goodput"}
+
+
+def test_canonical_query_reproduces_the_result():
+    for q in ["1.17e8 P4 0.3", "daily llama-3-70b H100 2usd requests=5M in=800 out=400",
+              "train llama-2-7b A100-80G 2usd tokens=2T gpus=1024", "Llama-3-8B h100 in=100 out=50 spot"]:
+        r = run(q)
+        again = run(r.query)
+        assert again.query == r.query
+        assert again.cost_per_request == r.cost_per_request and again.cost == r.cost
+
+
+def test_json_keys():
+    d = run("1.17e8 P4 0.3").to_json_dict()
+    for k in ("kind", "query", "currency", "gpus", "replicas", "tokens_per_s", "tokens_per_s_per_gpu", "ttft_s",
+              "tpot_s", "cost_per_request", "cost_per_million_input_tokens", "cost_per_million_output_tokens",
+              "cost_per_day", "cost_per_month", "energy_kwh", "assumptions", "warnings", "breakdown"):
+        assert k in d, k
+    t = run("train 7B H100 2usd").to_json_dict()
+    for k in ("gpu_hours", "days", "cost", "flops"):
+        assert k in t
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [("1.17e8 P44 0.3", "did you mean"), ("lama-2-70b H100", "did you mean 'llama-2-70b'"),
+     ("H100 llama-2-70b", "is a GPU"), ("70B H100 in=abc", "not a number"), ("70B H100 util=5", "out of range"),
+     ("70B H100 -1", "above zero"), ("70B H100 frobnicate=1", "unknown option"), ("1.17e8 P4 dtype=fp16", "no fast FP16"),
+     ("1000T H100 1usd", "out of range"), ("70B A30", "no memory size"), ("daily 70B H100 prefill_tps=100", "decode_tps"),
+     ("70B H100 engine=tgi", "not one of")],
+)
+def test_bad_input_is_one_helpful_line(query, fragment):
+    with pytest.raises(GpucostError) as e:
+        run(query)
+    msg = str(e.value)
+    assert fragment in msg and "\n" not in msg

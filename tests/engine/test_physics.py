@@ -1,0 +1,90 @@
+"""Formulas against hand-computed values (reference README; Kaplan 2020; kipply 2022; PaLM App. B)."""
+
+import math
+
+import pytest
+
+from engine.catalog import resolve_gpu, resolve_model
+from engine.flops import forward_flops_per_token, prefill_flops, training_flops_per_token
+from engine.hardware import resolve_precision
+from engine.inference import roofline
+from engine.memory import max_batch, min_gpus
+
+A100 = resolve_gpu("A100-80G")  # 312 TFLOPS bf16, 2039 GB/s, 80 GB
+H100 = resolve_gpu("H100")  # 989.4 TFLOPS bf16, 3350 GB/s, NVLink 900 GB/s
+
+
+def test_forward_and_prefill_flops():
+    assert forward_flops_per_token(7e9, 32, 4096, 1000) == 2 * 7e9 + 4 * 32 * 1000 * 4096
+    assert prefill_flops(7e9, 32, 4096, 100) == 2 * 7e9 * 100 + 2 * 32 * 100**2 * 4096
+
+
+def test_palm_training_compute_matches_the_paper():
+    palm = resolve_model("palm-540b")
+    per_tok = training_flops_per_token(palm.forward_params(), 118, 48, 256, 2048)
+    # PaLM reports 2527.2 zettaFLOPs for 780B tokens (Chowdhery et al. 2022, Table 21 / case T13)
+    assert per_tok * 780e9 == pytest.approx(2527.2e21, rel=0.02)
+
+
+def test_decode_step_is_bandwidth_bound_at_batch_1_by_hand():
+    m = resolve_model("llama-2-7b")
+    p = roofline(m, A100, resolve_precision(A100, "bf16"), 2.0, 1, 1, 100, 1, 0.55, 0.70)
+    ctx = 100 + (1 + 1) / 2
+    bytes_read = m.total_params * 2 + ctx * 2 * 32 * 32 * 128 * 2
+    assert p.decode_bound == "memory bandwidth"
+    assert p.t_step == pytest.approx(bytes_read / (2039e9 * 0.70), rel=1e-9)
+    # TTFT: one 100-token prefill is also weight-read bound on an A100
+    f = 2 * m.forward_params() * 100 + 2 * 32 * 100**2 * 4096
+    assert p.ttft_s == pytest.approx(max(f / (312e12 * 0.55), m.total_params * 2 / (2039e9 * 0.7)), rel=1e-9)
+
+
+def test_crossover_batch_from_memory_to_compute_bound():
+    # Without KV traffic, decode turns compute-bound at b* = P e_c B_w / (2 BW e_b) (reference README:
+    # about 150 on an A100 at 16 bits with equal efficiencies). A 1-token context keeps KV negligible.
+    m = resolve_model("llama-2-7b")
+    prec = resolve_precision(A100, "bf16")
+    b_star = 312e12 * 0.55 * 2 / (2 * 2039e9 * 0.70)
+    assert 312e12 * 2 / (2 * 2039e9) == pytest.approx(153, abs=1)
+    below = roofline(m, A100, prec, 2.0, 1, int(b_star * 0.8), 1, 1, 0.55, 0.70)
+    above = roofline(m, A100, prec, 2.0, 1, int(b_star * 1.25), 1, 1, 0.55, 0.70)
+    assert below.decode_bound == "memory bandwidth" and above.decode_bound == "compute"
+
+
+def test_tensor_parallel_allreduce_by_hand():
+    m = resolve_model("llama-2-70b")
+    prec = resolve_precision(H100, "bf16")
+    p1 = roofline(m, H100, prec, 2.0, 8, 1, 10, 1, 0.55, 0.70)
+    ctx = 10 + 1
+    mem = (m.total_params * 2 / 8 + ctx * 2 * 80 * 8 * 128 * 2 / 8) / (3350e9 * 0.70)
+    comm = 2 * 80 * (10e-6 + 2 * 7 / 8 * 1 * 8192 * 2 / 450e9)
+    assert p1.t_step == pytest.approx(mem + comm, rel=1e-9)
+
+
+def test_moe_reads_only_routed_experts_at_small_batch():
+    mix = resolve_model("mixtral-8x7b")
+    prec = resolve_precision(H100, "bf16")
+    b1 = roofline(mix, H100, prec, 2.0, 1, 1, 10, 1, 0.55, 0.7)
+    expert_bytes = mix.expert_params() * 2
+    touched = 1 - (1 - 2 / 8) ** 1
+    expected = (mix.total_params * 2 - expert_bytes + expert_bytes * touched) / (3350e9 * 0.7)
+    assert b1.t_step == pytest.approx(expected + 11 * 2 * 8 * 128 * 2 * 32 / (3350e9 * 0.7), rel=1e-9)
+
+
+def test_memory_fit_and_minimum_gpus():
+    m = resolve_model("llama-2-70b")
+    assert min_gpus(m, 80, 2, 2, 1024) == 2  # 138 GB of bf16 weights: two 80 GB cards
+    assert min_gpus(m, 80, 0.5, 2, 1024) == 1  # int4 weights fit one card
+    # largest batch on 2x H100: (0.9 x 80 GB - 69 GB - activations) / (KV per sequence per GPU)
+    mb = max_batch(m, 80, 2, 2, 2, 1024)
+    per_seq = 2 * 80 * 8 * 128 * 2 / 2 * 1024
+    free = 72e9 - m.total_params * 2 / 2 - 2048 * (4 * 8192 + 2 * 28672) * 2 / 2
+    assert mb == math.floor(free / per_seq)
+
+
+def test_static_batching_waits_for_the_longest():
+    m = resolve_model("llama-2-7b")
+    prec = resolve_precision(A100, "bf16")
+    cont = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7)
+    stat = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7, static_batching=True)
+    assert stat.t_cycle == pytest.approx(cont.t_prefill_batch + 2 * 128 * 32 / 33 * cont.t_step)
+    assert stat.output_tokens_per_s < cont.output_tokens_per_s
