@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -128,15 +128,14 @@ class ModelArch(BaseModel):
 
     def _layer_params(self, active: bool) -> float:
         norms = 2 * self.d_model
-        total = 0.0
-        for i in range(self.n_layers):
-            total += self._attn_params() + norms
-            if self.is_moe and i >= self.first_dense_layers:
-                width = self.moe_d_ff or self.d_ff
-                experts = (self.top_k if active else self.n_experts) + self.n_shared_experts
-                total += experts * self._mlp_params(width) + self.d_model * self.n_experts  # + router
-            else:
-                total += self._mlp_params(self.d_ff)
+        attn = self._attn_params() + norms
+        dense_layers = self.first_dense_layers if self.is_moe else self.n_layers
+        moe_layers = self.n_layers - dense_layers
+        total = self.n_layers * attn + dense_layers * self._mlp_params(self.d_ff)
+        if moe_layers:
+            width = self.moe_d_ff or self.d_ff
+            experts = (self.top_k if active else self.n_experts) + self.n_shared_experts
+            total += moe_layers * (experts * self._mlp_params(width) + self.d_model * self.n_experts)  # + router
         return total
 
     @cached_property
@@ -158,6 +157,8 @@ class ModelArch(BaseModel):
     def active_params(self) -> float:
         """Parameters whose weights each token multiplies [count] (= total for dense models)."""
         if self.params_override:
+            if not self.is_moe:
+                return self.params_override
             return self.params_override * (self.shape_active_params / self.shape_params)
         return self.shape_active_params
 
@@ -223,6 +224,7 @@ def _interp_layers(n: float) -> float:
     return pts[-1][1]
 
 
+@lru_cache(maxsize=4096)
 def infer_dense(n_params: float, context: int = 2048) -> ModelArch:
     """A GPT-3-shaped dense model with about ``n_params`` parameters [1].
 

@@ -59,7 +59,7 @@ def evaluate_many(
                     k, typed, canon = parse_option(column, _text(v))
                     q.values[k] = typed
                     q.options[k] = canon
-            val: float | str = _metric_value(run_query(q, cfg), metric)
+            val: float | str = _metric_value(run_query(q, cfg, trace=False), metric)
         except GpucostError as exc:
             val = str(exc)
         cache[key] = val

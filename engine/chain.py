@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from engine import efficiency as eff
 from engine.architecture import ModelArch, format_params, infer_dense
@@ -66,6 +67,7 @@ class Ctx:
     assumptions: list[Assumption] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     inputs: dict[str, object] = field(default_factory=dict)
+    lean: bool = False  # bulk evaluation: skip the formula trace
 
     def add(self, name: str, value: str, source: str, user: bool = False) -> None:
         self.assumptions.append(Assumption(name=name, value=value, source=source, user_given=user))
@@ -77,9 +79,33 @@ class Ctx:
         return key in self.q.values
 
 
+class _Draft:
+    """A result under construction: plain attribute writes (pydantic's validated ``__setattr__`` is
+    the slowest part of a bulk evaluation), turned into a :class:`Result` once by :meth:`build`."""
+
+    def __init__(self, **kw: object) -> None:
+        self.__dict__.update(trace=[], breakdown=[], assumptions=[], warnings=[], inputs={}, title="")
+        self.__dict__.update(kw)
+
+    def __getattr__(self, name: str) -> object:  # only reached for fields not set yet
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return None
+
+    def build(self) -> Result:
+        return Result(**self.__dict__)
+
+
 # ---- resolution ------------------------------------------------------------------------------------
+@lru_cache(maxsize=4096)
 def resolve_arch(token: str) -> ModelArch:
     """A catalog model, a config.json path, or a bare parameter count (shape inferred)."""
+    if token[:1].isdigit() or token[:1] == ".":
+        try:
+            return infer_dense(parse_number(token, what="parameter count"))
+        except GpucostError as exc:
+            if "out of range" in exc.message:
+                raise
     try:
         return resolve_model(token)
     except GpucostError as not_found:
@@ -88,21 +114,25 @@ def resolve_arch(token: str) -> ModelArch:
         except GpucostError:
             try:
                 resolve_gpu(token)
-                raise GpucostError(
-                    f"'{token}' is a GPU, not a model", hint="the model comes first: <model|params> <gpu> [price]"
-                ) from None
-            except GpucostError as e2:
-                if "is a GPU" in str(e2):
-                    raise
-            raise not_found from None
+            except GpucostError:
+                raise not_found from None
+            raise GpucostError(
+                f"'{token}' is a GPU, not a model", hint="the model comes first: <model|params> <gpu> [price]"
+            ) from None
         return infer_dense(n)
 
 
 def _price(
-    q: Query, config: EngineConfig, acc: Accelerator, currency: str, warnings: list[str], add
+    q: Query,
+    config: EngineConfig,
+    acc: Accelerator,
+    currency: str,
+    warnings: list[str],
+    add,
+    parsed: tuple[float, str | None] | None,
 ) -> tuple[float | None, str]:
-    if q.price:
-        value, cur = parse_price(q.price)
+    if q.price and parsed:
+        value, cur = parsed
         cur = cur or config.currency
         p = convert(value, cur, currency, config)
         add(
@@ -147,7 +177,8 @@ def resolve_ctx(q: Query, config: EngineConfig) -> Ctx:
     count, gpu_name = parse_gpu_spec(q.gpu or "")
     acc = resolve_gpu(gpu_name)
     # Results are shown in: currency=, else the currency the query's price is written in, else settings.
-    price_cur = parse_price(q.price)[1] if q.price else None
+    parsed = parse_price(q.price) if q.price else None
+    price_cur = parsed[1] if parsed else None
     currency = normalise_currency(str(q.values.get("currency") or price_cur or config.currency))
     assumptions: list[Assumption] = []
     warnings: list[str] = []
@@ -168,8 +199,8 @@ def resolve_ctx(q: Query, config: EngineConfig) -> Ctx:
         f"{acc.short}: {acc.memory_gb or 0:g} GB, {acc.memory_bw_gb_s or 0:g} GB/s",
         f"{acc.source} (as of {acc.as_of})" if acc.as_of else acc.source,
     )
-    price, label = _price(q, config, acc, currency, warnings, add)
-    if currency == "CNY" or (q.price and (parse_price(q.price)[1] or config.currency) != currency):
+    price, label = _price(q, config, acc, currency, warnings, add, parsed)
+    if currency == "CNY" or (parsed and (parsed[1] or config.currency) != currency):
         rate, src = cny_per_usd(config)
         add("FX rate", f"{rate:g} CNY per USD", src)
     ctx = Ctx(
@@ -524,11 +555,11 @@ def infer(ctx: Ctx) -> Result:
         kwh, ecost = _energy(ctx, res.cost_per_day / ctx.price)
         res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
-    return res
+    return res.build()
 
 
-def _base(ctx: Ctx, kind: str, gpus: int | None) -> Result:
-    return Result(
+def _base(ctx: Ctx, kind: str, gpus: int | None) -> _Draft:
+    return _Draft(
         kind=kind,
         query=_canonical(ctx, "inference" if kind == "inference" else kind, gpus),
         currency=ctx.currency,
@@ -537,7 +568,7 @@ def _base(ctx: Ctx, kind: str, gpus: int | None) -> Result:
     )
 
 
-def _fill_serving(res: Result, ctx: Ctx, s: ServingSetup) -> None:
+def _fill_serving(res: _Draft, ctx: Ctx, s: ServingSetup) -> None:
     p = s.point
     res.gpus_per_replica = s.gpus
     res.gpus = s.gpus
@@ -550,7 +581,7 @@ def _fill_serving(res: Result, ctx: Ctx, s: ServingSetup) -> None:
     res.tpot_s = p.tpot_s
     res.request_latency_s = p.latency_s
     res.memory_per_gpu_gb = p.memory_per_gpu_gb
-    res.trace = list(p.trace)
+    res.trace = [] if ctx.lean else list(p.trace)
     res.inputs = {
         **res.inputs,
         "dtype": s.dtype,
@@ -574,7 +605,7 @@ def daily(ctx: Ctx) -> Result:
     s_in = int(ctx.opt("in", DEFAULT_IN))
     s_out = int(ctx.opt("out", DEFAULT_OUT))
     peak = float(ctx.opt("peak", eff.DEFAULT_PEAK_TO_AVERAGE))
-    res: Result
+    res: _Draft
     if measured:
         res, gpus_per_replica, gpu_s_per_req, prefill_share, util = _measured_setup(ctx, s_in, s_out)
     else:
@@ -676,10 +707,10 @@ def daily(ctx: Ctx) -> Result:
         kwh, ecost = _energy(ctx, gpus * 24)
         res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
-    return res
+    return res.build()
 
 
-def _measured_setup(ctx: Ctx, s_in: int, s_out: int) -> tuple[Result, int, float, float, float]:
+def _measured_setup(ctx: Ctx, s_in: int, s_out: int) -> tuple[_Draft, int, float, float, float]:
     """Measured mode: GPU-seconds per request from measured per-GPU prefill and decode throughput."""
     dec = ctx.opt("decode_tps")
     pre = ctx.opt("prefill_tps")
@@ -806,7 +837,7 @@ def train(ctx: Ctx) -> Result:
             f"({state_gb:,.0f} GB at 16 bytes/param, ZeRO-3 sharded); give gpus= or days=",
         )
     days = gpu_hours / g / 24
-    res = Result(
+    res = _Draft(
         kind="train",
         query=_canonical(ctx, "train", g if not ctx.count else None),
         currency=ctx.currency,
@@ -861,7 +892,7 @@ def train(ctx: Ctx) -> Result:
     kwh, ecost = _energy(ctx, gpu_hours)
     res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
-    return res
+    return res.build()
 
 
 # ---- compare -------------------------------------------------------------------------------------------
@@ -947,7 +978,7 @@ def compare(q: Query, config: EngineConfig) -> Result:
 
 
 # ---- entry point ---------------------------------------------------------------------------------------
-def run_query(q: Query, config: EngineConfig) -> Result:
+def run_query(q: Query, config: EngineConfig, trace: bool = True) -> Result:
     kind = q.kind
     if kind in ("gpus", "models", "prices", "help", "import"):
         from engine import listings
@@ -960,6 +991,7 @@ def run_query(q: Query, config: EngineConfig) -> Result:
 
         return explain(q, config)
     ctx = resolve_ctx(q, config)
+    ctx.lean = not trace
     if kind == "inference":
         return infer(ctx)
     if kind == "daily":
@@ -969,8 +1001,10 @@ def run_query(q: Query, config: EngineConfig) -> Result:
     raise GpucostError(f"unknown subcommand '{kind}'", hint="'gpucost help' lists them")
 
 
-def run(query: str | Query | list[str], config: EngineConfig | None = None) -> Result:
-    """Parse and evaluate a query. Bad input raises :class:`GpucostError` (one-line message)."""
+def run(query: str | Query | list[str], config: EngineConfig | None = None, trace: bool = True) -> Result:
+    """Parse and evaluate a query. Bad input raises :class:`GpucostError` (one-line message).
+    ``trace=False`` leaves out the formula trace (bulk evaluation)."""
     cfg = config or EngineConfig()
     q = query if isinstance(query, Query) else parse_query(query)
-    return run_query(q.model_copy(deep=True), cfg)
+    # the chain may fill derived values in: work on a copy of the option dicts
+    return run_query(q.model_copy(update={"values": dict(q.values), "options": dict(q.options)}), cfg, trace)

@@ -30,6 +30,7 @@ Imports only pydantic, the standard library and engine modules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.architecture import ModelArch
@@ -71,8 +72,13 @@ class InferencePoint:
     memory_per_gpu_gb: float
     kv_gb_per_gpu: float
     prefill_share: float
-    trace: list[TraceStep] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    trace_fn: Callable[[], list[TraceStep]] | None = None
+
+    @property
+    def trace(self) -> list[TraceStep]:
+        """The formula trace (built on demand: bulk evaluation never needs it)."""
+        return self.trace_fn() if self.trace_fn else []
 
 
 def _allreduce_time(tokens: float, d_model: int, gpus: int, acc: Accelerator) -> tuple[float, str]:
@@ -116,7 +122,6 @@ def roofline(
     n_fwd = arch.forward_params()
     weights = weight_bytes(arch, w_bytes)
     kv_tok_gpu = kv_bytes_per_token_per_gpu(arch, kv_bytes, gpus)
-    trace: list[TraceStep] = []
     warnings: list[str] = []
 
     # --- prefill
@@ -159,95 +164,96 @@ def roofline(
             "stages with no pipeline bubble; real latency is higher"
         )
 
-    trace += [
-        TraceStep(
-            name="weights",
-            formula=f"N x B_w = {arch.total_params:.4g} x {w_bytes:g} B",
-            value=weights / 1e9,
-            unit="GB",
-            ref="memory: weights",
-        ),
-        TraceStep(
-            name="KV cache per token per GPU",
-            formula=f"{arch.kv_elements_per_token()} elements x {kv_bytes:g} B / TP share",
-            value=kv_tok_gpu / 1e6,
-            unit="MB",
-            ref="kipply 2022; MLA: arXiv:2412.19437",
-        ),
-        TraceStep(
-            name="memory per GPU",
-            formula=f"weights/{gpus} + activations + b x (s_in+s_out) x KV/token",
-            value=mem_gpu / 1e9,
-            unit="GB",
-            ref=f"usable {usable_bytes(acc.memory_gb or 0) / 1e9:.1f} GB",
-        ),
-        TraceStep(
-            name="prefill FLOPs per request",
-            formula=f"2 N s_in + 2 L s_in^2 w = 2 x {n_fwd:.4g} x {s_in} + 2 x {L} x {s_in}^2 x {w}",
-            value=f_pf_one,
-            unit="FLOP",
-            ref="Kaplan 2020 Table 1",
-        ),
-        TraceStep(
-            name="TTFT",
-            formula=f"max(F_pf / ({gpus} x {peak / 1e12:g}T x {compute_eff:g}), W/(g BW e_b)) + all-reduces",
-            value=ttft,
-            unit="s",
-            ref="Pope et al. 2022",
-        ),
-        TraceStep(
-            name="decode bytes read per step per GPU",
-            formula=f"weights/{gpus} + b x ctx x KV/token = "
-            f"{read_w / 1e9:.3g} GB + {batch} x {ctx:g} x {kv_tok_gpu / 1e6:.3g} MB",
-            value=(read_w + read_kv) / 1e9,
-            unit="GB",
-            ref="kipply 2022",
-        ),
-        TraceStep(
-            name="decode memory time",
-            formula=f"bytes / ({bw / 1e9:g} GB/s x {bandwidth_eff:g})",
-            value=t_mem,
-            unit="s",
-            ref="roofline",
-        ),
-        TraceStep(
-            name="decode compute time",
-            formula=f"b x (2N + 4 L ctx w) / ({gpus} x {peak / 1e12:g}T x {compute_eff:g})",
-            value=t_cmp,
-            unit="s",
-            ref="roofline",
-        ),
-        TraceStep(
-            name="all-reduce time per step",
-            formula=f"2 L x (alpha + 2(g-1)/g x b d 2B / link); {link_desc}",
-            value=comm_step,
-            unit="s",
-            ref="Megatron-LM; ring all-reduce",
-        ),
-        TraceStep(
-            name="decode step",
-            formula=f"max(memory, compute) + all-reduce ({bound}-bound)",
-            value=t_step,
-            unit="s",
-            ref="",
-        ),
-        TraceStep(name="batch prefill", formula=f"{batch} requests x {s_in} tokens", value=t_pf, unit="s", ref=""),
-        TraceStep(
-            name="cycle",
-            formula=f"T_pf + {steps:.4g} steps x T_step"
-            + (" (static batching waits for the longest)" if steps != s_out else ""),
-            value=t_cycle,
-            unit="s",
-            ref="",
-        ),
-        TraceStep(
-            name="output tokens/s per replica",
-            formula=f"b x s_out / T_cycle = {batch} x {s_out} / {t_cycle:.4g}",
-            value=out_tps,
-            unit="tok/s",
-            ref="",
-        ),
-    ]
+    def make_trace() -> list[TraceStep]:
+        return [
+            TraceStep(
+                name="weights",
+                formula=f"N x B_w = {arch.total_params:.4g} x {w_bytes:g} B",
+                value=weights / 1e9,
+                unit="GB",
+                ref="memory: weights",
+            ),
+            TraceStep(
+                name="KV cache per token per GPU",
+                formula=f"{arch.kv_elements_per_token()} elements x {kv_bytes:g} B / TP share",
+                value=kv_tok_gpu / 1e6,
+                unit="MB",
+                ref="kipply 2022; MLA: arXiv:2412.19437",
+            ),
+            TraceStep(
+                name="memory per GPU",
+                formula=f"weights/{gpus} + activations + b x (s_in+s_out) x KV/token",
+                value=mem_gpu / 1e9,
+                unit="GB",
+                ref=f"usable {usable_bytes(acc.memory_gb or 0) / 1e9:.1f} GB",
+            ),
+            TraceStep(
+                name="prefill FLOPs per request",
+                formula=f"2 N s_in + 2 L s_in^2 w = 2 x {n_fwd:.4g} x {s_in} + 2 x {L} x {s_in}^2 x {w}",
+                value=f_pf_one,
+                unit="FLOP",
+                ref="Kaplan 2020 Table 1",
+            ),
+            TraceStep(
+                name="TTFT",
+                formula=f"max(F_pf / ({gpus} x {peak / 1e12:g}T x {compute_eff:g}), W/(g BW e_b)) + all-reduces",
+                value=ttft,
+                unit="s",
+                ref="Pope et al. 2022",
+            ),
+            TraceStep(
+                name="decode bytes read per step per GPU",
+                formula=f"weights/{gpus} + b x ctx x KV/token = "
+                f"{read_w / 1e9:.3g} GB + {batch} x {ctx:g} x {kv_tok_gpu / 1e6:.3g} MB",
+                value=(read_w + read_kv) / 1e9,
+                unit="GB",
+                ref="kipply 2022",
+            ),
+            TraceStep(
+                name="decode memory time",
+                formula=f"bytes / ({bw / 1e9:g} GB/s x {bandwidth_eff:g})",
+                value=t_mem,
+                unit="s",
+                ref="roofline",
+            ),
+            TraceStep(
+                name="decode compute time",
+                formula=f"b x (2N + 4 L ctx w) / ({gpus} x {peak / 1e12:g}T x {compute_eff:g})",
+                value=t_cmp,
+                unit="s",
+                ref="roofline",
+            ),
+            TraceStep(
+                name="all-reduce time per step",
+                formula=f"2 L x (alpha + 2(g-1)/g x b d 2B / link); {link_desc}",
+                value=comm_step,
+                unit="s",
+                ref="Megatron-LM; ring all-reduce",
+            ),
+            TraceStep(
+                name="decode step",
+                formula=f"max(memory, compute) + all-reduce ({bound}-bound)",
+                value=t_step,
+                unit="s",
+                ref="",
+            ),
+            TraceStep(name="batch prefill", formula=f"{batch} requests x {s_in} tokens", value=t_pf, unit="s", ref=""),
+            TraceStep(
+                name="cycle",
+                formula=f"T_pf + {steps:.4g} steps x T_step"
+                + (" (static batching waits for the longest)" if steps != s_out else ""),
+                value=t_cycle,
+                unit="s",
+                ref="",
+            ),
+            TraceStep(
+                name="output tokens/s per replica",
+                formula=f"b x s_out / T_cycle = {batch} x {s_out} / {t_cycle:.4g}",
+                value=out_tps,
+                unit="tok/s",
+                ref="",
+            ),
+        ]
     return InferencePoint(
         gpus=gpus,
         batch=batch,
@@ -267,6 +273,6 @@ def roofline(
         memory_per_gpu_gb=mem_gpu / 1e9,
         kv_gb_per_gpu=batch * (s_in + s_out) * kv_tok_gpu / 1e9,
         prefill_share=t_pf / t_cycle,
-        trace=trace,
+        trace_fn=make_trace,
         warnings=warnings,
     )

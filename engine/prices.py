@@ -129,6 +129,22 @@ def lowest_price(
     spot: bool = False,
     config: EngineConfig | None = None,
 ) -> PriceRow:
+    """The cheapest matching catalog price (see :func:`_lowest_price`); cached per price file version."""
+    pf = config.price_file if config is not None else None
+    mtime = Path(pf).stat().st_mtime if pf and Path(pf).exists() else 0.0
+    return _lowest_price(resolve_gpu(gpu).id, provider, region, bool(spot), config, str(pf or ""), mtime)
+
+
+@lru_cache(maxsize=1024)
+def _lowest_price(
+    gpu: str,
+    provider: str | None,
+    region: str | None,
+    spot: bool,
+    config: EngineConfig | None,
+    _file: str,
+    _mtime: float,
+) -> PriceRow:
     """The cheapest matching catalog price (on-demand unless ``spot``), preferring rows that include
     the host VM. Raises a :class:`GpucostError` that says how to give a price when none matches."""
     acc = resolve_gpu(gpu)

@@ -240,6 +240,8 @@ def tokenize(text: str) -> list[str]:
             f"the query is {len(text)} characters long", hint=f"keep it under {MAX_QUERY_CHARS} characters"
         )
     text = text.replace("＝", "=").replace("\u3000", " ")
+    if '"' not in text and "'" not in text and "\\" not in text:
+        return text.split()
     try:
         return shlex.split(text)
     except ValueError:
