@@ -30,9 +30,7 @@ def build_app(settings: BotSettings, db: Engine) -> App:
     service = Gpucost(Store(db), settings)
     common = dict(
         # Socket Mode requests are not signed; HTTP mode refuses to start without a secret (__main__).
-        signing_secret=settings.slack_signing_secret.get_secret_value()
-        if settings.slack_signing_secret
-        else "",
+        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
         # Listeners answer in the ack (fast) and leave slow work to lazy listeners, so the HTTP
         # response can wait for the listener: this is what lets lazy listeners see what ack decided.
         process_before_response=True,
@@ -61,9 +59,7 @@ def build_app(settings: BotSettings, db: Engine) -> App:
     else:
         assert settings.slack_bot_token is not None
         app = App(
-            client=WebClient(
-                token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
-            ),
+            client=WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url),
             **common,
         )
 

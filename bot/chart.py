@@ -16,9 +16,7 @@ def cost_column(table: Table) -> int | None:
     """Index of the column holding cost per million tokens, or ``None``."""
     for i, col in enumerate(table.columns):
         c = str(col).lower().replace("_", " ")
-        if ("million" in c or "1m" in c or "mtok" in c) and (
-            "cost" in c or "$" in c or "price" in c or "/" in c
-        ):
+        if ("million" in c or "1m" in c or "mtok" in c) and ("cost" in c or "$" in c or "price" in c or "/" in c):
             return i
     return None
 
@@ -28,12 +26,14 @@ def bar_chart_png(table: Table, title: str, currency: str) -> bytes | None:
     col = cost_column(table)
     if col is None:
         return None
+    names = [str(c).lower() for c in table.columns]
+    label_col = names.index("gpu") if "gpu" in names else 0
     labels: list[str] = []
     values: list[float] = []
     for row in table.rows:
         v: Any = row[col] if col < len(row) else None
         if isinstance(v, (int, float)) and v == v:
-            labels.append(str(row[0]))
+            labels.append(str(row[label_col]))
             values.append(float(v))
     if not values:
         return None

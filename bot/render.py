@@ -59,8 +59,8 @@ def money(x: float, currency: str) -> str:
     sym = _SYMBOLS.get(currency.upper())
     if abs(x) >= 100:
         body = f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.2f}"
-    elif abs(x) >= 0.01:
-        body = f"{x:.2f}" if abs(x) >= 1 else f"{x:.3g}"
+    elif abs(x) >= 0.1:
+        body = f"{x:.2f}"
     else:
         body = f"{x:.3g}"
     return f"{sym}{body}" if sym else f"{body} {currency}"

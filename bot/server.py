@@ -34,9 +34,7 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
     """bolt's ASGI handler with ``App.dispatch`` (and the OAuth flow) run in a thread."""
 
     async def _bolt_request(self, request: AsgiHttpRequest) -> BoltRequest:
-        return BoltRequest(
-            body=await request.get_raw_body(), query=request.query_string, headers=request.get_headers()
-        )
+        return BoltRequest(body=await request.get_raw_body(), query=request.query_string, headers=request.get_headers())
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         """Verify and run the listeners in a worker thread."""
@@ -67,9 +65,7 @@ async def _send_simple(send: Send, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": data})
 
 
-def create_asgi_app(
-    app: App, db: Engine, max_body_bytes: int
-) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+def create_asgi_app(app: App, db: Engine, max_body_bytes: int) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """The ASGI callable: bolt's handler for Slack's paths, ``/healthz``, and a body size limit."""
     bolt = ThreadedSlackRequestHandler(app, path="/slack/events")
 
@@ -87,9 +83,7 @@ def create_asgi_app(
             return
         if scope["path"] == "/healthz":
             ok = await anyio.to_thread.run_sync(db_ok)
-            await _send_simple(
-                send, 200 if ok else 503, {"ok": ok, "database": "ok" if ok else "unreachable"}
-            )
+            await _send_simple(send, 200 if ok else 503, {"ok": ok, "database": "ok" if ok else "unreachable"})
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")

@@ -119,15 +119,11 @@ class Gpucost:
         except Exception:
             # A bug, not bad input: log it (the query holds no secrets) and answer without a traceback.
             log.exception("engine failed on query %r", query)
-            return error_reply(
-                "gpucost could not answer that because of an internal error; it has been logged."
-            )
+            return error_reply("gpucost could not answer that because of an internal error; it has been logged.")
         text = render.headline(result)
         if shared_by:
             text = f"<@{shared_by}> shared: {text} (/gpucost {result.query})"
-        blocks = render.result_blocks(
-            result, with_buttons=with_buttons and not shared_by, shared_by=shared_by
-        )
+        blocks = render.result_blocks(result, with_buttons=with_buttons and not shared_by, shared_by=shared_by)
         return Reply(text=text, blocks=blocks, result=result)
 
     # -- guards --------------------------------------------------------------------------------
@@ -177,11 +173,12 @@ class Gpucost:
         except Exception:
             log.exception("engine help failed")
             engine_help = ""
-        text = (engine_help.strip() + "\n\n" + BOT_HELP) if engine_help else BOT_HELP
-        return Reply(
-            text="gpucost help: /gpucost <query>, e.g. /gpucost 70B 8xH100 in=500 out=300",
-            blocks=render.text_blocks(text, title="gpucost: GPU cost of running or training an LLM"),
-        )
+        blocks = [render.header("gpucost: GPU cost of running or training an LLM")]
+        if engine_help.strip():
+            # The engine's help is aligned plain text (the CLI's): keep its columns in a code block.
+            blocks.append(render.mrkdwn(f"```{engine_help.strip()[: render.SECTION_MAX - 10]}```"))
+        blocks += render.text_blocks(BOT_HELP)
+        return Reply(text="gpucost help: /gpucost <query>, e.g. /gpucost 70B 8xH100 in=500 out=300", blocks=blocks)
 
     def history(self, team_id: str, user_id: str) -> Reply:
         """The caller's last 10 estimates in this workspace."""
@@ -244,9 +241,7 @@ class Gpucost:
                 return self._admin_refusal()
             self.store.set_price(team_id, Price(gpu, float(m["num"]), currency, user_id))
             reply = self.price_list(team_id)
-            reply.text = (
-                f"Set this workspace's {gpu} price to {render.money(float(m['num']), currency)}/GPU-hour."
-            )
+            reply.text = f"Set this workspace's {gpu} price to {render.money(float(m['num']), currency)}/GPU-hour."
             reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
             return reply
         if action == "clear":
@@ -266,9 +261,7 @@ class Gpucost:
             reply.text = f"Cleared {what} ({n} removed)."
             reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
             return reply
-        return error_reply(
-            f"Unknown price command '{action}'.", "Use `price set`, `price list` or `price clear`."
-        )
+        return error_reply(f"Unknown price command '{action}'.", "Use `price set`, `price list` or `price clear`.")
 
     def price_list(self, team_id: str) -> Reply:
         """The workspace's negotiated prices."""
@@ -316,9 +309,7 @@ class Gpucost:
             self.store.set_currency(team_id, cur, user_id)
             return Reply(
                 text=f"Default currency set to {cur}.",
-                blocks=render.text_blocks(
-                    f":white_check_mark: Default currency for this workspace is now *{cur}*."
-                ),
+                blocks=render.text_blocks(f":white_check_mark: Default currency for this workspace is now *{cur}*."),
             )
         return error_reply(f"Unknown setting '{rest}'.", "Use `/gpucost settings currency USD|CNY`.")
 

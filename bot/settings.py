@@ -24,7 +24,7 @@ def normalize_database_url(url: str) -> str:
 class BotSettings(BaseSettings):
     """Everything the Slack app can be configured with (env var = field name in upper case)."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     slack_signing_secret: SecretStr | None = Field(
         default=None, description="Basic Information > App Credentials > Signing Secret (HTTP mode)"
@@ -45,9 +45,7 @@ class BotSettings(BaseSettings):
     gpucost_host: str = "127.0.0.1"
     gpucost_port: int = Field(default=3000, ge=0, le=65535)
     gpucost_rate_limit_per_minute: int = Field(default=30, ge=1, description="commands per user per minute")
-    gpucost_max_query_chars: int = Field(
-        default=500, ge=10, description="longest query accepted [characters]"
-    )
+    gpucost_max_query_chars: int = Field(default=500, ge=10, description="longest query accepted [characters]")
     gpucost_max_body_bytes: int = Field(default=65536, ge=1024, description="largest request body [bytes]")
     gpucost_log_level: str = "INFO"
 
@@ -67,9 +65,7 @@ class BotSettings(BaseSettings):
         if self.oauth_enabled and self.slack_client_secret is None:
             raise ValueError("SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not; set both for OAuth")
         if not self.oauth_enabled and self.slack_bot_token is None:
-            raise ValueError(
-                "set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth)"
-            )
+            raise ValueError("set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth)")
         return self
 
     @property

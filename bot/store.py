@@ -130,9 +130,7 @@ class Store:
         c = price_overrides.c
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(c.gpu, c.price_per_gpu_hour, c.currency, c.set_by)
-                .where(c.team_id == team_id)
-                .order_by(c.gpu)
+                sa.select(c.gpu, c.price_per_gpu_hour, c.currency, c.set_by).where(c.team_id == team_id).order_by(c.gpu)
             ).all()
         return [Price(r.gpu, r.price_per_gpu_hour, r.currency, r.set_by) for r in rows]
 
@@ -180,9 +178,7 @@ class Store:
                 .limit(1)
             ).scalar_one_or_none()
             if cutoff is not None:
-                conn.execute(
-                    sa.delete(history).where(c.team_id == team_id, c.user_id == user_id, c.id < cutoff)
-                )
+                conn.execute(sa.delete(history).where(c.team_id == team_id, c.user_id == user_id, c.id < cutoff))
 
     def list_history(self, team_id: str, user_id: str, limit: int = HISTORY_KEEP) -> list[HistoryItem]:
         """The user's last estimates in this workspace, newest first."""
@@ -203,9 +199,7 @@ class Store:
         A fixed window kept in the database, so replicas behind a load balancer share it.
         """
         window = int((time.time() if now is None else now) // 60)
-        stmt = _upsert(self.engine, rate_limits).values(
-            team_id=team_id, user_id=user_id, window_start=window, count=1
-        )
+        stmt = _upsert(self.engine, rate_limits).values(team_id=team_id, user_id=user_id, window_start=window, count=1)
         c = rate_limits.c
         stmt = stmt.on_conflict_do_update(
             index_elements=["team_id", "user_id"],

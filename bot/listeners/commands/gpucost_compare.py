@@ -19,9 +19,7 @@ def is_compare(command: dict[str, Any]) -> bool:
 
 def ack_compare(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Answer like any command; remember for the lazy listener whether there is a chart to draw."""
-    reply = service(context).command(
-        team_of(context, command), command["user_id"], command.get("text", ""), client
-    )
+    reply = service(context).command(team_of(context, command), command["user_id"], command.get("text", ""), client)
     context["gpucost_compare_query"] = reply.result.query if reply.result is not None else None
     ack(**reply.as_message())
 
@@ -34,6 +32,4 @@ def upload_compare_chart(
     if not query:
         return  # refused or bad input: the ack already said so
     result = service(context).run(team_of(context, command), query)
-    upload_chart(
-        client, respond, result, channel_id=command["channel_id"], user_id=command["user_id"], logger=logger
-    )
+    upload_chart(client, respond, result, channel_id=command["channel_id"], user_id=command["user_id"], logger=logger)
