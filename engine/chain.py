@@ -21,7 +21,7 @@ from engine.errors import GpucostError
 from engine.flops import chinchilla_tokens, training_flops_per_token
 from engine.fx import cny_per_usd, convert, normalise_currency
 from engine.hardware import BYTES, default_dtype, resolve_precision
-from engine.inference import InferencePoint, roofline
+from engine.inference import NODE_GPUS, InferencePoint, roofline
 from engine.memory import max_batch, min_gpus
 from engine.prices import lowest_price
 from engine.query import Query, parse_query
@@ -327,13 +327,31 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
             hint="use a smaller model, a lower precision (dtype=int4) or a larger GPU",
         )
     if asked is None:
-        gpus = need
-        src = (
+        # Not told: the replica size (power of two, from the least that fits up to one 8-GPU node)
+        # with the highest output tokens/s per GPU, i.e. the lowest cost per token.
+        cands = [need]
+        while cands[-1] * 2 <= max(need, NODE_GPUS):
+            cands.append(cands[-1] * 2)
+        best = (0.0, need)
+        for g in cands:
+            b = min(max_batch(arch, acc.memory_gb, wb, kb, g, seq), DEFAULT_BATCH_CAP)
+            if isinstance(ctx.opt("batch"), int):
+                b = min(b, int(ctx.opt("batch")))
+            per_gpu = roofline(arch, acc, prec, kb, g, max(b, 1), s_in, s_out, ce, be, static).output_tokens_per_s / g
+            if per_gpu > best[0] * 1.02:  # a bigger replica must be clearly better
+                best = (per_gpu, g)
+        gpus = best[1]
+        fits = (
             f"needs at least {need}x {acc.short} (TP={need}) to hold {weights_gb:,.1f} GB of weights + KV cache"
             if need > 1
             else f"fits on one {acc.short}"
         )
-        ctx.add("GPUs per replica", str(gpus), src)
+        why = (
+            f"{fits}; {gpus}x gives the most tokens/s per GPU of {', '.join(f'{c}x' for c in cands)}"
+            if len(cands) > 1
+            else fits
+        )
+        ctx.add("GPUs per replica", str(gpus), why)
     elif asked < need:
         gpus = need
         ctx.warnings.append(
@@ -901,6 +919,7 @@ def compare(q: Query, config: EngineConfig) -> Result:
     names = [g for g in (q.gpu or "").split(",") if g.strip()] or list(COMPARE_DEFAULT)
     rows: list[tuple[float, list[object]]] = []
     unpriced: list[list[object]] = []
+    notes: list[str] = []
     first: Ctx | None = None
     for name in names:
         sub = q.model_copy(update={"kind": "inference", "gpu": name.strip(), "values": dict(q.values)})
@@ -910,7 +929,8 @@ def compare(q: Query, config: EngineConfig) -> Result:
         except GpucostError as exc:
             if len(names) == 1 or ("unknown GPU" in exc.message and q.gpu):
                 raise
-            unpriced.append([name.strip(), None, None, None, None, None, None, exc.message])
+            unpriced.append([name.strip(), None, None, None, None, None, None, "not estimated (see warnings)"])
+            notes.append(f"{name.strip()}: {exc.message}")
             continue
         first = first or ctx
         row = [
@@ -921,7 +941,7 @@ def compare(q: Query, config: EngineConfig) -> Result:
             r.cost_per_million_tokens,
             r.cost_per_million_output_tokens,
             r.cost_per_request,
-            ctx.price_label if r.cost_per_request is not None else "; ".join(r.warnings[:1]),
+            ctx.price_label if r.cost_per_request is not None else "no price (give one, e.g. 2.5usd)",
         ]
         if r.cost_per_million_tokens is None:
             unpriced.append(row)
@@ -973,7 +993,11 @@ def compare(q: Query, config: EngineConfig) -> Result:
             source="shipped SkyPilot catalog extract (2025 snapshot)",
         )
     )
-    res.warnings = [f"{u[0]}: {u[-1]}" for u in unpriced]
+    res.warnings = notes + [
+        f"{row[1]}: no catalog price; give one in the query or a price file"
+        for row in table_rows
+        if row[0] == "-" and row[-1].startswith("no price")
+    ]
     return res
 
 

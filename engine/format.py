@@ -122,7 +122,7 @@ def render_text(r: Result) -> str:
                     f"{_t(r.request_latency_s or 0)} per request",
                 )
             )
-        if r.kind != "inference" and r.replicas is not None:
+        if r.replicas is not None and (r.kind == "daily" or (r.kind == "explain" and r.gpus != r.gpus_per_replica)):
             add(("fleet", f"{r.gpus} GPUs = {r.replicas} replica(s) x {r.gpus_per_replica}"))
         if r.price_per_gpu_hour is not None:
             add(("price", f"{m(r.price_per_gpu_hour)} per GPU-hour"))

@@ -254,6 +254,7 @@ def roofline(
                 ref="",
             ),
         ]
+
     return InferencePoint(
         gpus=gpus,
         batch=batch,

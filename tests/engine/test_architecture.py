@@ -51,9 +51,17 @@ def test_inferred_shape_for_the_article_model():
 
 
 def test_hf_config_is_read_without_transformers(tmp_path):
-    cfg = {"model_type": "llama", "num_hidden_layers": 32, "hidden_size": 4096, "num_attention_heads": 32,
-           "num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 128256, "tie_word_embeddings": False,
-           "max_position_embeddings": 8192}
+    cfg = {
+        "model_type": "llama",
+        "num_hidden_layers": 32,
+        "hidden_size": 4096,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "intermediate_size": 14336,
+        "vocab_size": 128256,
+        "tie_word_embeddings": False,
+        "max_position_embeddings": 8192,
+    }
     (tmp_path / "config.json").write_text(json.dumps(cfg))
     m = resolve_model(str(tmp_path / "config.json"))
     assert m.attention == "gqa" and m.gated_mlp

@@ -28,7 +28,8 @@ def test_cost_per_request_identity():
     assert r.cost_per_request == pytest.approx(p * 1 * t_cycle / 3600 / r.batch / 0.75, rel=1e-9)
     # input and output shares add up to the request cost
     assert 500 * r.cost_per_million_input_tokens / 1e6 + 200 * r.cost_per_million_output_tokens / 1e6 == (
-        pytest.approx(r.cost_per_request, rel=1e-9))
+        pytest.approx(r.cost_per_request, rel=1e-9)
+    )
 
 
 def test_cny_price_gives_cny_results_and_fx_converts():
@@ -82,8 +83,10 @@ def test_price_override_and_user_price_file(tmp_path):
     r = run("llama-3-8b H100", EngineConfig(price_overrides=(PriceOverride(gpu="h100", price_per_gpu_hour=1.85),)))
     assert r.price_per_gpu_hour == 1.85
     f = tmp_path / "prices.csv"
-    f.write_text("provider,region,instance_type,gpu,gpu_count,price_type,usd_per_hour_instance,usd_per_gpu_hour\n"
-                 "mycloud,eu,big-box,H100,8,on_demand,9.6,1.2\n")
+    f.write_text(
+        "provider,region,instance_type,gpu,gpu_count,price_type,usd_per_hour_instance,usd_per_gpu_hour\n"
+        "mycloud,eu,big-box,H100,8,on_demand,9.6,1.2\n"
+    )
     r = run("llama-3-8b H100", EngineConfig(price_file=f))
     assert r.price_per_gpu_hour == 1.2
 
@@ -164,8 +167,12 @@ def test_explain_ranks_assumptions_by_effect():
 
 
 def test_canonical_query_reproduces_the_result():
-    for q in ["1.17e8 P4 0.3", "daily llama-3-70b H100 2usd requests=5M in=800 out=400",
-              "train llama-2-7b A100-80G 2usd tokens=2T gpus=1024", "Llama-3-8B h100 in=100 out=50 spot"]:
+    for q in [
+        "1.17e8 P4 0.3",
+        "daily llama-3-70b H100 2usd requests=5M in=800 out=400",
+        "train llama-2-7b A100-80G 2usd tokens=2T gpus=1024",
+        "Llama-3-8B h100 in=100 out=50 spot",
+    ]:
         r = run(q)
         again = run(r.query)
         assert again.query == r.query
@@ -174,9 +181,26 @@ def test_canonical_query_reproduces_the_result():
 
 def test_json_keys():
     d = run("1.17e8 P4 0.3").to_json_dict()
-    for k in ("kind", "query", "currency", "gpus", "replicas", "tokens_per_s", "tokens_per_s_per_gpu", "ttft_s",
-              "tpot_s", "cost_per_request", "cost_per_million_input_tokens", "cost_per_million_output_tokens",
-              "cost_per_day", "cost_per_month", "energy_kwh", "assumptions", "warnings", "breakdown"):
+    for k in (
+        "kind",
+        "query",
+        "currency",
+        "gpus",
+        "replicas",
+        "tokens_per_s",
+        "tokens_per_s_per_gpu",
+        "ttft_s",
+        "tpot_s",
+        "cost_per_request",
+        "cost_per_million_input_tokens",
+        "cost_per_million_output_tokens",
+        "cost_per_day",
+        "cost_per_month",
+        "energy_kwh",
+        "assumptions",
+        "warnings",
+        "breakdown",
+    ):
         assert k in d, k
     t = run("train 7B H100 2usd").to_json_dict()
     for k in ("gpu_hours", "days", "cost", "flops"):
@@ -185,11 +209,20 @@ def test_json_keys():
 
 @pytest.mark.parametrize(
     ("query", "fragment"),
-    [("1.17e8 P44 0.3", "did you mean"), ("lama-2-70b H100", "did you mean 'llama-2-70b'"),
-     ("H100 llama-2-70b", "is a GPU"), ("70B H100 in=abc", "not a number"), ("70B H100 util=5", "out of range"),
-     ("70B H100 -1", "above zero"), ("70B H100 frobnicate=1", "unknown option"), ("1.17e8 P4 dtype=fp16", "no fast FP16"),
-     ("1000T H100 1usd", "out of range"), ("70B A30", "no memory size"), ("daily 70B H100 prefill_tps=100", "decode_tps"),
-     ("70B H100 engine=tgi", "not one of")],
+    [
+        ("1.17e8 P44 0.3", "did you mean"),
+        ("lama-2-70b H100", "did you mean 'llama-2-70b'"),
+        ("H100 llama-2-70b", "is a GPU"),
+        ("70B H100 in=abc", "not a number"),
+        ("70B H100 util=5", "out of range"),
+        ("70B H100 -1", "above zero"),
+        ("70B H100 frobnicate=1", "unknown option"),
+        ("1.17e8 P4 dtype=fp16", "no fast FP16"),
+        ("1000T H100 1usd", "out of range"),
+        ("70B A30", "no memory size"),
+        ("daily 70B H100 prefill_tps=100", "decode_tps"),
+        ("70B H100 engine=tgi", "not one of"),
+    ],
 )
 def test_bad_input_is_one_helpful_line(query, fragment):
     with pytest.raises(GpucostError) as e:

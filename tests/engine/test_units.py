@@ -9,8 +9,18 @@ from engine.units import fmt_money, parse_number, parse_price
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("1.17e8", 1.17e8), ("117M", 117e6), ("70B", 70e9), ("1.5T", 1.5e12), ("2T", 2e12), ("10M/day", 10e6),
-        ("1.17亿", 1.17e8), ("7千万", 7e7), ("3万", 3e4), ("80%", 0.8), ("1,000", 1000), ("10k", 1e4),
+        ("1.17e8", 1.17e8),
+        ("117M", 117e6),
+        ("70B", 70e9),
+        ("1.5T", 1.5e12),
+        ("2T", 2e12),
+        ("10M/day", 10e6),
+        ("1.17亿", 1.17e8),
+        ("7千万", 7e7),
+        ("3万", 3e4),
+        ("80%", 0.8),
+        ("1,000", 1000),
+        ("10k", 1e4),
     ],
 )
 def test_numbers(text, value):
@@ -19,8 +29,15 @@ def test_numbers(text, value):
 
 @pytest.mark.parametrize(
     ("text", "value", "cur"),
-    [("0.3", 0.3, None), ("$0.3", 0.3, "USD"), ("0.3usd", 0.3, "USD"), ("0.3元", 0.3, "CNY"), ("¥0.3", 0.3, "CNY"),
-     ("0.3cny", 0.3, "CNY"), ("2.5usd/h", 2.5, "USD")],
+    [
+        ("0.3", 0.3, None),
+        ("$0.3", 0.3, "USD"),
+        ("0.3usd", 0.3, "USD"),
+        ("0.3元", 0.3, "CNY"),
+        ("¥0.3", 0.3, "CNY"),
+        ("0.3cny", 0.3, "CNY"),
+        ("2.5usd/h", 2.5, "USD"),
+    ],
 )
 def test_prices(text, value, cur):
     assert parse_price(text) == (pytest.approx(value), cur)
