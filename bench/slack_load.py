@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -65,34 +65,90 @@ def command_body(i: int, query: str, response_url: str) -> str:
     )
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams.
+
+    A minimal client on purpose: the benchmark shares the machine's cores with the server, and a
+    full HTTP client library costs more CPU per request than the server does.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST and return (status, body); reconnects once if the server closed the connection."""
+        for attempt in (1, 2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            assert self.reader is not None
+            head = f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Length: {len(body)}\r\n"
+            head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+            try:
+                self.writer.write(head.encode() + body)
+                await self.writer.drain()
+                status_line = await self.reader.readline()
+                if not status_line:
+                    raise ConnectionError("closed")
+                status = int(status_line.split()[1])
+                length, close = 0, False
+                while True:
+                    line = await self.reader.readline()
+                    if line in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value.strip())
+                    elif name.strip().lower() == "connection" and value.strip().lower() == "close":
+                        close = True
+                data = await self.reader.readexactly(length) if length else b""
+                if close:
+                    await self.close()
+                return status, data
+            except (ConnectionError, asyncio.IncompleteReadError, OSError):
+                await self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        """Close the socket."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
 async def run_load(
     url: str, secret: str, n: int, concurrency: int, query: str, response_url: str
 ) -> tuple[list[float], int, int]:
     """Send the commands; returns (latencies [s] of answered ones, errors, lost)."""
     latencies: list[float] = []
     errors = lost = 0
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(n):
-        queue.put_nowait(i)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    next_i = iter(range(n))
 
-        async def worker() -> None:
-            nonlocal errors, lost
-            while not queue.empty():
-                i = queue.get_nowait()
-                body = command_body(i, query, response_url)
-                start = time.perf_counter()
-                try:
-                    r = await client.post(url + "/slack/events", content=body.encode(), headers=signed(secret, body))
-                except httpx.HTTPError:
-                    lost += 1
-                    continue
-                latencies.append(time.perf_counter() - start)
-                if r.status_code != 200 or '"blocks"' not in r.text or "most allowed" in r.text:
-                    errors += 1
+    async def worker() -> None:
+        nonlocal errors, lost
+        conn = Connection(host, port)
+        for i in next_i:
+            body = command_body(i, query, response_url)
+            start = time.perf_counter()
+            try:
+                status, data = await asyncio.wait_for(
+                    conn.post("/slack/events", body.encode(), signed(secret, body)), timeout=30
+                )
+            except (OSError, ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+                lost += 1
+                await conn.close()
+                continue
+            latencies.append(time.perf_counter() - start)
+            if status != 200 or b'"blocks"' not in data or b"most allowed" in data:
+                errors += 1
+        await conn.close()
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return latencies, errors, lost
 
 

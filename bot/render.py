@@ -257,6 +257,22 @@ def text_blocks(text: str, *, title: str | None = None) -> list[Block]:
     return blocks[:MAX_BLOCKS]
 
 
+def code_blocks(text: str) -> list[Block]:
+    """Preformatted text over as many sections as needed, split at line ends (never mid-fence)."""
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    size = 0
+    for line in text.splitlines():
+        if chunk and size + len(line) + 1 > SECTION_MAX - 10:
+            blocks.append(mrkdwn("```" + "\n".join(chunk) + "```"))
+            chunk, size = [], 0
+        chunk.append(line[: SECTION_MAX - 10])
+        size += len(line) + 1
+    if chunk:
+        blocks.append(mrkdwn("```" + "\n".join(chunk) + "```"))
+    return blocks
+
+
 def error_blocks(message: str, hint: str) -> list[Block]:
     """A one-line error with a hint (never a stack trace)."""
     return [mrkdwn(f":x: {message}"), context(hint)]

@@ -93,16 +93,17 @@ class Gpucost:
     # -- engine --------------------------------------------------------------------------------
     def config_for(self, team_id: str) -> EngineConfig:
         """The engine configuration of a workspace: its currency and negotiated prices only."""
-        prices = tuple(
+        currency, prices = self.store.workspace(team_id)
+        overrides = tuple(
             PriceOverride(
                 gpu=p.gpu,
                 price_per_gpu_hour=p.price_per_gpu_hour,
                 currency=p.currency,
                 source="workspace negotiated price",
             )
-            for p in self.store.list_prices(team_id)
+            for p in prices
         )
-        return EngineConfig(currency=self.store.get_currency(team_id) or "USD", price_overrides=prices)
+        return EngineConfig(currency=currency or "USD", price_overrides=overrides)
 
     def run(self, team_id: str, query: str) -> Result:
         """``engine.run`` with the workspace's configuration (raises ``GpucostError`` for bad input)."""
@@ -176,7 +177,7 @@ class Gpucost:
         blocks = [render.header("gpucost: GPU cost of running or training an LLM")]
         if engine_help.strip():
             # The engine's help is aligned plain text (the CLI's): keep its columns in a code block.
-            blocks.append(render.mrkdwn(f"```{engine_help.strip()[: render.SECTION_MAX - 10]}```"))
+            blocks += render.code_blocks(engine_help.strip())
         blocks += render.text_blocks(BOT_HELP)
         return Reply(text="gpucost help: /gpucost <query>, e.g. /gpucost 70B 8xH100 in=500 out=300", blocks=blocks)
 

@@ -8,7 +8,9 @@ rows. Slack's own OAuth tables (installations, bots, states) belong to slack_sdk
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -61,6 +63,33 @@ rate_limits = sa.Table(
 #: How many estimates ``/gpucost history`` shows (and the store keeps) per user.
 HISTORY_KEEP = 10
 
+# Statements on the request path are built once: building SQLAlchemy expressions per request
+# cost more than running them on SQLite.
+_TEAM, _USER = sa.bindparam("team_id"), sa.bindparam("user_id")
+_SEL_CURRENCY = sa.select(workspace_settings.c.currency).where(workspace_settings.c.team_id == _TEAM)
+_SEL_PRICES = (
+    sa.select(
+        price_overrides.c.gpu,
+        price_overrides.c.price_per_gpu_hour,
+        price_overrides.c.currency,
+        price_overrides.c.set_by,
+    )
+    .where(price_overrides.c.team_id == _TEAM)
+    .order_by(price_overrides.c.gpu)
+)
+_INS_HISTORY = history.insert()
+_PRUNE_HISTORY = sa.delete(history).where(
+    history.c.team_id == _TEAM,
+    history.c.user_id == _USER,
+    history.c.id.not_in(
+        sa.select(history.c.id)
+        .where(history.c.team_id == _TEAM, history.c.user_id == _USER)
+        .order_by(history.c.id.desc())
+        .limit(HISTORY_KEEP)
+        .scalar_subquery()
+    ),
+)
+
 
 @dataclass(frozen=True)
 class Price:
@@ -99,14 +128,37 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite allows one writer at a time; queueing writers on a lock here is much faster than
+        # SQLite's busy handler, which sleeps and retries. PostgreSQL needs no such lock.
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._lock = threading.Lock()
+        hit = _upsert(engine, rate_limits).values(
+            team_id=_TEAM, user_id=_USER, window_start=sa.bindparam("window"), count=1
+        )
+        c = rate_limits.c
+        self._hit = hit.on_conflict_do_update(
+            index_elements=["team_id", "user_id"],
+            set_={
+                "count": sa.case((c.window_start == hit.excluded.window_start, c.count + 1), else_=1),
+                "window_start": hit.excluded.window_start,
+            },
+        ).returning(c.count)
+
+    def _writing(self) -> AbstractContextManager[object]:
+        return self._lock if self._sqlite else nullcontext()
+
+    def workspace(self, team_id: str) -> tuple[str | None, list[Price]]:
+        """The workspace's currency (``None`` if never set) and negotiated prices, in one round trip."""
+        with self.engine.connect() as conn:
+            currency = conn.execute(_SEL_CURRENCY, {"team_id": team_id}).scalar_one_or_none()
+            rows = conn.execute(_SEL_PRICES, {"team_id": team_id}).all()
+        return currency, [Price(r.gpu, r.price_per_gpu_hour, r.currency, r.set_by) for r in rows]
 
     # -- settings ------------------------------------------------------------------------------
     def get_currency(self, team_id: str) -> str | None:
         """The workspace's default currency, or ``None`` when never set."""
         with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(workspace_settings.c.currency).where(workspace_settings.c.team_id == team_id)
-            ).scalar_one_or_none()
+            return conn.execute(_SEL_CURRENCY, {"team_id": team_id}).scalar_one_or_none()
 
     def set_currency(self, team_id: str, currency: str, user_id: str) -> None:
         """Set the workspace's default currency."""
@@ -121,18 +173,13 @@ class Store:
                 "updated_at": stmt.excluded.updated_at,
             },
         )
-        with self.engine.begin() as conn:
+        with self._writing(), self.engine.begin() as conn:
             conn.execute(stmt)
 
     # -- prices --------------------------------------------------------------------------------
     def list_prices(self, team_id: str) -> list[Price]:
         """The workspace's negotiated prices, by GPU name."""
-        c = price_overrides.c
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(c.gpu, c.price_per_gpu_hour, c.currency, c.set_by).where(c.team_id == team_id).order_by(c.gpu)
-            ).all()
-        return [Price(r.gpu, r.price_per_gpu_hour, r.currency, r.set_by) for r in rows]
+        return self.workspace(team_id)[1]
 
     def set_price(self, team_id: str, price: Price) -> None:
         """Add or replace the workspace's price for ``price.gpu``."""
@@ -148,7 +195,7 @@ class Store:
             index_elements=["team_id", "gpu"],
             set_={k: stmt.excluded[k] for k in ("price_per_gpu_hour", "currency", "set_by", "set_at")},
         )
-        with self.engine.begin() as conn:
+        with self._writing(), self.engine.begin() as conn:
             conn.execute(stmt)
 
     def clear_price(self, team_id: str, gpu: str | None) -> int:
@@ -157,28 +204,22 @@ class Store:
         stmt = sa.delete(price_overrides).where(c.team_id == team_id)
         if gpu is not None:
             stmt = stmt.where(sa.func.lower(c.gpu) == gpu.lower())
-        with self.engine.begin() as conn:
+        with self._writing(), self.engine.begin() as conn:
             return conn.execute(stmt).rowcount or 0
 
     # -- history -------------------------------------------------------------------------------
     def add_history(self, team_id: str, user_id: str, query: str, headline: str) -> None:
         """Record an estimate and keep only the user's last :data:`HISTORY_KEEP`."""
-        c = history.c
-        with self.engine.begin() as conn:
-            conn.execute(
-                history.insert().values(
-                    team_id=team_id, user_id=user_id, query=query, headline=headline[:2000], created_at=_now()
-                )
-            )
-            cutoff = conn.execute(
-                sa.select(c.id)
-                .where(c.team_id == team_id, c.user_id == user_id)
-                .order_by(c.id.desc())
-                .offset(HISTORY_KEEP - 1)
-                .limit(1)
-            ).scalar_one_or_none()
-            if cutoff is not None:
-                conn.execute(sa.delete(history).where(c.team_id == team_id, c.user_id == user_id, c.id < cutoff))
+        row = {
+            "team_id": team_id,
+            "user_id": user_id,
+            "query": query,
+            "headline": headline[:2000],
+            "created_at": _now(),
+        }
+        with self._writing(), self.engine.begin() as conn:
+            conn.execute(_INS_HISTORY, row)
+            conn.execute(_PRUNE_HISTORY, {"team_id": team_id, "user_id": user_id})
 
     def list_history(self, team_id: str, user_id: str, limit: int = HISTORY_KEEP) -> list[HistoryItem]:
         """The user's last estimates in this workspace, newest first."""
@@ -199,14 +240,5 @@ class Store:
         A fixed window kept in the database, so replicas behind a load balancer share it.
         """
         window = int((time.time() if now is None else now) // 60)
-        stmt = _upsert(self.engine, rate_limits).values(team_id=team_id, user_id=user_id, window_start=window, count=1)
-        c = rate_limits.c
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["team_id", "user_id"],
-            set_={
-                "count": sa.case((c.window_start == stmt.excluded.window_start, c.count + 1), else_=1),
-                "window_start": stmt.excluded.window_start,
-            },
-        ).returning(c.count)
-        with self.engine.begin() as conn:
-            return int(conn.execute(stmt).scalar_one())
+        with self._writing(), self.engine.begin() as conn:
+            return int(conn.execute(self._hit, {"team_id": team_id, "user_id": user_id, "window": window}).scalar_one())

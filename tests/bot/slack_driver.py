@@ -21,9 +21,7 @@ def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
-def command_body(
-    text: str, *, team: str, user: str, channel: str, response_url: str, command: str = "/gpucost"
-) -> str:
+def command_body(text: str, *, team: str, user: str, channel: str, response_url: str, command: str = "/gpucost") -> str:
     """A slash command form body with the fields (and order) Slack sends."""
     return urlencode(
         {
@@ -114,9 +112,7 @@ class SlackDriver:
         **kw: Any,
     ) -> httpx.Response:
         """``/gpucost <text>``; its ``response_url`` posts are recorded by the mock under ``name``."""
-        body = command_body(
-            text, team=team, user=user, channel=channel, response_url=self.mock.response_url(name)
-        )
+        body = command_body(text, team=team, user=user, channel=channel, response_url=self.mock.response_url(name))
         return self.post_form(body, **kw)
 
     def click(

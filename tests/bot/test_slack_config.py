@@ -36,8 +36,13 @@ def test_settings_validation_and_secrets_hidden():
         BotSettings(_env_file=None, slack_signing_secret="s")
     with pytest.raises(ValidationError, match="SLACK_CLIENT_SECRET"):
         BotSettings(_env_file=None, slack_signing_secret="s", slack_client_id="1.2")
-    s = BotSettings(_env_file=None, slack_signing_secret="sekrit", slack_bot_token="xoxb-sekrit",
-                    database_url="postgres://u:p@h/db", slack_api_url="http://127.0.0.1:1/api")
+    s = BotSettings(
+        _env_file=None,
+        slack_signing_secret="sekrit",
+        slack_bot_token="xoxb-sekrit",
+        database_url="postgres://u:p@h/db",
+        slack_api_url="http://127.0.0.1:1/api",
+    )
     assert "sekrit" not in repr(s) and "sekrit" not in str(s.model_dump())
     assert s.database_url == "postgresql+psycopg://u:p@h/db"
     assert s.slack_api_url.endswith("/api/")

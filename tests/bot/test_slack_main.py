@@ -82,9 +82,7 @@ def test_http_mode_end_to_end_and_logs_hold_no_secrets(mock, tmp_path):
 def test_bad_settings_exit_2_with_one_line(mock, tmp_path):
     env = _env(mock, tmp_path)
     del env["SLACK_BOT_TOKEN"]
-    r = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30
-    )
+    r = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "SLACK_BOT_TOKEN" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run(

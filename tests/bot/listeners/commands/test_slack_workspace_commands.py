@@ -29,9 +29,7 @@ def test_admin_sets_lists_and_clears_price(slack, mock, running):
     theirs = slack.command(QUERY, team="T2").json()["text"]
     cfg = EngineConfig(
         price_overrides=(
-            PriceOverride(
-                gpu=gpu, price_per_gpu_hour=1.85, currency="USD", source="workspace negotiated price"
-            ),
+            PriceOverride(gpu=gpu, price_per_gpu_hour=1.85, currency="USD", source="workspace negotiated price"),
         )
     )
     assert engine.run(QUERY, config=cfg).headline() in ours
