@@ -5,10 +5,13 @@ generated tokens:
 
 - Prefill (compute-bound) [1][2]: ``T_pf = max(F_pf / (g P e_c), W / (g BW e_b)) + T_comm`` with
   ``F_pf = b (2 N s_in + 2 L s_in^2 w)``.
-- Decode step (usually bandwidth-bound) [1][2]: ``T_step = max(bytes / (BW e_b), F / (P e_c)) + T_comm``
-  per GPU, where bytes = the weights read once per step (MoE: only the experts the batch routes to)
-  plus each sequence's KV cache read once at the average context ``s_in + s_out/2``; the new token's
-  KV write is one token and is not charged again (a slip some peers make).
+- Decode step (usually bandwidth-bound) [1][2], per GPU, as an operator-level roofline: the weight
+  matmuls and the attention over the KV cache are separate kernels that do not overlap, so
+  ``T_step = max(W / (BW e_b), 2 N b / (P e_c)) + max(KV / (BW e_b), 4 L ctx w b / (P e_c)) + T_comm``,
+  where W = the weights read once per step (MoE: only the experts the batch routes to) and KV = each
+  sequence's cache read once at the average context ``ctx = s_in + s_out/2``; the new token's KV write
+  is one token and is not charged again (a slip some peers make). LLM-Viewer (Yuan et al. 2024,
+  arXiv:2402.16363) applies the roofline per operator the same way.
 - Tensor parallelism: two all-reduces per layer of ``tokens x d`` activations, ring algorithm,
   ``alpha + 2 (g-1)/g x bytes / link`` each [3]. Replicas above 8 GPUs are modelled as 8-way tensor
   parallel inside a node times pipeline stages (no bubble charged; pipeline adds a warning).
@@ -139,13 +142,16 @@ def roofline(
     ctx = s_in + (s_out + 1) / 2
     read_w = _moe_weight_bytes_read(arch, w_bytes, batch) / gpus
     read_kv = batch * ctx * kv_tok_gpu
-    t_mem = (read_w + read_kv) / (bw * bandwidth_eff)
     f_step = batch * forward_flops_per_token(n_fwd, L, w, ctx)
-    t_cmp = f_step / (gpus * peak * compute_eff)
+    f_gemm = batch * 2.0 * n_fwd
+    t_gemm_mem, t_gemm_cmp = read_w / (bw * bandwidth_eff), f_gemm / (gpus * peak * compute_eff)
+    t_attn_mem, t_attn_cmp = read_kv / (bw * bandwidth_eff), (f_step - f_gemm) / (gpus * peak * compute_eff)
+    t_mem = t_gemm_mem + t_attn_mem
+    t_cmp = t_gemm_cmp + t_attn_cmp
     comm_step, _ = _allreduce_time(batch, d, gpus, acc)
     comm_step *= 2 * L
-    t_step = max(t_mem, t_cmp) + comm_step
-    bound = "memory bandwidth" if t_mem >= t_cmp else "compute"
+    t_step = max(t_gemm_mem, t_gemm_cmp) + max(t_attn_mem, t_attn_cmp) + comm_step
+    bound = "memory bandwidth" if t_gemm_mem + t_attn_mem >= t_gemm_cmp + t_attn_cmp else "compute"
 
     steps = float(s_out)
     if static_batching and batch > 1:
@@ -232,7 +238,8 @@ def roofline(
             ),
             TraceStep(
                 name="decode step",
-                formula=f"max(memory, compute) + all-reduce ({bound}-bound)",
+                formula=f"max(weights, matmuls) + max(KV read, attention) + all-reduce = max({t_gemm_mem:.3g}, "
+                f"{t_gemm_cmp:.3g}) + max({t_attn_mem:.3g}, {t_attn_cmp:.3g}) + {comm_step:.3g} ({bound}-bound)",
                 value=t_step,
                 unit="s",
                 ref="",
