@@ -172,7 +172,8 @@ def service_rows(case: dict) -> list[Row]:
     a = case["assumptions"]
     words_per_s = 1 / a["per_word_time_175B_on_one_A100_s"]
     q = (
-        f"daily {float(a['params']):.4g} 1xA100-80G {a['price_usd_per_a100_hour']}usd requests={float(a['queries_per_day']):.4g} "
+        f"daily {float(a['params']):.4g} 1xA100-80G {a['price_usd_per_a100_hour']}usd "
+        f"requests={float(a['queries_per_day']):.4g} "
         f"in=1 out={a['words_per_response']} decode_tps={words_per_s!r} util=1 peak=1"
     )
     est = _est(q, "cost_per_day")
