@@ -89,6 +89,10 @@ class ModelArch(BaseModel):
         return self.n_experts > 0
 
     def kv_elements_per_token(self) -> int:
+        return self._kv_elements
+
+    @cached_property
+    def _kv_elements(self) -> int:
         """KV-cache elements stored per token over all layers.
 
         Standard attention: ``2 L h_kv d_h`` (a K and a V vector per KV head per layer) [kipply 2022].

@@ -70,7 +70,8 @@ class Ctx:
     lean: bool = False  # bulk evaluation: skip the formula trace
 
     def add(self, name: str, value: str, source: str, user: bool = False) -> None:
-        self.assumptions.append(Assumption(name=name, value=value, source=source, user_given=user))
+        if not self.lean:  # bulk evaluation reads one number; it needs no provenance objects
+            self.assumptions.append(Assumption(name=name, value=value, source=source, user_given=user))
 
     def opt(self, key: str, default: object = None) -> object:
         return self.q.values.get(key, default)
@@ -319,6 +320,7 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
     seq = s_in + s_out
 
     need = min_gpus(arch, acc.memory_gb, wb, kb, seq)
+    candidate_point: InferencePoint | None = None
     asked = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)
     weights_gb = arch.total_params * wb / 1e9
     if need is None:
@@ -332,14 +334,16 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
         cands = [need]
         while cands[-1] * 2 <= max(need, NODE_GPUS):
             cands.append(cands[-1] * 2)
-        best = (0.0, need)
+        best: tuple[float, int, InferencePoint | None] = (0.0, need, None)
         for g in cands:
             b = min(max_batch(arch, acc.memory_gb, wb, kb, g, seq), DEFAULT_BATCH_CAP)
             if isinstance(ctx.opt("batch"), int):
                 b = min(b, int(ctx.opt("batch")))
-            per_gpu = roofline(arch, acc, prec, kb, g, max(b, 1), s_in, s_out, ce, be, static).output_tokens_per_s / g
+            pt = roofline(arch, acc, prec, kb, g, max(b, 1), s_in, s_out, ce, be, static)
+            per_gpu = pt.output_tokens_per_s / g
             if per_gpu > best[0] * 1.02:  # a bigger replica must be clearly better
-                best = (per_gpu, g)
+                best = (per_gpu, g, pt)
+        candidate_point = best[2]
         gpus = best[1]
         fits = (
             f"needs at least {need}x {acc.short} (TP={need}) to hold {weights_gb:,.1f} GB of weights + KV cache"
@@ -383,7 +387,7 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
     def point(b: int) -> InferencePoint:
         return roofline(arch, acc, prec, kb, gpus, b, s_in, s_out, ce, be, static)
 
-    p = point(batch)
+    p = candidate_point if candidate_point is not None and candidate_point.batch == batch else point(batch)
     if ctx.given("tpot_max") and p.tpot_s > float(ctx.opt("tpot_max")):
         limit = float(ctx.opt("tpot_max"))
         lo, hi = 1, batch
@@ -408,6 +412,7 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
             f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={ctx.q.options['ttft_max']}; a shorter prompt "
             "or more GPUs per replica (tp=) would cut it"
         )
+    p.max_batch = mb
     ctx.warnings += p.warnings
     util = float(ctx.opt("util", eff.DEFAULT_UTILISATION))
     ctx.add(

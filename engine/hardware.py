@@ -170,7 +170,18 @@ def resolve_precision(acc: Accelerator, dtype: str) -> Precision:
     raise GpucostError(f"unknown precision '{dtype}'", hint="use one of " + ", ".join(DTYPES))
 
 
+_LINK_CACHE: dict[tuple[str, int], tuple[float, float, str]] = {}
+
+
 def link(acc: Accelerator, tp: int = 2) -> tuple[float, float, str]:
+    """Cached :func:`_link` (catalog rows never change at run time)."""
+    key = (acc.id, tp)
+    if key not in _LINK_CACHE:
+        _LINK_CACHE[key] = _link(acc, tp)
+    return _LINK_CACHE[key]
+
+
+def _link(acc: Accelerator, tp: int = 2) -> tuple[float, float, str]:
     """GPU-to-GPU bandwidth per direction [B/s], all-reduce latency [s], and a description, for a
     tensor-parallel group of ``tp`` GPUs.
 

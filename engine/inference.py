@@ -43,7 +43,6 @@ from engine.hardware import Precision, link
 from engine.memory import (
     activation_bytes_per_gpu,
     kv_bytes_per_token_per_gpu,
-    max_batch,
     usable_bytes,
     weight_bytes,
 )
@@ -59,7 +58,7 @@ class InferencePoint:
 
     gpus: int
     batch: int
-    max_batch: int
+    max_batch: int  # largest batch that fits (-1 until the caller sets it)
     s_in: int
     s_out: int
     t_prefill_one: float
@@ -162,7 +161,6 @@ def roofline(
     tpot = t_step + (t_pf - t_pf_one) / max(s_out, 1)
     ttft = t_pf_one
     mem_gpu = weights / gpus + activation_bytes_per_gpu(arch, gpus) + batch * (s_in + s_out) * kv_tok_gpu
-    mb = max_batch(arch, acc.memory_gb or 0, w_bytes, kv_bytes, gpus, s_in + s_out)
 
     if gpus > NODE_GPUS:
         warnings.append(
@@ -265,7 +263,7 @@ def roofline(
     return InferencePoint(
         gpus=gpus,
         batch=batch,
-        max_batch=mb,
+        max_batch=-1,  # filled by the caller, which sized the batch
         s_in=s_in,
         s_out=s_out,
         t_prefill_one=t_pf_one,
