@@ -1,0 +1,115 @@
+"""The command line, run the way a user runs it: the installed ``gpucost`` console script."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+GPUCOST = shutil.which("gpucost")
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    cmd = [GPUCOST, *args] if GPUCOST else [sys.executable, "-m", "engine", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=60)
+
+
+def test_console_script_is_installed():
+    assert GPUCOST, "pip install -e . installs the gpucost console script"
+
+
+def test_article_example_prints_a_readable_answer():
+    p = cli("1.17e8", "P4", "0.3")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    for text in (
+        "cost per request",
+        "GPUs per replica",
+        "output tokens/s",
+        "Assumptions:",
+        "query: 1.17e8 P4 0.3",
+        "prefill (busy GPU time)",
+        "total",
+    ):
+        assert text in out
+
+
+def test_json_output_has_the_stable_keys():
+    p = cli("--json", "daily", "llama-3-70b", "H100", "requests=5M", "in=800", "out=400")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["kind"] == "daily" and d["currency"] == "USD"
+    for k in (
+        "gpus",
+        "replicas",
+        "cost_per_day",
+        "cost_per_month",
+        "cost_per_request",
+        "assumptions",
+        "warnings",
+        "breakdown",
+        "query",
+    ):
+        assert k in d
+    assert d["gpus"] == d["replicas"] * d["gpus_per_replica"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["1.17e8", "P44", "0.3"], "did you mean"),
+        (["70B", "H100", "in=abc"], "not a number"),
+        (["70B"], "names no GPU"),
+        (["70B", "H100", "x=1"], "unknown option"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args, fragment):
+    p = cli(*args)
+    assert p.returncode == 2
+    assert p.stdout == ""
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in p.stderr
+
+
+def test_settings_from_environment_and_dotenv(tmp_path):
+    p = cli("--json", "1.17e8", "P4", "0.3", env={"GPUCOST_CURRENCY": "CNY", "GPUCOST_CNY_PER_USD": "7"})
+    d = json.loads(p.stdout)
+    assert d["currency"] == "CNY" and d["price_per_gpu_hour"] == pytest.approx(0.3)
+    (tmp_path / ".env").write_text("GPUCOST_CURRENCY=CNY\n")
+    q = subprocess.run(
+        [GPUCOST or sys.executable, *([] if GPUCOST else ["-m", "engine"]), "--json", "7B", "H100"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert json.loads(q.stdout)["currency"] == "CNY"
+    bad = cli("7B", "H100", env={"GPUCOST_CNY_PER_USD": "abc"})
+    assert bad.returncode == 2 and "GPUCOST" in bad.stderr
+
+
+def test_listings_and_help():
+    assert "gpucost:" in cli("help").stdout
+    gpus = cli("gpus")
+    assert gpus.returncode == 0 and "h100-sxm-80gb" in gpus.stdout
+    assert "llama-3.1-405b" in cli("models").stdout
+    prices = json.loads(cli("--json", "prices", "H100", "spot").stdout)
+    assert prices["table"]["rows"] and all(r[5] == "spot" for r in prices["table"]["rows"])
+
+
+def test_import_skypilot_into_price_file(tmp_path):
+    vms = tmp_path / "vms.csv"
+    vms.write_text(
+        "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Region,Price,SpotPrice\n"
+        "big.8x,H100,8,96,1024,us-x1,16.0,8.0\nsmall,,,2,4,us-x1,0.1,0.05\n"
+    )
+    price_file = tmp_path / "prices.csv"
+    env = {"GPUCOST_PRICE_FILE": str(price_file)}
+    p = cli("prices", "import-skypilot", str(vms), env=env)
+    assert p.returncode == 0, p.stderr
+    assert "imported 2 prices" in p.stdout
+    d = json.loads(cli("--json", "7B", "H100", env=env).stdout)
+    assert d["price_per_gpu_hour"] == pytest.approx(2.0)  # 16.0 per instance-hour / 8 GPUs
+    assert any("big.8x" in a["value"] for a in d["assumptions"])
