@@ -920,14 +920,28 @@ def train(ctx: Ctx) -> Result:
 
 # ---- compare -------------------------------------------------------------------------------------------
 def compare(q: Query, config: EngineConfig) -> Result:
-    """One inference workload across several GPUs, ranked by cost per million tokens."""
-    names = [g for g in (q.gpu or "").split(",") if g.strip()] or list(COMPARE_DEFAULT)
+    """One inference workload across several GPUs (and providers), ranked by cost per million tokens.
+
+    GPUs are a comma list (default: the usual alternatives); ``GPU@provider`` pins a provider, and
+    ``provider=aws,gcp,lambda`` compares every listed GPU at each provider's lowest price."""
+    gpus = [g.strip() for g in (q.gpu or "").split(",") if g.strip()] or list(COMPARE_DEFAULT)
+    providers = [p.strip() for p in str(q.values.get("provider", "")).split(",") if p.strip()]
+    names: list[str] = []
+    for g in gpus:
+        if "@" in g or len(providers) < 2:
+            names.append(g)
+        else:
+            names += [f"{g}@{p}" for p in providers]
     rows: list[tuple[float, list[object]]] = []
     unpriced: list[list[object]] = []
     notes: list[str] = []
     first: Ctx | None = None
     for name in names:
-        sub = q.model_copy(update={"kind": "inference", "gpu": name.strip(), "values": dict(q.values)})
+        gpu_name, _, provider = name.partition("@")
+        values = dict(q.values)
+        if provider:
+            values["provider"] = provider
+        sub = q.model_copy(update={"kind": "inference", "gpu": gpu_name, "values": values})
         try:
             ctx = resolve_ctx(sub, config)
             r = infer(ctx)
@@ -939,7 +953,7 @@ def compare(q: Query, config: EngineConfig) -> Result:
             continue
         first = first or ctx
         row = [
-            ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id,
+            (ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id) + (f"@{provider}" if provider else ""),
             r.gpus_per_replica,
             round(r.tokens_per_s_per_gpu or 0, 1),
             r.price_per_gpu_hour,

@@ -89,12 +89,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    if as_json:
-        print(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))
-    else:
-        from engine.format import render_text
+    try:
+        if as_json:
+            print(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))
+        else:
+            from engine.format import render_text
 
-        print(render_text(result))
+            print(render_text(result))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `gpucost ... | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

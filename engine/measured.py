@@ -92,6 +92,7 @@ class BenchmarkResult(BaseModel):
     mean_output_tokens: float | None = Field(default=None, description="mean output length [tokens]")
     mean_ttft_s: float | None = Field(default=None, description="mean time to first token [s]")
     mean_tpot_s: float | None = Field(default=None, description="mean time per output token after the first [s]")
+    mean_latency_s: float | None = Field(default=None, description="mean end-to-end request latency [s]")
     concurrency: int | None = Field(default=None, description="concurrent requests the client kept in flight")
     scenario: str | None = Field(default=None, description="MLPerf scenario (Offline, Server, ...)")
     notes: list[str] = Field(default_factory=list, description="how derived values were computed, caveats")
@@ -163,6 +164,7 @@ def parse_vllm(d: dict[str, Any], source: str) -> BenchmarkResult:
         notes.append("mean lengths = total_input_tokens, total_output_tokens / completed")
     ttft = _pos(d.get("mean_ttft_ms"))
     tpot = _pos(d.get("mean_tpot_ms"))
+    e2el = _pos(d.get("mean_e2el_ms"))  # only with --percentile-metrics including e2el
     if "mean_ttft_ms" in d and ttft is None:
         notes.append("mean_ttft_ms is 0: TTFT was not measured (no streaming)")
     conc = _pos(d.get("max_concurrency"))
@@ -183,6 +185,7 @@ def parse_vllm(d: dict[str, Any], source: str) -> BenchmarkResult:
         mean_output_tokens=mean_out,
         mean_ttft_s=ttft / 1000 if ttft else None,
         mean_tpot_s=tpot / 1000 if tpot else None,
+        mean_latency_s=e2el / 1000 if e2el else None,
         concurrency=int(conc) if conc else None,
         notes=notes,
     )
@@ -262,6 +265,7 @@ def parse_genai_perf(d: dict[str, Any], source: str) -> BenchmarkResult:
         mean_output_tokens=mean_out,
         mean_ttft_s=_gp_time(d, "time_to_first_token", source),
         mean_tpot_s=_gp_time(d, "inter_token_latency", source),
+        mean_latency_s=_gp_time(d, "request_latency", source),
         concurrency=int(conc) if conc else None,
         notes=notes,
     )
@@ -303,6 +307,8 @@ def parse_mlperf(text: str, source: str) -> BenchmarkResult:
     tokens = f("Tokens per second", "Completed tokens per second")
     ttft_ns = f("Mean First Token latency (ns)")
     tpot_ns = f("Mean Time to Output Token (ns)", "Mean Time per Output Token (ns)")
+    # per-sample latency; in Offline every sample belongs to one query issued at t=0, so it is not a request latency
+    lat_ns = f("Mean latency (ns)") if scenario != "Offline" else None
     mean_out = _div(tokens, samples)
     if mean_out is not None:
         notes.append(
@@ -328,6 +334,7 @@ def parse_mlperf(text: str, source: str) -> BenchmarkResult:
         mean_output_tokens=mean_out,
         mean_ttft_s=ttft_ns * 1e-9 if ttft_ns else None,
         mean_tpot_s=tpot_ns * 1e-9 if tpot_ns else None,
+        mean_latency_s=lat_ns * 1e-9 if lat_ns else None,
         scenario=scenario,
         notes=notes,
     )
@@ -418,7 +425,7 @@ def _gpu_count(gpu_token: str) -> tuple[int | None, str]:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:,.4g}" if abs(x) < 1e5 else f"{x:,.0f}"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
 # ---- import ----------------------------------------------------------------------------------------------
@@ -472,7 +479,12 @@ def import_result(args: list[str], config: EngineConfig) -> Result:
     src = f"{b.tool_label} result {b.source}"
     extra = [
         Assumption(name="measured run", value=f"{name} ({b.tool_label})", source=src),
-        Assumption(name="model", value=model_tok, source=model_src, user_given=model_src.startswith("given")),
+        Assumption(
+            name="model (sets the replica)",
+            value=model_tok,
+            source=model_src,
+            user_given=model_src.startswith("given"),
+        ),
         Assumption(
             name="measured output throughput",
             value=f"{_fmt(b.output_tokens_per_s)} tokens/s on {gpus} GPU(s) = {_fmt(per_gpu)} per GPU (decode_tps)",
@@ -486,12 +498,14 @@ def import_result(args: list[str], config: EngineConfig) -> Result:
         lengths.append(f"{b.mean_output_tokens:.1f} out")
     if lengths:
         extra.append(Assumption(name="measured mean request length", value=", ".join(lengths), source=src))
-    if b.mean_ttft_s or b.mean_tpot_s:
+    if b.mean_ttft_s or b.mean_tpot_s or b.mean_latency_s:
         lat = []
         if b.mean_ttft_s:
             lat.append(f"TTFT {b.mean_ttft_s * 1e3:.4g} ms")
         if b.mean_tpot_s:
             lat.append(f"TPOT {b.mean_tpot_s * 1e3:.4g} ms")
+        if b.mean_latency_s:
+            lat.append(f"request {b.mean_latency_s:.4g} s")
         extra.append(Assumption(name="measured latency (mean)", value=", ".join(lat), source=src))
     if b.concurrency:
         extra.append(Assumption(name="measured concurrency", value=str(b.concurrency), source=src))
@@ -512,16 +526,15 @@ def import_result(args: list[str], config: EngineConfig) -> Result:
         "measured_output_tokens_per_s": b.output_tokens_per_s,
         "measured_gpus": gpus,
     }
-    return res.model_copy(
-        update={
-            "title": title,
-            "assumptions": extra + list(res.assumptions),
-            "warnings": warnings + list(res.warnings),
-            "inputs": inputs,
-            "ttft_s": b.mean_ttft_s,
-            "tpot_s": b.mean_tpot_s,
-        }
-    )
+    update: dict[str, object] = {
+        "title": title,
+        "assumptions": extra + list(res.assumptions),
+        "warnings": warnings + list(res.warnings),
+        "inputs": inputs,
+    }
+    if b.mean_ttft_s and b.mean_tpot_s and b.mean_latency_s:  # the measured latencies, only when all are known
+        update.update(ttft_s=b.mean_ttft_s, tpot_s=b.mean_tpot_s, request_latency_s=b.mean_latency_s)
+    return res.model_copy(update=update)
 
 
 # ---- calibrate -------------------------------------------------------------------------------------------
