@@ -229,3 +229,12 @@ def test_bad_input_is_one_helpful_line(query, fragment):
         run(query)
     msg = str(e.value)
     assert fragment in msg and "\n" not in msg
+
+
+def test_compare_across_providers():
+    r = run("compare llama-3-8b H100 provider=aws,gcp,lambda")
+    names = [row[1] for row in r.table.rows]
+    assert sorted(names) == ["H100@aws", "H100@gcp", "H100@lambda"]
+    assert [row[6] for row in r.table.rows] == sorted(row[6] for row in r.table.rows)
+    pinned = run("compare llama-3-8b H100@lambda,L4@gcp")
+    assert {row[1] for row in pinned.table.rows} == {"H100@lambda", "L4@gcp"}
