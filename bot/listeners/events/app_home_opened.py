@@ -15,7 +15,7 @@ EXAMPLES = (
     "`/gpucost 1.17e8 P4 0.3` — serving cost from tokens per day, GPU and price",
     "`/gpucost 70B 8xH100 in=500 out=300` — a 70B model on one 8×H100 node",
     "`/gpucost daily llama-3-70b H100 requests=5M in=800 out=400` — a day of traffic",
-    "`/gpucost train 7B tokens=2T H100` — pre-training",
+    "`/gpucost train 7B H100 tokens=2T` — pre-training",
     "`/gpucost compare 70B in=500 out=300` — the same workload across GPUs, with a chart",
     "`/gpucost help` — the full grammar",
 )

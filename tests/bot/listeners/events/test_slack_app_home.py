@@ -27,3 +27,12 @@ def test_messages_tab_is_ignored(slack, mock):
     r = slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages"})
     assert r.status_code == 200
     assert mock.api_calls("views.publish") == []
+
+
+def test_home_examples_all_run():
+    import engine
+    from bot.listeners.events.app_home_opened import EXAMPLES
+
+    for example in EXAMPLES:
+        query = example.split("`")[1].removeprefix("/gpucost ")
+        assert engine.run(query).kind, query
