@@ -20,6 +20,8 @@ against the tool's own source; what was verified and where:
    ``"inf"``), ``burstiness`` and ``max_concurrency`` (``--max-concurrency``, ``null`` if not set).
    Older versions wrote the goodput key as ``"request_goodput:"`` (with a colon); it is not used here.
    TPOT there is ``(latency - ttft) / (output_len - 1)`` per request, excluding the first token.
+   ``mean_e2el_ms`` (end-to-end request latency) is written only when ``--percentile-metrics``
+   includes ``e2el`` (the default is ``ttft,tpot,itl``).
 2. **NVIDIA genai-perf** ``profile_export_genai_perf.json`` (``genai_perf/export_data/json_exporter.py``,
    ``genai_perf/metrics/statistics.py``, ``llm_metrics.py`` and ``profile_data_parser/
    llm_profile_data_parser.py`` in triton-inference-server/perf_analyzer). One JSON object: each
@@ -34,7 +36,8 @@ against the tool's own source; what was verified and where:
    namespace: older versions have ``model`` (a list) and ``concurrency`` at its top level, newer ones
    ``model_names`` (a list) and ``perf_analyzer.stimulus.concurrency`` (genai-perf's own
    ``tests/test_process_export_files.py`` fixture). Both are read; times in ``"s"``/``"us"``/``"ns"``
-   are converted, any other unit is refused rather than guessed.
+   are converted, any other unit is refused rather than guessed. ``request_latency`` [ms] is the
+   mean end-to-end latency. The file gives no benchmark duration.
 3. **MLPerf Inference LoadGen** ``mlperf_log_summary.txt`` (``PerformanceSummary::LogSummary`` in
    ``loadgen/results.cc``, mlcommons/inference; checked against the published v4.1 NVIDIA
    DGX-H100 Llama-2-70B Offline and Server logs in mlcommons/inference_results_v4.1). ``KEY : VALUE``
@@ -46,7 +49,10 @@ against the tool's own source; what was verified and where:
    and ``Mean Time to Output Token (ns)`` (some LoadGen versions: ``Mean Time per Output Token (ns)``),
    all in nanoseconds; ``Scheduled samples per second`` is the offered load, used only when no
    completed rate is given. Under "Test Parameters Used", ``samples_per_query`` is the number of
-   samples in the one Offline query. The summary gives no prompt lengths and no concurrency.
+   samples in the one Offline query. ``Mean latency (ns)`` is the mean per-sample latency: a request
+   latency in Server, but not in Offline (all samples are one query issued at once), where it is not
+   read. The summary gives no prompt lengths, no concurrency and no model name (``SUT name`` is free
+   text), so ``model=`` (import) and ``batch=``/``in=`` (calibrate) must be given.
 
 Derived numbers use only the arithmetic the tools themselves use: e.g. mean output tokens =
 ``total_output_tokens / completed`` (vLLM), or tokens/s / samples/s (MLPerf: both rates share one
@@ -568,7 +574,7 @@ def calibrate(args: list[str], config: EngineConfig) -> Result:
 
     resolve_arch(model_tok)
     count, gpu_name = _gpu_count(gpu_token)
-    system_gpus = count or 1
+    system_gpus = count or int(opts.get("tp", 1))  # type: ignore[call-overload]
     replica_gpus = int(opts.get("tp", system_gpus))  # type: ignore[call-overload]
     if system_gpus % replica_gpus:
         raise GpucostError(
