@@ -1023,6 +1023,10 @@ def compare(q: Query, config: EngineConfig) -> Result:
 # ---- entry point ---------------------------------------------------------------------------------------
 def run_query(q: Query, config: EngineConfig, trace: bool = True) -> Result:
     kind = q.kind
+    if kind == "calibrate" or (kind == "import" and q.rest[:1] != ["import-skypilot"]):
+        from engine import measured
+
+        return measured.cli_command([kind, *q.rest], config)
     if kind in ("gpus", "models", "prices", "help", "import"):
         from engine import listings
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 USAGE = """usage: gpucost [--json] <query>
        gpucost help              the grammar, subcommands and options
-       gpucost import FILE [price] [key=value ...]      price a benchmark result (vLLM, genai-perf, MLPerf)
-       gpucost calibrate NAME FILE... [key=value ...]   fit efficiency factors and save a profile
+       gpucost import FILE <gpu> [price] [key=value ...]            price a benchmark result (vLLM, genai-perf, MLPerf)
+       gpucost calibrate NAME FILE... <model> <gpu> [key=value ...]  fit efficiency factors and save a profile
 example: gpucost 1.17e8 P4 0.3"""
 
 

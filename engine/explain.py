@@ -42,6 +42,21 @@ def _metric(r: Result, kind: str) -> float | None:
     return v
 
 
+def _catalog_price_range(q: Query, base: Result) -> tuple[float, float] | None:
+    """Lowest and highest on-demand catalog price of the GPU, in the result's currency, when the
+    query gave no price (a price the user states is not an assumption)."""
+    if q.price or base.inputs.get("gpu") is None:
+        return None
+    from engine.fx import convert
+    from engine.prices import prices_for
+
+    rows = [r for r in prices_for(str(base.inputs["gpu"])) if not r.spot and r.includes_host]
+    if len(rows) < 2:
+        return None
+    lo, hi = rows[0].usd_per_gpu_hour, rows[-1].usd_per_gpu_hour
+    return convert(lo, "USD", base.currency), convert(hi, "USD", base.currency)
+
+
 def explain(q: Query, config: EngineConfig) -> Result:
     from engine.chain import run_query
 

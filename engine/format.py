@@ -115,13 +115,12 @@ def render_text(r: Result) -> str:
         if r.memory_per_gpu_gb is not None:
             add(("memory per GPU", f"{r.memory_per_gpu_gb:.3g} GB"))
         if r.ttft_s is not None:
-            add(
-                (
-                    "latency",
-                    f"TTFT {_t(r.ttft_s)}, {_t(r.tpot_s or 0)} per output token, "
-                    f"{_t(r.request_latency_s or 0)} per request",
-                )
-            )
+            lat = f"TTFT {_t(r.ttft_s)}"
+            if r.tpot_s is not None:
+                lat += f", {_t(r.tpot_s)} per output token"
+            if r.request_latency_s is not None:
+                lat += f", {_t(r.request_latency_s)} per request"
+            add(("latency", lat))
         if r.replicas is not None and (r.kind == "daily" or (r.kind == "explain" and r.gpus != r.gpus_per_replica)):
             add(("fleet", f"{r.gpus} GPUs = {r.replicas} replica(s) x {r.gpus_per_replica}"))
         if r.price_per_gpu_hour is not None:

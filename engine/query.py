@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from engine.errors import GpucostError, suggest
 from engine.units import parse_number, parse_price
 
-SUBCOMMANDS = ("daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import")
+SUBCOMMANDS = ("daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import", "calibrate")
 _SUB_ALIASES = {
     "infer": None,
     "inference": None,
@@ -259,6 +259,9 @@ def parse_query(text: str | list[str]) -> Query:
     if head in SUBCOMMANDS or head in _SUB_ALIASES:
         q.kind = _SUB_ALIASES.get(head, head) or "inference"
         tokens = tokens[1:]
+    if q.kind in ("import", "calibrate"):  # their own arguments (engine.measured validates them)
+        q.rest = tokens
+        return q
     if q.kind == "explain":
         inner = parse_query(tokens) if tokens else Query(kind="help")
         if inner.kind not in ("inference", "daily", "train"):
@@ -284,7 +287,7 @@ def parse_query(text: str | list[str]) -> Query:
             q.options[k] = canon
         else:
             positionals.append(tok)
-    if q.kind in ("help", "gpus", "models", "import") or (
+    if q.kind in ("help", "gpus", "models", "import", "calibrate") or (
         q.kind == "prices" and positionals[:1] == ["import-skypilot"]
     ):
         q.rest = positionals
