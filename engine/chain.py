@@ -922,9 +922,16 @@ def train(ctx: Ctx) -> Result:
 def compare(q: Query, config: EngineConfig) -> Result:
     """One inference workload across several GPUs (and providers), ranked by cost per million tokens.
 
+    A single GPU is compared with the usual alternatives; a price written in the query is the first
+    GPU's (the others use their lowest catalog prices).
+
     GPUs are a comma list (default: the usual alternatives); ``GPU@provider`` pins a provider, and
     ``provider=aws,gcp,lambda`` compares every listed GPU at each provider's lowest price."""
-    gpus = [g.strip() for g in (q.gpu or "").split(",") if g.strip()] or list(COMPARE_DEFAULT)
+    gpus = [g.strip() for g in (q.gpu or "").split(",") if g.strip()]
+    if len(gpus) == 1:  # one GPU: compare it with the usual alternatives (Slack's "Compare GPUs" button)
+        first_id = resolve_gpu(parse_gpu_spec(gpus[0])[1]).id
+        gpus += [g for g in COMPARE_DEFAULT if resolve_gpu(g).id != first_id]
+    gpus = gpus or list(COMPARE_DEFAULT)
     providers = [p.strip() for p in str(q.values.get("provider", "")).split(",") if p.strip()]
     names: list[str] = []
     for g in gpus:
@@ -941,7 +948,9 @@ def compare(q: Query, config: EngineConfig) -> Result:
         values = dict(q.values)
         if provider:
             values["provider"] = provider
-        sub = q.model_copy(update={"kind": "inference", "gpu": gpu_name, "values": values})
+        # A price in the query is the first GPU's; the others use their catalog prices.
+        price = q.price if gpu_name == gpus[0].partition("@")[0] else None
+        sub = q.model_copy(update={"kind": "inference", "gpu": gpu_name, "values": values, "price": price})
         try:
             ctx = resolve_ctx(sub, config)
             r = infer(ctx)

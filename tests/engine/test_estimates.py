@@ -232,9 +232,18 @@ def test_bad_input_is_one_helpful_line(query, fragment):
 
 
 def test_compare_across_providers():
-    r = run("compare llama-3-8b H100 provider=aws,gcp,lambda")
+    r = run("compare llama-3-8b H100,A100-80G provider=aws,gcp,lambda")
     names = [row[1] for row in r.table.rows]
-    assert sorted(names) == ["H100@aws", "H100@gcp", "H100@lambda"]
-    assert [row[6] for row in r.table.rows] == sorted(row[6] for row in r.table.rows)
+    assert sorted(names) == ["A100-80G@aws", "A100-80G@gcp", "A100-80G@lambda", "H100@aws", "H100@gcp", "H100@lambda"]
+    assert [row[5] for row in r.table.rows] == sorted(row[5] for row in r.table.rows)
     pinned = run("compare llama-3-8b H100@lambda,L4@gcp")
     assert {row[1] for row in pinned.table.rows} == {"H100@lambda", "L4@gcp"}
+
+
+def test_compare_one_gpu_against_the_usual_alternatives_with_its_own_price():
+    r = run("compare llama-3-8b H100 1usd")
+    names = [row[1] for row in r.table.rows]
+    assert "H100" in names and "A100-80G" in names and len(names) == 10
+    h100 = next(row for row in r.table.rows if row[1] == "H100")
+    a100 = next(row for row in r.table.rows if row[1] == "A100-80G")
+    assert h100[4] == 1.0 and a100[4] != 1.0  # the query's price is the first GPU's only
