@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 import uvicorn
 from slack_bolt import App
-from slack_driver import SlackDriver
+from slack_driver import SECRET, SlackDriver
 from slack_mock import SlackMock
 from sqlalchemy.engine import Engine
 
@@ -27,7 +27,6 @@ from bot.server import create_asgi_app
 from bot.settings import BotSettings, normalize_database_url
 from bot.store import Store
 
-SECRET = "test-signing-secret"
 PG_URL = os.environ.get("GPUCOST_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 

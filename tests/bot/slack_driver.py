@@ -13,6 +13,9 @@ from urllib.parse import urlencode
 
 import httpx
 
+#: Signing secret the test server is configured with (shared by conftest and the tests).
+SECRET = "test-signing-secret"
+
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
     """Slack's v0 request signature headers for ``body``."""

@@ -7,8 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from conftest import SECRET
-from slack_driver import SlackDriver
+from slack_driver import SECRET, SlackDriver
 
 CLIENT_ID = "111.222"
 

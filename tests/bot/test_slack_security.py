@@ -71,8 +71,7 @@ def test_long_query_gets_friendly_refusal(slack, running):
 
 
 def test_rate_limit_per_user_per_minute(serve, mock, http):
-    from conftest import SECRET
-    from slack_driver import SlackDriver
+    from slack_driver import SECRET, SlackDriver
 
     running = serve(gpucost_rate_limit_per_minute=3)
     slack = SlackDriver(running.url, SECRET, mock, http)
