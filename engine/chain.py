@@ -25,7 +25,7 @@ from engine.inference import NODE_GPUS, InferencePoint, roofline
 from engine.memory import max_batch, min_gpus
 from engine.prices import lowest_price
 from engine.query import Query, parse_query
-from engine.results import Assumption, BreakdownLine, Result, Table, TraceStep
+from engine.results import Assumption, Result, Table
 from engine.units import fmt_money, fmt_num, parse_number, parse_price
 
 DEFAULT_IN = 512
@@ -64,14 +64,15 @@ class Ctx:
     currency: str
     price: float | None  # [currency per GPU-hour]
     price_label: str
-    assumptions: list[Assumption] = field(default_factory=list)
+    # plain dicts (validated into Assumption models once, when the Result is built: faster)
+    assumptions: list[dict[str, object]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     inputs: dict[str, object] = field(default_factory=dict)
     lean: bool = False  # bulk evaluation: skip the formula trace
 
     def add(self, name: str, value: str, source: str, user: bool = False) -> None:
         if not self.lean:  # bulk evaluation reads one number; it needs no provenance objects
-            self.assumptions.append(Assumption(name=name, value=value, source=source, user_given=user))
+            self.assumptions.append(dict(name=name, value=value, source=source, user_given=user))
 
     def opt(self, key: str, default: object = None) -> object:
         return self.q.values.get(key, default)
@@ -181,11 +182,11 @@ def resolve_ctx(q: Query, config: EngineConfig) -> Ctx:
     parsed = parse_price(q.price) if q.price else None
     price_cur = parsed[1] if parsed else None
     currency = normalise_currency(str(q.values.get("currency") or price_cur or config.currency))
-    assumptions: list[Assumption] = []
+    assumptions: list[dict[str, object]] = []
     warnings: list[str] = []
 
     def add(name: str, value: str, source: str, user: bool = False) -> None:
-        assumptions.append(Assumption(name=name, value=value, source=source, user_given=user))
+        assumptions.append(dict(name=name, value=value, source=source, user_given=user))
 
     if arch.inferred:
         add("model shape", f"{arch.describe()} (inferred)", arch.source)
@@ -343,6 +344,10 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
             per_gpu = pt.output_tokens_per_s / g
             if per_gpu > best[0] * 1.02:  # a bigger replica must be clearly better
                 best = (per_gpu, g, pt)
+            elif best[2] is not None:
+                # Per-GPU throughput rises with replica size only while more memory buys a bigger batch,
+                # then falls as communication grows: past the first drop, larger sizes do not win.
+                break
         candidate_point = best[2]
         gpus = best[1]
         fits = (
@@ -543,21 +548,21 @@ def infer(ctx: Ctx) -> Result:
         res.cost_per_million_tokens = c["per_m_tokens"]
         gpu_s = s.gpus * p.t_cycle / p.batch  # GPU-seconds of busy time per request
         res.breakdown = [
-            BreakdownLine(
+            dict(
                 component="prefill (busy GPU time)",
                 quantity=gpu_s * p.prefill_share / 3600,
                 unit="GPU-h/request",
                 unit_price=ctx.price,
                 cost=gpu_s * p.prefill_share / 3600 * ctx.price,
             ),
-            BreakdownLine(
+            dict(
                 component="decode (busy GPU time)",
                 quantity=gpu_s * (1 - p.prefill_share) / 3600,
                 unit="GPU-h/request",
                 unit_price=ctx.price,
                 cost=gpu_s * (1 - p.prefill_share) / 3600 * ctx.price,
             ),
-            BreakdownLine(
+            dict(
                 component=f"idle capacity (utilisation {s.util:g})",
                 quantity=gpu_s * (1 / s.util - 1) / 3600,
                 unit="GPU-h/request",
@@ -566,7 +571,7 @@ def infer(ctx: Ctx) -> Result:
             ),
         ]
         res.trace.append(
-            TraceStep(
+            dict(
                 name="cost per request",
                 formula=f"price x GPUs x T_cycle / b / util = "
                 f"{ctx.price:.4g} x {s.gpus} x {p.t_cycle:.4g} / 3600 / {p.batch} / {s.util:g}",
@@ -667,15 +672,15 @@ def daily(ctx: Ctx) -> Result:
     res.gpus_per_replica = gpus_per_replica
     res.requests_per_s = avg_rps
     res.trace += [
-        TraceStep(name="average request rate", formula=f"{fmt_num(r_day)} / 86400 s", value=avg_rps, unit="req/s"),
-        TraceStep(name="peak request rate", formula=f"average x {peak:g}", value=peak_rps, unit="req/s"),
-        TraceStep(
+        dict(name="average request rate", formula=f"{fmt_num(r_day)} / 86400 s", value=avg_rps, unit="req/s"),
+        dict(name="peak request rate", formula=f"average x {peak:g}", value=peak_rps, unit="req/s"),
+        dict(
             name="replica capacity",
             formula=f"GPUs per replica / GPU-seconds per request = {gpus_per_replica} / {gpu_s_per_req:.4g}",
             value=replica_rps,
             unit="req/s",
         ),
-        TraceStep(
+        dict(
             name="replicas",
             formula=f"ceil(peak / (capacity x util)) = ceil({peak_rps:.4g} / ({replica_rps:.4g} x {util:g}))",
             value=replicas,
@@ -697,21 +702,21 @@ def daily(ctx: Ctx) -> Result:
         res.cost_per_million_tokens = res.cost_per_day / (r_day * (s_in + s_out)) * 1e6
         idle_h = gpus * 24 - busy_gpu_h
         res.breakdown = [
-            BreakdownLine(
+            dict(
                 component="prefill (busy GPU time)",
                 quantity=busy_gpu_h * prefill_share,
                 unit="GPU-h/day",
                 unit_price=price,
                 cost=busy_gpu_h * prefill_share * price,
             ),
-            BreakdownLine(
+            dict(
                 component="decode (busy GPU time)",
                 quantity=busy_gpu_h * (1 - prefill_share),
                 unit="GPU-h/day",
                 unit_price=price,
                 cost=busy_gpu_h * (1 - prefill_share) * price,
             ),
-            BreakdownLine(
+            dict(
                 component="headroom and idle (peak sizing, utilisation, whole replicas)",
                 quantity=idle_h,
                 unit="GPU-h/day",
@@ -720,7 +725,7 @@ def daily(ctx: Ctx) -> Result:
             ),
         ]
         res.trace.append(
-            TraceStep(
+            dict(
                 name="cost per day",
                 formula=f"{gpus} GPUs x 24 h x {price:.4g}",
                 value=res.cost_per_day,
@@ -774,7 +779,7 @@ def _measured_setup(ctx: Ctx, s_in: int, s_out: int) -> tuple[_Draft, int, float
     res.tokens_per_s_per_gpu = s_out / gpu_s
     res.tokens_per_s = res.tokens_per_s_per_gpu * gpus_per_replica
     res.trace.append(
-        TraceStep(
+        dict(
             name="GPU-seconds per request (measured)",
             formula=f"in / prefill_tps + out / decode_tps = {s_in}/{pre or 'n/a'} + {s_out}/{float(dec):g}",
             value=gpu_s,
@@ -870,41 +875,41 @@ def train(ctx: Ctx) -> Result:
     res.title = f"train {ctx.arch.name} on {fmt_num(tokens)} tokens, {g}x {acc.short}"
     res.gpus, res.flops, res.gpu_hours, res.days = g, flops, gpu_hours, days
     res.trace = [
-        TraceStep(
+        dict(
             name="FLOPs per token",
             formula=f"6 N + 12 L H Q T = 6 x {n:.4g} + 12 x {arch.n_layers} x {arch.n_heads} x {arch.d_head} x {seq}",
             value=per_tok,
             unit="FLOP",
             ref="PaLM, arXiv:2204.02311 App. B",
         ),
-        TraceStep(
+        dict(
             name="training FLOPs",
             formula=f"tokens x per-token = {tokens:.4g} x {per_tok:.4g}",
             value=flops,
             unit="FLOP",
             ref="Kaplan 2020; Hoffmann 2022",
         ),
-        TraceStep(
+        dict(
             name="steady-state GPU-hours",
             formula=f"FLOPs / ({prec.peak_flops / 1e12:g}T x {mfu:g}) / 3600",
             value=steady_h,
             unit="GPU-h",
             ref="MFU: PaLM App. B",
         ),
-        TraceStep(name="GPU-hours", formula=f"steady-state / goodput {goodput:g}", value=gpu_hours, unit="GPU-h"),
-        TraceStep(name="wall-clock", formula=f"GPU-hours / {g} GPUs / 24", value=days, unit="days"),
+        dict(name="GPU-hours", formula=f"steady-state / goodput {goodput:g}", value=gpu_hours, unit="GPU-h"),
+        dict(name="wall-clock", formula=f"GPU-hours / {g} GPUs / 24", value=days, unit="days"),
     ]
     if ctx.price is not None:
         res.cost = gpu_hours * ctx.price
         res.breakdown = [
-            BreakdownLine(
+            dict(
                 component="training compute (steady state)",
                 quantity=steady_h,
                 unit="GPU-h",
                 unit_price=ctx.price,
                 cost=steady_h * ctx.price,
             ),
-            BreakdownLine(
+            dict(
                 component=f"restarts and downtime (goodput {goodput:g})",
                 quantity=gpu_hours - steady_h,
                 unit="GPU-h",
@@ -1012,7 +1017,9 @@ def compare(q: Query, config: EngineConfig) -> Result:
         res.cost_per_request = best[6]  # type: ignore[assignment]
         res.gpus_per_replica = best[1]  # type: ignore[assignment]
     res.assumptions = [
-        a for a in first.assumptions if a.name not in ("accelerator", "price per GPU-hour", "GPUs per replica", "batch")
+        Assumption(**a)
+        for a in first.assumptions
+        if a["name"] not in ("accelerator", "price per GPU-hour", "GPUs per replica", "batch")
     ]
     res.assumptions.append(
         Assumption(

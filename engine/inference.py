@@ -46,7 +46,6 @@ from engine.memory import (
     usable_bytes,
     weight_bytes,
 )
-from engine.results import TraceStep
 
 NODE_GPUS = 8  # GPUs joined by the fast intra-node link (HGX/DGX)
 ACT_BYTES = 2.0  # activations exchanged in 16-bit
@@ -75,10 +74,10 @@ class InferencePoint:
     kv_gb_per_gpu: float
     prefill_share: float
     warnings: list[str] = field(default_factory=list)
-    trace_fn: Callable[[], list[TraceStep]] | None = None
+    trace_fn: Callable[[], list[dict[str, object]]] | None = None
 
     @property
-    def trace(self) -> list[TraceStep]:
+    def trace(self) -> list[dict[str, object]]:
         """The formula trace (built on demand: bulk evaluation never needs it)."""
         return self.trace_fn() if self.trace_fn else []
 
@@ -168,44 +167,44 @@ def roofline(
             "stages with no pipeline bubble; real latency is higher"
         )
 
-    def make_trace() -> list[TraceStep]:
+    def make_trace() -> list[dict[str, object]]:
         return [
-            TraceStep(
+            dict(
                 name="weights",
                 formula=f"N x B_w = {arch.total_params:.4g} x {w_bytes:g} B",
                 value=weights / 1e9,
                 unit="GB",
                 ref="memory: weights",
             ),
-            TraceStep(
+            dict(
                 name="KV cache per token per GPU",
                 formula=f"{arch.kv_elements_per_token()} elements x {kv_bytes:g} B / TP share",
                 value=kv_tok_gpu / 1e6,
                 unit="MB",
                 ref="kipply 2022; MLA: arXiv:2412.19437",
             ),
-            TraceStep(
+            dict(
                 name="memory per GPU",
                 formula=f"weights/{gpus} + activations + b x (s_in+s_out) x KV/token",
                 value=mem_gpu / 1e9,
                 unit="GB",
                 ref=f"usable {usable_bytes(acc.memory_gb or 0) / 1e9:.1f} GB",
             ),
-            TraceStep(
+            dict(
                 name="prefill FLOPs per request",
                 formula=f"2 N s_in + 2 L s_in^2 w = 2 x {n_fwd:.4g} x {s_in} + 2 x {L} x {s_in}^2 x {w}",
                 value=f_pf_one,
                 unit="FLOP",
                 ref="Kaplan 2020 Table 1",
             ),
-            TraceStep(
+            dict(
                 name="TTFT",
                 formula=f"max(F_pf / ({gpus} x {peak / 1e12:g}T x {compute_eff:g}), W/(g BW e_b)) + all-reduces",
                 value=ttft,
                 unit="s",
                 ref="Pope et al. 2022",
             ),
-            TraceStep(
+            dict(
                 name="decode bytes read per step per GPU",
                 formula=f"weights/{gpus} + b x ctx x KV/token = "
                 f"{read_w / 1e9:.3g} GB + {batch} x {ctx:g} x {kv_tok_gpu / 1e6:.3g} MB",
@@ -213,28 +212,28 @@ def roofline(
                 unit="GB",
                 ref="kipply 2022",
             ),
-            TraceStep(
+            dict(
                 name="decode memory time",
                 formula=f"bytes / ({bw / 1e9:g} GB/s x {bandwidth_eff:g})",
                 value=t_mem,
                 unit="s",
                 ref="roofline",
             ),
-            TraceStep(
+            dict(
                 name="decode compute time",
                 formula=f"b x (2N + 4 L ctx w) / ({gpus} x {peak / 1e12:g}T x {compute_eff:g})",
                 value=t_cmp,
                 unit="s",
                 ref="roofline",
             ),
-            TraceStep(
+            dict(
                 name="all-reduce time per step",
                 formula=f"2 L x (alpha + 2(g-1)/g x b d 2B / link); {link_desc}",
                 value=comm_step,
                 unit="s",
                 ref="Megatron-LM; ring all-reduce",
             ),
-            TraceStep(
+            dict(
                 name="decode step",
                 formula=f"max(weights, matmuls) + max(KV read, attention) + all-reduce = max({t_gemm_mem:.3g}, "
                 f"{t_gemm_cmp:.3g}) + max({t_attn_mem:.3g}, {t_attn_cmp:.3g}) + {comm_step:.3g} ({bound}-bound)",
@@ -242,8 +241,8 @@ def roofline(
                 unit="s",
                 ref="",
             ),
-            TraceStep(name="batch prefill", formula=f"{batch} requests x {s_in} tokens", value=t_pf, unit="s", ref=""),
-            TraceStep(
+            dict(name="batch prefill", formula=f"{batch} requests x {s_in} tokens", value=t_pf, unit="s", ref=""),
+            dict(
                 name="cycle",
                 formula=f"T_pf + {steps:.4g} steps x T_step"
                 + (" (static batching waits for the longest)" if steps != s_out else ""),
@@ -251,7 +250,7 @@ def roofline(
                 unit="s",
                 ref="",
             ),
-            TraceStep(
+            dict(
                 name="output tokens/s per replica",
                 formula=f"b x s_out / T_cycle = {batch} x {s_out} / {t_cycle:.4g}",
                 value=out_tps,
