@@ -17,10 +17,11 @@ from engine.query import parse_option, parse_query
 from engine.results import Result
 
 POSITIONAL = ("model", "gpu", "price")
+_NOT_METRICS = ("assumptions", "warnings", "breakdown", "trace", "table", "inputs", "sensitivity", "text")
 
 
-def _metric_value(r: Result, metric: str) -> float | str:
-    if not hasattr(r, metric) or metric in ("assumptions", "warnings", "breakdown", "trace", "table", "inputs"):
+def _metric_value(r: object, metric: str) -> float | str:
+    if metric not in Result.model_fields or metric in _NOT_METRICS:
         raise GpucostError(f"unknown metric '{metric}'", hint="use a result field such as cost_per_request")
     v = getattr(r, metric)
     if v is None:
@@ -39,10 +40,16 @@ def evaluate_many(
     base_query: str, column: str, values: list[object], metric: str, config: EngineConfig | None = None
 ) -> list[float | str]:
     """``metric`` of ``base_query`` with ``column`` set to each of ``values`` (None = leave as is)."""
-    from engine.chain import run_query
+    from engine.chain import evaluate
 
     cfg = config or EngineConfig()
     base = parse_query(base_query)
+    if metric not in Result.model_fields or metric in _NOT_METRICS:
+        raise GpucostError(f"unknown metric '{metric}'", hint="use a result field such as cost_per_request")
+    if column == "model" and base.kind in ("inference", "daily"):
+        fast = _model_column(base, values, metric, cfg)
+        if fast is not None:
+            return fast
     cache: dict[object, float | str] = {}
     out: list[float | str] = []
     for v in values:
@@ -59,9 +66,51 @@ def evaluate_many(
                     k, typed, canon = parse_option(column, _text(v))
                     q.values[k] = typed
                     q.options[k] = canon
-            val: float | str = _metric_value(run_query(q, cfg, trace=False), metric)
+            val: float | str = _metric_value(evaluate(q, cfg, lean=True), metric)
         except GpucostError as exc:
             val = str(exc)
         cache[key] = val
         out.append(val)
+    return out
+
+
+def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) -> list[float | str] | None:
+    """A column of models (usually parameter counts) on one GPU: the GPU, price, currency and options
+    are resolved once, then only the chain's per-model part runs for each row (same functions, so
+    the same numbers as one query per row). None when the base query itself does not resolve."""
+    import dataclasses
+
+    from engine.chain import daily, infer, resolve_arch, resolve_ctx
+
+    first = next((v for v in values if v is not None and v != ""), None)
+    if first is None:
+        return None
+    try:
+        q0 = base.model_copy(update={"model": _text(first), "values": dict(base.values)})
+        template = resolve_ctx(q0, cfg, lean=True)
+    except GpucostError:
+        return None
+    template.lean = True
+    run = infer if base.kind == "inference" else daily
+    cache: dict[object, float | str] = {}
+    out: list[float | str] = []
+    for v in values:
+        key = v if isinstance(v, (str, int, float, type(None))) else str(v)
+        if key not in cache:
+            if v is None or v == "":
+                v = base.model
+            try:
+                if v is None:
+                    raise GpucostError("the query names no model", hint="give a model or a parameter count")
+                arch = resolve_arch(_text(v))
+                q = (
+                    template.q
+                    if base.kind == "inference"
+                    else template.q.model_copy(update={"values": dict(template.q.values)})
+                )
+                ctx = dataclasses.replace(template, q=q, arch=arch, assumptions=[], warnings=[])
+                cache[key] = _metric_value(run(ctx), metric)
+            except GpucostError as exc:
+                cache[key] = str(exc)
+        out.append(cache[key])
     return out

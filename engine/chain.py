@@ -172,7 +172,7 @@ def _price(
     return p, f"{fmt_money(p, currency)}/GPU-h ({row.provider} {row.region})"
 
 
-def resolve_ctx(q: Query, config: EngineConfig) -> Ctx:
+def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
     if not q.model:
         raise GpucostError("the query names no model", hint="e.g. 'gpucost 1.17e8 P4 0.3'")
     arch = resolve_arch(q.model)
@@ -186,7 +186,8 @@ def resolve_ctx(q: Query, config: EngineConfig) -> Ctx:
     warnings: list[str] = []
 
     def add(name: str, value: str, source: str, user: bool = False) -> None:
-        assumptions.append(dict(name=name, value=value, source=source, user_given=user))
+        if not lean:
+            assumptions.append(dict(name=name, value=value, source=source, user_given=user))
 
     if arch.inferred:
         add("model shape", f"{arch.describe()} (inferred)", arch.source)
@@ -283,6 +284,107 @@ def _kv_default(dtype: str, acc: Accelerator) -> str:
     return "fp16" if acc.peak_tflops_fp16 else "fp32"
 
 
+@dataclass
+class Sizing:
+    """How a replica is sized: GPUs, batch and the roofline at that size (numbers only)."""
+
+    gpus: int
+    need: int
+    tried: list[int]
+    max_batch: int
+    batch: int
+    point: InferencePoint
+    tpot_limited: bool = False
+    tpot_unmet: bool = False
+
+
+def size_replica(
+    arch: ModelArch,
+    acc: Accelerator,
+    prec,
+    wb: float,
+    kb: float,
+    s_in: int,
+    s_out: int,
+    ce: float,
+    be: float,
+    static: bool,
+    asked: int | None,
+    bopt: object,
+    tpot_max: float | None,
+) -> Sizing:
+    """GPUs per replica, batch and performance (pure numbers; :func:`serving_setup` explains them).
+
+    - GPUs: ``asked`` if it fits, else the least power of two that fits; when not asked, the power
+      of two (from the least that fits up to one 8-GPU node) with the most output tokens/s per GPU.
+    - Batch: ``bopt`` (an int, clamped to what fits, or ``"max"``), else the largest that fits up to
+      ``DEFAULT_BATCH_CAP``; with ``tpot_max``, the largest batch meeting it (bisection).
+    """
+    seq = s_in + s_out
+    need = min_gpus(arch, acc.memory_gb or 0, wb, kb, seq)
+    if need is None:
+        raise GpucostError(
+            f"{arch.name} ({arch.total_params * wb / 1e9:,.0f} GB of weights) does not fit even on 4096x {acc.short}",
+            hint="use a smaller model, a lower precision (dtype=int4) or a larger GPU",
+        )
+
+    def point(g: int, b: int) -> InferencePoint:
+        return roofline(arch, acc, prec, kb, g, b, s_in, s_out, ce, be, static)
+
+    candidate: InferencePoint | None = None
+    tried = [need]
+    if asked is None:
+        while tried[-1] * 2 <= max(need, NODE_GPUS):
+            tried.append(tried[-1] * 2)
+        best: tuple[float, int, InferencePoint | None] = (0.0, need, None)
+        for i, g in enumerate(tried):
+            fit = max_batch(arch, acc.memory_gb or 0, wb, kb, g, seq)
+            b = min(fit, DEFAULT_BATCH_CAP, bopt if isinstance(bopt, int) else DEFAULT_BATCH_CAP)
+            pt = point(g, max(b, 1))
+            per_gpu = pt.output_tokens_per_s / g
+            if per_gpu > best[0] * 1.02:  # a bigger replica must be clearly better
+                best = (per_gpu, g, pt)
+                if b < fit:
+                    # The batch is capped, not memory-bound: more GPUs cannot buy a bigger batch, only
+                    # add communication, so no larger replica does better per GPU.
+                    tried = tried[: i + 1]
+                    break
+            else:
+                # Per-GPU throughput rises with replica size only while more memory buys a bigger batch,
+                # then falls as communication grows: past the first drop, larger sizes do not win.
+                tried = tried[: i + 1]
+                break
+        gpus, candidate = best[1], best[2]
+    else:
+        gpus = max(asked, need)
+    mb = max_batch(arch, acc.memory_gb or 0, wb, kb, gpus, seq)
+    if bopt == "max":
+        batch = mb
+    elif bopt is not None:
+        batch = min(int(bopt), mb)  # type: ignore[call-overload]
+    else:
+        batch = min(mb, DEFAULT_BATCH_CAP)
+    p = candidate if candidate is not None and candidate.batch == batch else point(gpus, batch)
+    limited = unmet = False
+    if tpot_max is not None and p.tpot_s > tpot_max:
+        if point(gpus, 1).tpot_s > tpot_max:
+            batch, unmet = 1, True
+        else:
+            lo, hi = 1, batch
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if point(gpus, mid).tpot_s <= tpot_max:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            batch, limited = lo, True
+        p = point(gpus, batch)
+    p.max_batch = mb
+    return Sizing(
+        gpus=gpus, need=need, tried=tried, max_batch=mb, batch=batch, point=p, tpot_limited=limited, tpot_unmet=unmet
+    )
+
+
 def serving_setup(ctx: Ctx) -> ServingSetup:
     """Resolve precision, replica size and batch, and run the roofline."""
     arch, acc = ctx.arch, ctx.acc
@@ -320,104 +422,56 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
     wb, kb = BYTES[dtype], BYTES[kv]
     seq = s_in + s_out
 
-    need = min_gpus(arch, acc.memory_gb, wb, kb, seq)
-    candidate_point: InferencePoint | None = None
     asked = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)
+    bopt = ctx.opt("batch")
+    tpot_max = float(ctx.opt("tpot_max")) if ctx.given("tpot_max") else None
+    sz = size_replica(arch, acc, prec, wb, kb, s_in, s_out, ce, be, static, asked, bopt, tpot_max)
+    gpus, need, mb, p = sz.gpus, sz.need, sz.max_batch, sz.point
     weights_gb = arch.total_params * wb / 1e9
-    if need is None:
-        raise GpucostError(
-            f"{arch.name} at {dtype} ({weights_gb:,.0f} GB of weights) does not fit even on 4096x {acc.short}",
-            hint="use a smaller model, a lower precision (dtype=int4) or a larger GPU",
-        )
-    if asked is None:
-        # Not told: the replica size (power of two, from the least that fits up to one 8-GPU node)
-        # with the highest output tokens/s per GPU, i.e. the lowest cost per token.
-        cands = [need]
-        while cands[-1] * 2 <= max(need, NODE_GPUS):
-            cands.append(cands[-1] * 2)
-        best: tuple[float, int, InferencePoint | None] = (0.0, need, None)
-        for g in cands:
-            b = min(max_batch(arch, acc.memory_gb, wb, kb, g, seq), DEFAULT_BATCH_CAP)
-            if isinstance(ctx.opt("batch"), int):
-                b = min(b, int(ctx.opt("batch")))
-            pt = roofline(arch, acc, prec, kb, g, max(b, 1), s_in, s_out, ce, be, static)
-            per_gpu = pt.output_tokens_per_s / g
-            if per_gpu > best[0] * 1.02:  # a bigger replica must be clearly better
-                best = (per_gpu, g, pt)
-            elif best[2] is not None:
-                # Per-GPU throughput rises with replica size only while more memory buys a bigger batch,
-                # then falls as communication grows: past the first drop, larger sizes do not win.
-                break
-        candidate_point = best[2]
-        gpus = best[1]
-        fits = (
-            f"needs at least {need}x {acc.short} (TP={need}) to hold {weights_gb:,.1f} GB of weights + KV cache"
-            if need > 1
-            else f"fits on one {acc.short}"
-        )
-        why = (
-            f"{fits}; {gpus}x gives the most tokens/s per GPU of {', '.join(f'{c}x' for c in cands)}"
-            if len(cands) > 1
-            else fits
-        )
-        ctx.add("GPUs per replica", str(gpus), why)
-    elif asked < need:
-        gpus = need
+    if not ctx.lean:
+        if asked is None:
+            fits = (
+                f"needs at least {need}x {acc.short} (TP={need}) to hold {weights_gb:,.1f} GB of weights + KV cache"
+                if need > 1
+                else f"fits on one {acc.short}"
+            )
+            why = (
+                f"{fits}; {gpus}x gives the most tokens/s per GPU of {', '.join(f'{c}x' for c in sz.tried)}"
+                if len(sz.tried) > 1
+                else fits
+            )
+            ctx.add("GPUs per replica", str(gpus), why)
+        elif asked < need:
+            ctx.add("GPUs per replica", str(gpus), f"raised from {asked}: the least that fits")
+        else:
+            ctx.add("GPUs per replica", str(gpus), "given in the query", True)
+        if bopt == "max":
+            ctx.add("batch", f"{sz.batch} (max that fits)", "batch=max", True)
+        elif sz.tpot_limited:
+            ctx.add("batch", f"{sz.batch} (largest meeting tpot_max)", "latency limit", True)
+        elif bopt is not None:
+            ctx.add("batch", str(sz.batch), "given in the query", True)
+        else:
+            ctx.add("batch", str(sz.batch), BATCH_SOURCE)
+    if asked is not None and asked < need:
         ctx.warnings.append(
             f"does not fit: {arch.name} at {dtype} needs at least {need}x {acc.short} (TP={need}) for "
             f"{weights_gb:,.1f} GB of weights + KV cache, not {asked}; estimated at {need}x"
         )
-        ctx.add("GPUs per replica", str(gpus), f"raised from {asked}: the least that fits")
-    else:
-        gpus = asked
-        ctx.add("GPUs per replica", str(gpus), "given in the query", True)
-
-    mb = max_batch(arch, acc.memory_gb, wb, kb, gpus, seq)
-    bopt = ctx.opt("batch")
-    if bopt == "max":
-        batch = mb
-        ctx.add("batch", f"{batch} (max that fits)", "batch=max", True)
-    elif bopt is not None:
-        batch = int(bopt)
-        if batch > mb:
-            ctx.warnings.append(
-                f"batch={batch} does not fit in memory (at most {mb} sequences of {seq} tokens); estimated at {mb}"
-            )
-            batch = mb
-        ctx.add("batch", str(batch), "given in the query", True)
-    else:
-        batch = min(mb, DEFAULT_BATCH_CAP)
-        ctx.add("batch", str(batch), BATCH_SOURCE)
-
-    def point(b: int) -> InferencePoint:
-        return roofline(arch, acc, prec, kb, gpus, b, s_in, s_out, ce, be, static)
-
-    p = candidate_point if candidate_point is not None and candidate_point.batch == batch else point(batch)
-    if ctx.given("tpot_max") and p.tpot_s > float(ctx.opt("tpot_max")):
-        limit = float(ctx.opt("tpot_max"))
-        lo, hi = 1, batch
-        if point(1).tpot_s > limit:
-            ctx.warnings.append(
-                f"time per output token {point(1).tpot_s * 1e3:.1f} ms exceeds tpot_max even at "
-                "batch 1; more GPUs per replica (tp=) or a faster GPU would cut it"
-            )
-            batch = 1
-        else:
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                if point(mid).tpot_s <= limit:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            batch = lo
-            ctx.add("batch", f"{batch} (largest meeting tpot_max)", "latency limit", True)
-        p = point(batch)
+    if isinstance(bopt, int) and bopt > mb:
+        ctx.warnings.append(
+            f"batch={bopt} does not fit in memory (at most {mb} sequences of {seq} tokens); estimated at {mb}"
+        )
+    if sz.tpot_unmet:
+        ctx.warnings.append(
+            f"time per output token {p.tpot_s * 1e3:.1f} ms exceeds tpot_max even at "
+            "batch 1; more GPUs per replica (tp=) or a faster GPU would cut it"
+        )
     if ctx.given("ttft_max") and p.ttft_s > float(ctx.opt("ttft_max")):
         ctx.warnings.append(
             f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={ctx.q.options['ttft_max']}; a shorter prompt "
             "or more GPUs per replica (tp=) would cut it"
         )
-    p.max_batch = mb
     ctx.warnings += p.warnings
     util = float(ctx.opt("util", eff.DEFAULT_UTILISATION))
     ctx.add(
@@ -583,13 +637,13 @@ def infer(ctx: Ctx) -> Result:
         kwh, ecost = _energy(ctx, res.cost_per_day / ctx.price)
         res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
-    return res.build()
+    return res if ctx.lean else res.build()  # type: ignore[return-value]
 
 
 def _base(ctx: Ctx, kind: str, gpus: int | None) -> _Draft:
     return _Draft(
         kind=kind,
-        query=_canonical(ctx, "inference" if kind == "inference" else kind, gpus),
+        query="" if ctx.lean else _canonical(ctx, "inference" if kind == "inference" else kind, gpus),
         currency=ctx.currency,
         inputs=ctx.inputs,
         price_per_gpu_hour=ctx.price,
@@ -735,7 +789,7 @@ def daily(ctx: Ctx) -> Result:
         kwh, ecost = _energy(ctx, gpus * 24)
         res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
-    return res.build()
+    return res if ctx.lean else res.build()  # type: ignore[return-value]
 
 
 def _measured_setup(ctx: Ctx, s_in: int, s_out: int) -> tuple[_Draft, int, float, float, float]:
@@ -920,7 +974,7 @@ def train(ctx: Ctx) -> Result:
     kwh, ecost = _energy(ctx, gpu_hours)
     res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
-    return res.build()
+    return res if ctx.lean else res.build()  # type: ignore[return-value]
 
 
 # ---- compare -------------------------------------------------------------------------------------------
@@ -1038,6 +1092,14 @@ def compare(q: Query, config: EngineConfig) -> Result:
 
 # ---- entry point ---------------------------------------------------------------------------------------
 def run_query(q: Query, config: EngineConfig, trace: bool = True) -> Result:
+    """Evaluate a parsed query (``trace=False``: without the formula trace and assumptions)."""
+    out = evaluate(q, config, lean=not trace)
+    return out.build() if isinstance(out, _Draft) else out
+
+
+def evaluate(q: Query, config: EngineConfig, lean: bool = False) -> Result | _Draft:
+    """Evaluate a parsed query. ``lean=True`` (bulk evaluation) skips provenance and the formula
+    trace and may return the unvalidated draft, whose attributes are the Result's fields."""
     kind = q.kind
     if kind == "calibrate" or (kind == "import" and q.rest[:1] != ["import-skypilot"]):
         from engine import measured
@@ -1053,8 +1115,8 @@ def run_query(q: Query, config: EngineConfig, trace: bool = True) -> Result:
         from engine.explain import explain
 
         return explain(q, config)
-    ctx = resolve_ctx(q, config)
-    ctx.lean = not trace
+    ctx = resolve_ctx(q, config, lean=lean)
+    ctx.lean = lean
     if kind == "inference":
         return infer(ctx)
     if kind == "daily":
