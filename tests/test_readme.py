@@ -1,0 +1,21 @@
+"""The README's examples are real: each marked block is the current output of its command."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_examples_are_current():
+    p = subprocess.run([sys.executable, str(ROOT / "scripts" / "readme_examples.py"), "--check"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+
+
+def test_readme_first_screen_has_the_two_commands():
+    head = (ROOT / "README.md").read_text(encoding="utf-8")[:1500]
+    assert "pip install . && gpucost 1.17e8 P4 0.3" in head
+    assert "python -m pytest" in head
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python3 -m pytest" in ci and "gpucost 1.17e8 P4 0.3" in ci
