@@ -92,7 +92,8 @@ class Gpucost:
 
     # -- engine --------------------------------------------------------------------------------
     def config_for(self, team_id: str) -> EngineConfig:
-        """The engine configuration of a workspace: its currency and negotiated prices only."""
+        """The engine configuration of a workspace: the deployment's engine settings, with the
+        workspace's currency and negotiated prices on top; never file access."""
         currency, prices = self.store.workspace(team_id)
         overrides = tuple(
             PriceOverride(
@@ -103,7 +104,8 @@ class Gpucost:
             )
             for p in prices
         )
-        return EngineConfig(currency=currency or "USD", price_overrides=overrides)
+        base = self.settings.engine_config()
+        return base.model_copy(update={"currency": currency or base.currency, "price_overrides": overrides})
 
     def run(self, team_id: str, query: str) -> Result:
         """``engine.run`` with the workspace's configuration (raises ``GpucostError`` for bad input)."""

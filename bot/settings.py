@@ -6,8 +6,12 @@ messages. Every setting is listed with a comment in ``.env.example``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine.config import EngineConfig
 
 SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///gpucost-slack.sqlite3"
@@ -48,6 +52,23 @@ class BotSettings(BaseSettings):
     gpucost_max_query_chars: int = Field(default=500, ge=10, description="longest query accepted [characters]")
     gpucost_max_body_bytes: int = Field(default=65536, ge=1024, description="largest request body [bytes]")
     gpucost_log_level: str = "INFO"
+
+    # Engine settings for the whole deployment (the same variables as the command line's).
+    gpucost_currency: str = Field(default="USD", description="currency of workspaces that set none")
+    gpucost_cny_per_usd: float | None = Field(default=None, gt=0, description="FX override [CNY per USD]")
+    gpucost_price_file: Path | None = Field(default=None, description="deployment-wide price list (CSV)")
+    gpucost_calibration_dir: Path | None = Field(default=None, description="calibration profiles folder")
+
+    def engine_config(self) -> EngineConfig:
+        """The engine configuration every workspace starts from. ``allow_files=False``: a Slack
+        message must never name files on the server (config.json paths, import, calibrate)."""
+        return EngineConfig(
+            currency=self.gpucost_currency.upper(),
+            cny_per_usd=self.gpucost_cny_per_usd,
+            price_file=self.gpucost_price_file,
+            calibration_dir=self.gpucost_calibration_dir,
+            allow_files=False,
+        )
 
     @field_validator("slack_api_url")
     @classmethod

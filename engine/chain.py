@@ -172,9 +172,23 @@ def _price(
     return p, f"{fmt_money(p, currency)}/GPU-h ({row.provider} {row.region})"
 
 
+def _refuse_files(config: EngineConfig, what: str) -> None:
+    if not config.allow_files:
+        raise GpucostError(
+            f"{what} reads files on the server, which this front end does not allow",
+            hint="run it with the gpucost command line, or name a catalog model or a parameter count",
+        )
+
+
+def looks_like_path(token: str) -> bool:
+    return token.endswith(".json") or "/" in token or "\\" in token or token.startswith(("~", "./", "../"))
+
+
 def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
     if not q.model:
         raise GpucostError("the query names no model", hint="e.g. 'gpucost 1.17e8 P4 0.3'")
+    if looks_like_path(q.model) and not q.model[:1].isdigit():
+        _refuse_files(config, f"the model '{q.model}'")
     arch = resolve_arch(q.model)
     count, gpu_name = parse_gpu_spec(q.gpu or "")
     acc = resolve_gpu(gpu_name)
@@ -1101,6 +1115,8 @@ def evaluate(q: Query, config: EngineConfig, lean: bool = False) -> Result | _Dr
     """Evaluate a parsed query. ``lean=True`` (bulk evaluation) skips provenance and the formula
     trace and may return the unvalidated draft, whose attributes are the Result's fields."""
     kind = q.kind
+    if kind in ("calibrate", "import") or (kind == "prices" and q.rest[:1] == ["import-skypilot"]):
+        _refuse_files(config, f"'{kind}'" if kind != "prices" else "'prices import-skypilot'")
     if kind == "calibrate" or (kind == "import" and q.rest[:1] != ["import-skypilot"]):
         from engine import measured
 

@@ -35,6 +35,10 @@ class EngineConfig(BaseModel):
     - ``price_overrides``: per-GPU prices (e.g. a Slack workspace's negotiated prices); these win
       over every catalog price but not over a price written in the query.
     - ``calibration_dir``: where named calibration profiles are stored.
+    - ``allow_files``: whether a query may name files on this machine (a ``config.json`` path as
+      the model, ``import FILE``, ``calibrate``, ``prices import-skypilot``). True for the command
+      line; shared front ends (the Slack app, xlwings Server) set it False, so a chat message
+      cannot probe or write the server's files.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -44,6 +48,7 @@ class EngineConfig(BaseModel):
     price_file: Path | None = None
     price_overrides: tuple[PriceOverride, ...] = ()
     calibration_dir: Path | None = None
+    allow_files: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> EngineConfig:

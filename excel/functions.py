@@ -51,6 +51,14 @@ from excel._shape import (
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+#: The engine configuration every function uses. A shared server (xlwings Server) replaces it with
+#: one that refuses queries naming files on the server (see excel/xlwings_server.py).
+CONFIG = EngineConfig()
+
+
+def _config(currency: str | None = None) -> EngineConfig:
+    return CONFIG.model_copy(update={"currency": currency.upper()}) if currency else CONFIG
+
 try:  # xlwings Lite, classic xlwings and xlwings Server all provide these.
     from xlwings import arg, func, ret
 except ImportError:  # pragma: no cover - exercised by the no-optional-dependencies test
@@ -310,7 +318,7 @@ def _estimate(
     if shape == (1, 1):
         slots = {n: text_token(g[0][0], n) for n, g in zip(names, grids, strict=True)}
         _require(slots)
-        result = engine.run(_build(kind, slots))
+        result = engine.run(_build(kind, slots), config=_config())
         return _result_table(result) if metric == "table" else _pick(result, metric)
     if metric == "table":
         raise ExcelArgumentError("a table needs single-cell arguments; ask for one metric to fill a range")
@@ -359,7 +367,7 @@ def _column(
     if tokens:
         try:
             values = engine.batch.evaluate_many(
-                _build(kind, {**fixed, varying: tokens[0]}), varying, tokens, metric
+                _build(kind, {**fixed, varying: tokens[0]}), varying, tokens, metric, _config()
             )
         except GpucostError:
             # The base query itself is bad (a bad constant, or a bad first row): go row by row so
@@ -396,7 +404,7 @@ def _one_cell(kind: str | None, slots: dict[str, str | None], metric: str) -> An
     """One estimate for one cell of a range: its value, or its error message as text."""
     try:
         _require(slots)
-        return _cell_value(_pick(engine.run(_build(kind, slots)), metric), metric)
+        return _cell_value(_pick(engine.run(_build(kind, slots), config=_config()), metric), metric)
     except (GpucostError, ExcelArgumentError) as err:
         return _one_line(str(err))
 
@@ -530,8 +538,7 @@ def aigc_estimate(query: Cell, currency: Cell = None) -> ExcelResult:
     if text is None:
         raise ExcelArgumentError('the query is empty; try "1.17e8 P4 0.3"')
     money = _scalar_text(currency, "currency")
-    config = EngineConfig(currency=money.upper()) if money else None
-    return _result_table(engine.run(text, config=config))
+    return _result_table(engine.run(text, config=_config(money)))
 
 
 @func
@@ -711,7 +718,7 @@ def aigc_compare(
         "currency": _scalar_text(currency, "currency"),
     }
     _require(slots)
-    return _result_table(engine.run(_build("compare", slots)))
+    return _result_table(engine.run(_build("compare", slots), config=_config()))
 
 
 @func

@@ -11,9 +11,14 @@ Licence: xlwings Server (like the ``xlwings.pro`` package it runs on) is source-
 dual-licensed: PolyForm Noncommercial 1.0.0 (free for non-commercial use) or the commercial xlwings
 PRO licence. gpucost itself (Apache-2.0) does not depend on it.
 
-Imports ``excel.functions`` only.
+On a shared server the functions must not read the server's files (a ``config.json`` path as the
+model, ``import``, ``calibrate``): importing this module switches that off.
+
+Imports ``excel.functions`` and ``engine.config`` only.
 """
 
+from engine.config import EngineConfig
+from excel import functions as _functions
 from excel.functions import (
     aigc_compare,
     aigc_cost,
@@ -27,6 +32,8 @@ from excel.functions import (
     aigc_prices,
     aigc_train,
 )
+
+_functions.CONFIG = EngineConfig(allow_files=False)
 
 __all__ = [
     "aigc_compare",

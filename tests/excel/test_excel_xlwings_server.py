@@ -93,3 +93,24 @@ def test_custom_functions_call_with_office_js_bodies(run_blocked: Any) -> None:
     assert got["estimate"] == {"result": expected["estimate"]}
     # Bad input: an exception with the one-line message, which the add-in shows on the cell.
     assert "no-such-model-xyz" in got["bad"]["message"] and "\n" not in got["bad"]["message"]
+
+
+def test_server_module_refuses_queries_that_name_server_files(tmp_path):
+    """On a shared xlwings Server a cell must not probe or write the server's files."""
+    import excel.xlwings_server  # noqa: F401  (switches file access off)
+    from excel import functions
+
+    try:
+        cfg = tmp_path / "config.json"
+        cfg.write_text('{"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 2, "vocab_size": 10}')
+        for query in (f"{cfg} H100", f"import {cfg} 8xH100", f"calibrate x {cfg} llama-3-8b H100"):
+            try:
+                functions.aigc_estimate(query)
+            except Exception as exc:  # the xlwings error path: the message shows in the cell
+                assert "does not allow" in str(exc), query
+            else:
+                raise AssertionError(f"{query!r} was evaluated on the server")
+    finally:
+        from engine.config import EngineConfig
+
+        functions.CONFIG = EngineConfig()

@@ -82,3 +82,21 @@ def test_workspace_currency_reaches_the_engine(slack, running):
     expected = engine.run(QUERY, config=EngineConfig(currency="CNY"))
     assert expected.currency == "CNY"
     assert expected.headline() in body["text"]
+
+
+def test_queries_cannot_touch_server_files(slack, running, tmp_path):
+    """A Slack message must not probe or write the server's files: config.json paths, import,
+    calibrate and the SkyPilot import are refused with one line, and nothing is written."""
+    secret = tmp_path / "config.json"
+    secret.write_text('{"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 2, "vocab_size": 10}')
+    for query in (
+        f"{secret} H100",
+        "/etc/passwd H100",
+        f"import {secret} 8xH100",
+        f"calibrate shared {secret} llama-3-8b H100",
+        f"prices import-skypilot {secret}",
+    ):
+        body = slack.command(query).json()
+        assert body["response_type"] == "ephemeral"
+        assert "does not allow" in body["text"] and "\n" not in body["text"], query
+    assert not list(tmp_path.glob("*.json"))[1:]  # only the file we wrote
