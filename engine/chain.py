@@ -22,7 +22,7 @@ from engine.flops import chinchilla_tokens, training_flops_per_token
 from engine.fx import cny_per_usd, convert, normalise_currency
 from engine.hardware import BYTES, default_dtype, resolve_precision
 from engine.inference import NODE_GPUS, InferencePoint, roofline
-from engine.memory import max_batch, min_gpus
+from engine.memory import max_batch, min_gpus, usable_bytes
 from engine.prices import lowest_price
 from engine.query import Query, parse_query
 from engine.results import Assumption, Result, Table
@@ -576,6 +576,20 @@ def _traffic(ctx: Ctx, s_in: int, s_out: int) -> float:
     return DEFAULT_REQUESTS_PER_DAY
 
 
+def _peak(ctx: Ctx) -> float:
+    peak = float(ctx.opt("peak", eff.DEFAULT_PEAK_TO_AVERAGE))
+    ctx.add("peak-to-average", f"{peak:g}", "given in the query" if ctx.given("peak") else eff.PEAK_SOURCE,
+            ctx.given("peak"))
+    return peak
+
+
+def fleet_replicas(requests_per_day: float, peak: float, replica_rps: float, util: float) -> int:
+    """Whole replicas for a service: ``ceil(peak request rate / (replica rate x utilisation))``
+    [reference README: fleet]. Rates in requests per second."""
+    peak_rps = requests_per_day / 86400 * peak
+    return max(1, math.ceil(peak_rps / (replica_rps * util) - 1e-9))
+
+
 def _lengths_from_tokens(ctx: Ctx) -> None:
     """With tokens_in= and tokens_out= and requests=, derive per-request lengths."""
     q = ctx.q
@@ -602,11 +616,13 @@ def infer(ctx: Ctx) -> Result:
     res = _base(ctx, "inference", s.gpus)
     res.title = f"{ctx.arch.name} on {s.gpus}x {ctx.acc.short} ({s.dtype})"
     _fill_serving(res, ctx, s)
+    # The fleet for the stated traffic, sized exactly as `daily` sizes it (peak, utilisation).
+    r_day = _traffic(ctx, p.s_in, p.s_out)
+    replicas = fleet_replicas(r_day, _peak(ctx), p.requests_per_s, s.util)
+    res.replicas = replicas
+    res.gpus = replicas * s.gpus
     if ctx.price is not None:
         c = _per_token_costs(ctx.price, s.gpus, p, s.util)
-        r_day = _traffic(ctx, p.s_in, p.s_out)
-        replicas = max(1, math.ceil(r_day / 86400 / (p.requests_per_s * s.util)))
-        res.replicas = replicas
         res.cost_per_day = replicas * s.gpus * 24 * ctx.price
         res.cost_per_month = res.cost_per_day * HOURS_PER_MONTH / 24
         res.cost_per_hour = ctx.price * s.gpus
@@ -700,7 +716,6 @@ def daily(ctx: Ctx) -> Result:
     measured = ctx.given("decode_tps") or ctx.given("prefill_tps")
     s_in = int(ctx.opt("in", DEFAULT_IN))
     s_out = int(ctx.opt("out", DEFAULT_OUT))
-    peak = float(ctx.opt("peak", eff.DEFAULT_PEAK_TO_AVERAGE))
     res: _Draft
     if measured:
         res, gpus_per_replica, gpu_s_per_req, prefill_share, util = _measured_setup(ctx, s_in, s_out)
@@ -715,16 +730,11 @@ def daily(ctx: Ctx) -> Result:
         prefill_share = p.prefill_share
     res.title = f"{ctx.arch.name} service on {ctx.acc.short}"
     r_day = _traffic(ctx, s_in, s_out)
-    ctx.add(
-        "peak-to-average",
-        f"{peak:g}",
-        "given in the query" if ctx.given("peak") else eff.PEAK_SOURCE,
-        ctx.given("peak"),
-    )
+    peak = _peak(ctx)
     avg_rps = r_day / 86400
     peak_rps = avg_rps * peak
     replica_rps = gpus_per_replica / gpu_s_per_req
-    replicas = max(1, math.ceil(peak_rps / (replica_rps * util) - 1e-9))
+    replicas = fleet_replicas(r_day, peak, replica_rps, util)
     if ctx.given("gpus"):
         fixed = int(ctx.opt("gpus"))
         replicas_fixed = max(1, fixed // gpus_per_replica)
@@ -765,25 +775,22 @@ def daily(ctx: Ctx) -> Result:
         busy_gpu_h = r_day * gpu_s_per_req / 3600
         # The whole day's cost (idle included) is shared between input and output tokens in
         # proportion to the busy GPU time each phase takes.
-        res.cost_per_million_input_tokens = res.cost_per_day * prefill_share / (r_day * s_in) * 1e6 if s_in else None
+        # Measured mode without prefill_tps= cannot split the time: input cost is then unknown (None),
+        # and the output cost carries the prompt processing too.
+        res.cost_per_million_input_tokens = (
+            res.cost_per_day * prefill_share / (r_day * s_in) * 1e6 if s_in and prefill_share > 0 else None
+        )
         res.cost_per_million_output_tokens = res.cost_per_day * (1 - prefill_share) / (r_day * s_out) * 1e6
         res.cost_per_million_tokens = res.cost_per_day / (r_day * (s_in + s_out)) * 1e6
         idle_h = gpus * 24 - busy_gpu_h
+        busy_lines = [("prefill (busy GPU time)", prefill_share), ("decode (busy GPU time)", 1 - prefill_share)]
+        if prefill_share == 0:  # measured without prefill_tps=: one busy line, prompt processing included
+            busy_lines = [("generation incl. prompt processing (busy GPU time, measured)", 1.0)]
         res.breakdown = [
-            dict(
-                component="prefill (busy GPU time)",
-                quantity=busy_gpu_h * prefill_share,
-                unit="GPU-h/day",
-                unit_price=price,
-                cost=busy_gpu_h * prefill_share * price,
-            ),
-            dict(
-                component="decode (busy GPU time)",
-                quantity=busy_gpu_h * (1 - prefill_share),
-                unit="GPU-h/day",
-                unit_price=price,
-                cost=busy_gpu_h * (1 - prefill_share) * price,
-            ),
+            dict(component=name, quantity=busy_gpu_h * share, unit="GPU-h/day", unit_price=price,
+                 cost=busy_gpu_h * share * price)
+            for name, share in busy_lines
+        ] + [
             dict(
                 component="headroom and idle (peak sizing, utilisation, whole replicas)",
                 quantity=idle_h,
@@ -909,7 +916,9 @@ def train(ctx: Ctx) -> Result:
     steady_h = flops / (prec.peak_flops * mfu) / 3600
     gpu_hours = steady_h / goodput
     state_gb = arch.total_params * TRAIN_STATE_BYTES / 1e9
-    min_g = max(1, math.ceil(state_gb / ((acc.memory_gb or 1) * eff.MEMORY_UTILISATION))) if acc.memory_gb else 1
+    min_g = (
+        max(1, math.ceil(state_gb * 1e9 / usable_bytes(acc.memory_gb))) if acc.memory_gb else 1
+    )
     if ctx.count or ctx.given("gpus"):
         g = int(ctx.count or ctx.opt("gpus"))
         ctx.add("GPUs", str(g), "given in the query", True)

@@ -98,6 +98,20 @@ def explain(q: Query, config: EngineConfig) -> Result:
                     swing_pct=abs(c_hi - c_lo) / base_metric * 100,
                 )
             )
+        price_range = _catalog_price_range(base_q, base)
+        if price_range and base.price_per_gpu_hour:
+            lo_p, hi_p = price_range
+            scale = base_metric / base.price_per_gpu_hour  # every cost is proportional to the price
+            sens.append(
+                Sensitivity(
+                    assumption="price per GPU-hour (catalog on-demand range)",
+                    low=f"{lo_p:.3g}",
+                    high=f"{hi_p:.3g}",
+                    cost_at_low=lo_p * scale,
+                    cost_at_high=hi_p * scale,
+                    swing_pct=abs(hi_p - lo_p) * scale / base_metric * 100,
+                )
+            )
         sens.sort(key=lambda s: -s.swing_pct)
     res = base.model_copy(update={"kind": "explain", "sensitivity": sens, "query": "explain " + base.query})
     if base.cost is None and base.cost_per_request is None and base.cost_per_day is None and sens:

@@ -130,8 +130,12 @@ def render_text(r: Result) -> str:
             add(
                 (
                     "cost per M tokens",
-                    f"{m(r.cost_per_million_input_tokens or 0)} input, "
-                    f"{m(r.cost_per_million_output_tokens or 0)} output, {m(r.cost_per_million_tokens or 0)} blended",
+                    (
+                        f"{m(r.cost_per_million_input_tokens)} input, "
+                        if r.cost_per_million_input_tokens is not None
+                        else "input not measured apart, "
+                    )
+                    + f"{m(r.cost_per_million_output_tokens or 0)} output, {m(r.cost_per_million_tokens or 0)} blended",
                 )
             )
         if r.cost_per_day is not None:

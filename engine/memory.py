@@ -4,7 +4,7 @@
 - KV cache per token: ``2 L h_kv d_h B_kv`` (MLA: ``L (r_kv + d_rope) B_kv``) [1][2]. Under tensor
   parallelism KV heads are split over GPUs; when ``g > h_kv`` a head is replicated, and an MLA latent
   is replicated on every GPU (it is not split by head) [2].
-- Usable memory: ``MEMORY_UTILISATION`` (0.9, vLLM's default) of the card, minus the activation
+- Usable memory: ``MEMORY_UTILISATION`` (0.9, vLLM's default) of the card (its "GB" are GiB), minus the activation
   workspace of one 2,048-token prefill chunk.
 - A batch fits when weights + activations + ``b (s_in + s_out)`` KV tokens fit in usable memory.
 
@@ -52,9 +52,14 @@ def activation_bytes_per_gpu(arch: ModelArch, gpus: int, act_bytes: float = 2.0)
     return PREFILL_CHUNK_TOKENS * width * act_bytes / gpus
 
 
+#: Bytes per catalog "GB" of device memory. Datasheets' "80 GB" of HBM is 80 GiB (nvidia-smi: 81,920 MiB
+#: on an A100 80GB; 143,771 MiB on an H200 "141 GB"), unlike bandwidth, whose GB/s are decimal.
+MEMORY_GB_BYTES = 2**30
+
+
 def usable_bytes(memory_gb: float) -> float:
     """Memory a serving engine may fill [B]."""
-    return memory_gb * 1e9 * MEMORY_UTILISATION
+    return memory_gb * MEMORY_GB_BYTES * MEMORY_UTILISATION
 
 
 def max_batch(arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float, gpus: int, seq_tokens: int) -> int:

@@ -77,7 +77,7 @@ def test_memory_fit_and_minimum_gpus():
     # largest batch on 2x H100: (0.9 x 80 GB - 69 GB - activations) / (KV per sequence per GPU)
     mb = max_batch(m, 80, 2, 2, 2, 1024)
     per_seq = 2 * 80 * 8 * 128 * 2 / 2 * 1024
-    free = 72e9 - m.total_params * 2 / 2 - 2048 * (4 * 8192 + 2 * 28672) * 2 / 2
+    free = 80 * 2**30 * 0.9 - m.total_params * 2 / 2 - 2048 * (4 * 8192 + 2 * 28672) * 2 / 2  # HBM 'GB' = GiB
     assert mb == math.floor(free / per_seq)
 
 
