@@ -458,11 +458,19 @@ def import_result(args: list[str], config: EngineConfig) -> Result:
             raise GpucostError(f"{k}= comes from the imported file", hint=f"drop {k}=, or use 'gpucost daily ...'")
     model_tok, model_src = _resolve_model(b, opts.pop("model", None))
     count, gpu_name = _gpu_count(gpu_token)
-    gpus = count or 1
+    if count is None:
+        # The per-GPU rate is the whole system's rate over its GPUs: guessing the count would
+        # silently scale every cost.
+        raise GpucostError(
+            f"how many {gpu_name} GPUs ran '{Path(pos[0]).name}'?",
+            token=gpu_token,
+            hint=f"write the count, e.g. 8x{gpu_name}",
+        )
+    gpus = count
     if b.output_tokens_per_s is None:
         _needs(b, "output token throughput", "import needs a run that reports output tokens/s")
     per_gpu = b.output_tokens_per_s / gpus  # type: ignore[operator]
-    tokens = ["daily", model_tok, gpu_token if count else f"1x{gpu_name}"]
+    tokens = ["daily", model_tok, gpu_token]
     if price:
         tokens.append(price)
     tokens += [f"{k}={v}" for k, v in opts.items()]
@@ -494,7 +502,7 @@ def import_result(args: list[str], config: EngineConfig) -> Result:
         Assumption(
             name="measured output throughput",
             value=f"{_fmt(b.output_tokens_per_s)} tokens/s on {gpus} GPU(s) = {_fmt(per_gpu)} per GPU (decode_tps)",
-            source=src + ("" if count else f"; no GPU count in '{gpu_token}', taken as 1 (write e.g. 8x{gpu_name})"),
+            source=src,
         ),
     ]
     lengths = []
@@ -608,7 +616,9 @@ def calibrate(args: list[str], config: EngineConfig) -> Result:
             s_in=int(s_in),  # type: ignore[call-overload]
             s_out=int(s_out),  # type: ignore[call-overload]
             output_tokens_per_s=b.output_tokens_per_s / replicas if b.output_tokens_per_s else None,
-            ttft_s=b.mean_ttft_s,
+            # The roofline's TTFT is an unloaded prefill. A run at unbounded request rate (no
+            # concurrency limit) or an MLPerf scenario measures queueing in its TTFT: not fitted.
+            ttft_s=b.mean_ttft_s if (b.concurrency and b.tool != "mlperf") else None,
             tpot_s=b.mean_tpot_s,
             static_batching=opts.get("batching") == "static",
             source=b.source,
@@ -616,6 +626,22 @@ def calibrate(args: list[str], config: EngineConfig) -> Result:
         measurements.append(m)
         rows.append([fname, b.tool, per_batch, m.s_in, m.s_out, m.output_tokens_per_s, m.ttft_s, m.tpot_s])
     profile = make_profile(name, measurements)
+    at_bound = [
+        f"{label} {v:g}"
+        for label, v in (("compute", profile.compute_efficiency), ("bandwidth", profile.bandwidth_efficiency))
+        if v <= 0.05 or v >= 1.0
+    ]
+    if at_bound or profile.rms_log_error > MAX_FIT_ERROR:
+        # A fit pinned at the edge of the range, or far from the data, would poison later estimates.
+        why = (
+            f"efficiency at the edge of its range ({', '.join(at_bound)})"
+            if at_bound
+            else (f"{profile.rms_log_error * 100:.0f}% RMS error")
+        )
+        raise GpucostError(
+            f"not saved: the roofline cannot reproduce these runs at any efficiency ({why})",
+            hint="check the model, the GPU count, dtype= and batch= (the concurrency the benchmark kept in flight)",
+        )
     path = save_profile(profile, config)
     for row, m in zip(rows, measurements, strict=True):
         p = _predict(m, profile.compute_efficiency, profile.bandwidth_efficiency)
@@ -681,6 +707,10 @@ def calibrate(args: list[str], config: EngineConfig) -> Result:
             columns=["file", "tool", "batch", "in", "out", "tok/s measured/fit", "TTFT ms", "TPOT ms"], rows=rows
         ),
     )
+
+
+#: Largest RMS log error of a fit that is still saved as a profile (30%).
+MAX_FIT_ERROR = 0.30
 
 
 def _pair(meas: float | None, pred: float, scale: float = 1.0) -> str:

@@ -250,15 +250,30 @@ def test_calibrate_errors(tmp_path, runs):
         cli_command(["calibrate", "../x", str(runs[0]), "llama-3-8b", "H100"], cfg)
 
 
-def test_calibrate_mlperf_with_user_batch(tmp_path):
+def test_calibration_that_cannot_fit_is_refused_and_not_saved(tmp_path):
+    """MLPerf Server throughput at the stated batch is far from what any efficiency in (0, 1]
+    reproduces with these lengths: the fit is refused (one line), and no profile is written."""
     cfg = EngineConfig(calibration_dir=tmp_path)
-    r = cli_command(
-        ["calibrate", "mlperf-h100", str(MLPERF_SERVER), "llama-2-70b", "8xH100", "dtype=fp8", "batch=256", "in=1024"],
-        cfg,
-    )
-    prof = load_profile("mlperf-h100", cfg)
-    assert 0 < prof.compute_efficiency <= 1 and 0 < prof.bandwidth_efficiency <= 1
-    assert r.inputs["files"] == [str(MLPERF_SERVER)]
+    with pytest.raises(GpucostError, match="not saved: the roofline cannot reproduce"):
+        cli_command(
+            [
+                "calibrate",
+                "mlperf-h100",
+                str(MLPERF_SERVER),
+                "llama-2-70b",
+                "8xH100",
+                "dtype=fp8",
+                "batch=256",
+                "in=1024",
+            ],
+            cfg,
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_import_needs_the_gpu_count():
+    with pytest.raises(GpucostError, match="how many H100 GPUs ran"):
+        cli_command(["import", str(MLPERF), "H100", "2usd", "model=llama-2-70b"], EngineConfig())
 
 
 # ---- the console script ------------------------------------------------------------------------------------
