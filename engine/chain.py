@@ -156,6 +156,8 @@ def _price(
     try:
         row = lowest_price(acc.id, q.values.get("provider"), q.values.get("region"), spot, config)
     except GpucostError as exc:
+        if q.values.get("provider") or q.values.get("region"):
+            raise  # the user named where to price it: no price there is an error, not a guess
         warnings.append(f"no price: {exc.message}; {exc.hint}")
         return None, "no price"
     p = convert(row.usd_per_gpu_hour, row.currency, currency, config)
@@ -191,6 +193,14 @@ def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
         _refuse_files(config, f"the model '{q.model}'")
     arch = resolve_arch(q.model)
     count, gpu_name = parse_gpu_spec(q.gpu or "")
+    if count is not None and count < 1:
+        raise GpucostError(f"'{q.gpu}' asks for {count} GPUs", token=q.gpu, hint=f"write at least 1x{gpu_name}")
+    if count is not None and "tp" in q.values and int(q.values["tp"]) != count:  # type: ignore[call-overload]
+        raise GpucostError(
+            f"'{q.gpu}' and tp={q.options['tp']} both set the GPUs per replica",
+            token=f"tp={q.options['tp']}",
+            hint="keep one of them",
+        )
     acc = resolve_gpu(gpu_name)
     # Results are shown in: currency=, else the currency the query's price is written in, else settings.
     parsed = parse_price(q.price) if q.price else None
@@ -336,6 +346,12 @@ def size_replica(
     """
     seq = s_in + s_out
     need = min_gpus(arch, acc.memory_gb or 0, wb, kb, seq)
+    if need is None and min_gpus(arch, acc.memory_gb or 0, wb, kb, 1) is not None:
+        kv_gb = arch.kv_elements_per_token() * kb * seq / 1e9
+        raise GpucostError(
+            f"one sequence of {seq:,} tokens needs {kv_gb:,.0f} GB of KV cache, more than {acc.short} replicas hold",
+            hint="lower in= or out=, or use kv=fp8",
+        )
     if need is None:
         raise GpucostError(
             f"{arch.name} ({arch.total_params * wb / 1e9:,.0f} GB of weights) does not fit even on 4096x {acc.short}",
@@ -431,12 +447,22 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
     else:
         ctx.add("request length", f"{s_in} tokens in, {s_out} out", "given in the query", True)
     if s_in + s_out > arch.max_context:
-        ctx.warnings.append(f"in+out = {s_in + s_out} tokens exceeds {arch.name}'s context of {arch.max_context}")
+        if not arch.inferred:
+            raise GpucostError(
+                f"in+out = {s_in + s_out} tokens exceeds {arch.name}'s context of {arch.max_context}",
+                hint="lower in= or out=",
+            )
+        ctx.warnings.append(f"in+out = {s_in + s_out} tokens exceeds the assumed context of {arch.max_context}")
     ce, be, static = _efficiencies(ctx)
     wb, kb = BYTES[dtype], BYTES[kv]
     seq = s_in + s_out
 
     asked = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)
+    if asked and asked <= NODE_GPUS and (arch.n_heads % asked or (arch.kv_heads % asked and asked % arch.kv_heads)):
+        ctx.warnings.append(
+            f"{asked} GPUs per replica does not divide {arch.name}'s {arch.n_heads} attention heads "
+            f"({arch.kv_heads} KV heads): serving engines need the tensor-parallel degree to divide them"
+        )
     bopt = ctx.opt("batch")
     tpot_max = float(ctx.opt("tpot_max")) if ctx.given("tpot_max") else None
     sz = size_replica(arch, acc, prec, wb, kb, s_in, s_out, ce, be, static, asked, bopt, tpot_max)
@@ -578,8 +604,12 @@ def _traffic(ctx: Ctx, s_in: int, s_out: int) -> float:
 
 def _peak(ctx: Ctx) -> float:
     peak = float(ctx.opt("peak", eff.DEFAULT_PEAK_TO_AVERAGE))
-    ctx.add("peak-to-average", f"{peak:g}", "given in the query" if ctx.given("peak") else eff.PEAK_SOURCE,
-            ctx.given("peak"))
+    ctx.add(
+        "peak-to-average",
+        f"{peak:g}",
+        "given in the query" if ctx.given("peak") else eff.PEAK_SOURCE,
+        ctx.given("peak"),
+    )
     return peak
 
 
@@ -591,12 +621,16 @@ def fleet_replicas(requests_per_day: float, peak: float, replica_rps: float, uti
 
 
 def _lengths_from_tokens(ctx: Ctx) -> None:
-    """With tokens_in= and tokens_out= and requests=, derive per-request lengths."""
+    """With tokens_in= and tokens_out= and requests=, derive per-request lengths (checked like in=/out=)."""
     q = ctx.q
-    if "requests" in q.values and "tokens_in" in q.values and "in" not in q.values:
-        q.values["in"] = max(1, round(float(q.values["tokens_in"]) / float(q.values["requests"])))
-    if "requests" in q.values and "tokens_out" in q.values and "out" not in q.values:
-        q.values["out"] = max(1, round(float(q.values["tokens_out"]) / float(q.values["requests"])))
+    for total, key in (("tokens_in", "in"), ("tokens_out", "out")):
+        if "requests" in q.values and total in q.values and key not in q.values:
+            n = max(1, round(float(q.values[total]) / float(q.values["requests"])))  # type: ignore[arg-type]
+            if n > 10_000_000:
+                raise GpucostError(
+                    f"{total}= / requests= gives {n:,} tokens per request", hint="check both; at most 10M per request"
+                )
+            q.values[key] = n
 
 
 def _canonical(ctx: Ctx, kind: str, gpus: int | None = None) -> str:
@@ -787,8 +821,13 @@ def daily(ctx: Ctx) -> Result:
         if prefill_share == 0:  # measured without prefill_tps=: one busy line, prompt processing included
             busy_lines = [("generation incl. prompt processing (busy GPU time, measured)", 1.0)]
         res.breakdown = [
-            dict(component=name, quantity=busy_gpu_h * share, unit="GPU-h/day", unit_price=price,
-                 cost=busy_gpu_h * share * price)
+            dict(
+                component=name,
+                quantity=busy_gpu_h * share,
+                unit="GPU-h/day",
+                unit_price=price,
+                cost=busy_gpu_h * share * price,
+            )
             for name, share in busy_lines
         ] + [
             dict(
@@ -916,9 +955,7 @@ def train(ctx: Ctx) -> Result:
     steady_h = flops / (prec.peak_flops * mfu) / 3600
     gpu_hours = steady_h / goodput
     state_gb = arch.total_params * TRAIN_STATE_BYTES / 1e9
-    min_g = (
-        max(1, math.ceil(state_gb * 1e9 / usable_bytes(acc.memory_gb))) if acc.memory_gb else 1
-    )
+    min_g = max(1, math.ceil(state_gb * 1e9 / usable_bytes(acc.memory_gb))) if acc.memory_gb else 1
     if ctx.count or ctx.given("gpus"):
         g = int(ctx.count or ctx.opt("gpus"))
         ctx.add("GPUs", str(g), "given in the query", True)
@@ -1155,6 +1192,8 @@ def run(query: str | Query | list[str], config: EngineConfig | None = None, trac
     """Parse and evaluate a query. Bad input raises :class:`GpucostError` (one-line message).
     ``trace=False`` leaves out the formula trace (bulk evaluation)."""
     cfg = config or EngineConfig()
+    if not isinstance(query, (str, list, Query)):
+        raise GpucostError(f"a query is text, not {type(query).__name__}", hint="e.g. '1.17e8 P4 0.3'")
     q = query if isinstance(query, Query) else parse_query(query)
     # the chain may fill derived values in: work on a copy of the option dicts
     return run_query(q.model_copy(update={"values": dict(q.values), "options": dict(q.options)}), cfg, trace)

@@ -159,7 +159,20 @@ def _lowest_price(
             )
         rows = [r for r in rows if r.provider == provider.lower()]
     if region:
+        regions = sorted({r.region for r in rows})
         rows = [r for r in rows if r.region.lower() == region.lower()]
+        if not rows:
+            raise GpucostError(
+                f"no {acc.short} price in region '{region}'" + (f" at {provider}" if provider else ""),
+                suggestions=suggest(region, regions),
+                hint=(
+                    "regions with a price: "
+                    + ", ".join(regions[:8])
+                    + (f" and {len(regions) - 8} more ('gpucost prices GPU')" if len(regions) > 8 else "")
+                )
+                if regions
+                else "no region has one",
+            )
     rows = [r for r in rows if r.spot == spot]
     full = [r for r in rows if r.includes_host]
     pick = full or rows

@@ -189,7 +189,7 @@ def parse_option(key: str, raw: str) -> tuple[str, object, str]:
         _check_range(k, v, spec, raw)
         return k, v, raw
     if spec.kind == "price":
-        value, cur = parse_price(raw)
+        value, cur = parse_price(raw, per="kWh")
         return k, (value, cur), raw
     if spec.kind == "bool":
         low = raw.lower()
@@ -278,6 +278,10 @@ def parse_query(text: str | list[str]) -> Query:
         if "=" in tok and not tok.startswith("="):
             key, raw = tok.split("=", 1)
             k, v, canon = parse_option(key, raw)
+            if k in q.values and q.options.get(k) != canon:
+                raise GpucostError(
+                    f"{k}= is given twice ({k}={q.options[k]} and {k}={canon})", token=tok, hint="keep one"
+                )
             q.values[k] = v
             q.options[k] = canon
         elif tok.lower() in FLAGS:

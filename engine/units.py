@@ -79,10 +79,19 @@ def looks_like_price(text: str) -> bool:
     )
 
 
-def parse_price(text: str) -> tuple[float, str | None]:
+KWH_HINT = "write an electricity price per kWh like kwh=0.1usd or kwh=0.6元"
+
+
+def parse_price(text: str, *, per: str = "GPU-hour") -> tuple[float, str | None]:
     """``'0.3元'`` -> ``(0.3, 'CNY')``; ``'0.3'`` -> ``(0.3, None)`` (currency from settings).
 
-    A price is per GPU-hour; ``/h`` may be written."""
+    A price is per GPU-hour (``per="kWh"`` for electricity); ``/h`` may be written."""
+    if per != "GPU-hour":
+        try:
+            value, cur = parse_price(text)
+        except GpucostError as exc:
+            raise GpucostError(exc.message.replace("price", f"price per {per}"), token=text, hint=KWH_HINT) from None
+        return value, cur
     raw = text
     s = _PER_HOUR.sub("", text.strip())
     low = s.lower()
