@@ -48,19 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     single_time = time.perf_counter() - start
 
     mismatches = sum(
-        1
-        for got, want in zip((r[0] for r in vectorised), singles, strict=True)
-        if abs(got - want) > 1e-9 * abs(want)
+        1 for got, want in zip((r[0] for r in vectorised), singles, strict=True) if abs(got - want) > 1e-9 * abs(want)
     )
     best = min(vector_times)
     print(f"rows: {args.rows}")
-    print(
-        f"vectorised call (best of {args.repeat}): {best:.4f} s "
-        f"(median {statistics.median(vector_times):.4f} s)"
-    )
-    print(
-        f"single-cell calls ({args.rows}): {single_time:.4f} s ({single_time / args.rows * 1e6:.1f} us/call)"
-    )
+    print(f"vectorised call (best of {args.repeat}): {best:.4f} s (median {statistics.median(vector_times):.4f} s)")
+    print(f"single-cell calls ({args.rows}): {single_time:.4f} s ({single_time / args.rows * 1e6:.1f} us/call)")
     print(
         f"speed-up: {single_time / best:.1f}x; target for the vectorised call: < {TARGET_S} s -> "
         f"{'met' if best < TARGET_S else 'MISSED'}"

@@ -102,12 +102,22 @@ class ModelArch(BaseModel):
             return self.n_layers * (self.kv_lora_rank + (self.qk_rope_head_dim or 0))
         return 2 * self.n_layers * self.kv_heads * self.d_head
 
-    def attn_width(self) -> int:
-        """Width of the attention score/value products per layer, ``h d_h`` [elements]."""
+    def attn_width(self, decode: bool = False) -> int:
+        """Width of the attention score/value products per layer, ``h d_h`` [elements]: the mean of
+        the Q.K and A.V widths. MLA prefill attends with per-head ``qk_nope + qk_rope`` and ``v`` dims;
+        MLA decode absorbs the up-projections and attends in the latent space, ``kv_lora + qk_rope``
+        for Q.K and ``kv_lora`` for A.V per head [3, Sec. 2.1.1; its inference absorbs W_UK, W_UV]."""
         if self.attention == "mla" and self.qk_nope_head_dim:
+            if decode and self.kv_lora_rank:
+                return self.n_heads * (2 * self.kv_lora_rank + (self.qk_rope_head_dim or 0)) // 2
             qk = self.qk_nope_head_dim + (self.qk_rope_head_dim or 0)
             return self.n_heads * (qk + (self.v_head_dim or qk)) // 2
         return self.n_heads * self.d_head
+
+    def lm_head_params(self) -> float:
+        """The output projection to the vocabulary, ``V d`` [count]: run for every position in
+        training, but only for the last prompt position in a serving prefill."""
+        return float(self.vocab_size * self.d_model)
 
     # ---- parameter counts ----------------------------------------------------------------------
     def _attn_params(self) -> float:

@@ -39,6 +39,7 @@ class Measurement(BaseModel):
     ttft_s: float | None = Field(default=None, gt=0)
     tpot_s: float | None = Field(default=None, gt=0)
     static_batching: bool = False
+    out_spread: float = Field(default=1.0, ge=0, le=1)
     source: str = ""
 
 
@@ -74,7 +75,7 @@ def _predict(m: Measurement, ce: float, be: float):
     dtype = m.dtype or default_dtype(acc)[0]
     prec = resolve_precision(acc, dtype)
     kv = BYTES[m.kv or (dtype if dtype in ("fp32", "fp16", "bf16", "fp8") else "fp16")]
-    return roofline(arch, acc, prec, kv, m.gpus, m.batch, m.s_in, m.s_out, ce, be, m.static_batching)
+    return roofline(arch, acc, prec, kv, m.gpus, m.batch, m.s_in, m.s_out, ce, be, m.static_batching, m.out_spread)
 
 
 def _loss(ms: list[Measurement], ce: float, be: float) -> tuple[float, int]:

@@ -267,7 +267,8 @@ class ServingSetup:
     util: float
 
 
-def _efficiencies(ctx: Ctx) -> tuple[float, float, bool]:
+def _efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
+    """Compute and bandwidth efficiency, and the static-batching reply-length spread (None: continuous)."""
     preset = eff.get_preset(str(ctx.opt("engine", eff.DEFAULT_PRESET)))
     ce, be = preset.compute_efficiency, preset.bandwidth_efficiency
     src = preset.source
@@ -299,7 +300,18 @@ def _efficiencies(ctx: Ctx) -> tuple[float, float, bool]:
         "given in the query" if ctx.given("batching") else f"{preset.name} preset",
         ctx.given("batching"),
     )
-    return ce, be, batching == "static"
+    if batching != "static":
+        return ce, be, None
+    spread = float(ctx.opt("out_spread", 1.0))
+    ctx.add(
+        "reply-length spread (static batching)",
+        f"{spread:g}",
+        "given in the query"
+        if ctx.given("out_spread")
+        else "lengths uniform on out x [0, 2]: a static batch runs to its longest reply",
+        ctx.given("out_spread"),
+    )
+    return ce, be, spread
 
 
 def _kv_default(dtype: str, acc: Accelerator) -> str:
@@ -332,7 +344,7 @@ def size_replica(
     s_out: int,
     ce: float,
     be: float,
-    static: bool,
+    static: float | None,
     asked: int | None,
     bopt: object,
     tpot_max: float | None,
@@ -359,7 +371,7 @@ def size_replica(
         )
 
     def point(g: int, b: int) -> InferencePoint:
-        return roofline(arch, acc, prec, kb, g, b, s_in, s_out, ce, be, static)
+        return roofline(arch, acc, prec, kb, g, b, s_in, s_out, ce, be, static is not None, static or 0.0)
 
     candidate: InferencePoint | None = None
     tried = [need]

@@ -3,7 +3,8 @@
 - Forward FLOPs per token at context ``s``: ``2 N + 4 L s w`` where ``N`` is the (active) non-embedding
   parameter count and ``w = h d_h`` the attention width: ``2N`` for the weight matmuls (one multiply
   and one add per weight) and ``2 L s w`` each for ``Q K^T`` and ``A V`` [1, Table 1; 2].
-- Prefill of ``s`` tokens (causal): ``2 N s + 2 L s^2 w`` (token t attends to t earlier tokens).
+- Prefill of ``s`` tokens (causal): ``2 (N - V d) s + 2 V d + 2 L s^2 w`` (token t attends to t
+  earlier tokens; the vocabulary projection ``V d`` runs for the last position only).
 - Training FLOPs per token: ``6 N + 12 L H Q T`` (forward + backward = 3x forward, attention counted
   over the full T x T matrix), PaLM's model-FLOPs definition [3, App. B]; ``6 N D`` is the classic
   approximation [1][4].
@@ -24,9 +25,12 @@ def forward_flops_per_token(n_forward: float, n_layers: int, attn_width: int, co
     return 2.0 * n_forward + 4.0 * n_layers * context * attn_width
 
 
-def prefill_flops(n_forward: float, n_layers: int, attn_width: int, tokens: float) -> float:
-    """Forward FLOPs to prefill a prompt of ``tokens`` tokens with causal attention [FLOP]."""
-    return 2.0 * n_forward * tokens + 2.0 * n_layers * tokens * tokens * attn_width
+def prefill_flops(n_forward: float, n_layers: int, attn_width: int, tokens: float, lm_head: float = 0.0) -> float:
+    """Forward FLOPs to prefill a prompt of ``tokens`` tokens with causal attention [FLOP].
+
+    ``lm_head`` [parameters] is the part of ``n_forward`` that a server runs for the last prompt
+    position only (the vocabulary projection: it samples one next token, not one per position)."""
+    return 2.0 * (n_forward - lm_head) * tokens + 2.0 * lm_head + 2.0 * n_layers * tokens * tokens * attn_width
 
 
 def training_flops_per_token(n_params: float, n_layers: int, n_heads: int, head_dim: int, seq_len: int) -> float:

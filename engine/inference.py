@@ -17,7 +17,8 @@ generated tokens:
   parallel inside a node times pipeline stages (no bubble charged; pipeline adds a warning).
 - One cycle serves ``b`` requests: ``T_cycle = T_pf + s_out T_step`` (continuous batching keeps
   slots full). Static batching runs every batch to its longest request: with output lengths
-  uniform on [0, 2 s_out] the expected longest of ``b`` is ``2 s_out b/(b+1)`` steps.
+  uniform on [0, 2 s_out] (``out_spread=1``, the default) the expected longest of ``b`` is
+  ``2 s_out b/(b+1)`` steps; ``out_spread=0`` is fixed lengths (no waste).
 
 Symbols: ``P`` peak FLOP/s per GPU at the compute precision, ``BW`` memory bandwidth [B/s],
 ``e_c``/``e_b`` compute and bandwidth efficiency (``engine.efficiency`` presets), ``W`` weight bytes.
@@ -114,19 +115,21 @@ def roofline(
     compute_eff: float,
     bandwidth_eff: float,
     static_batching: bool = False,
+    out_spread: float = 1.0,
 ) -> InferencePoint:
     """Roofline performance of one replica (see module docstring for the model)."""
     peak = prec.peak_flops  # [FLOP/s per GPU]
     bw = (acc.memory_bw_gb_s or 0) * 1e9  # [B/s per GPU]
     w_bytes = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}[prec.weight_dtype]
     L, w, d = arch.n_layers, arch.attn_width(), arch.d_model
+    w_dec = arch.attn_width(decode=True)
     n_fwd = arch.forward_params()
     weights = weight_bytes(arch, w_bytes)
     kv_tok_gpu = kv_bytes_per_token_per_gpu(arch, kv_bytes, gpus)
     warnings: list[str] = []
 
     # --- prefill
-    f_pf_one = prefill_flops(n_fwd, L, w, s_in)
+    f_pf_one = prefill_flops(n_fwd, L, w, s_in, arch.lm_head_params())
     comm_pf_one, link_desc = _allreduce_time(s_in, d, gpus, acc)
     comm_pf_one *= 2 * L
     t_pf_one = max(f_pf_one / (gpus * peak * compute_eff), weights / gpus / (bw * bandwidth_eff)) + comm_pf_one
@@ -140,7 +143,7 @@ def roofline(
     ctx = s_in + (s_out + 1) / 2
     read_w = _moe_weight_bytes_read(arch, w_bytes, batch) / gpus
     read_kv = batch * ctx * kv_tok_gpu
-    f_step = batch * forward_flops_per_token(n_fwd, L, w, ctx)
+    f_step = batch * forward_flops_per_token(n_fwd, L, w_dec, ctx)
     f_gemm = batch * 2.0 * n_fwd
     t_gemm_mem, t_gemm_cmp = read_w / (bw * bandwidth_eff), f_gemm / (gpus * peak * compute_eff)
     t_attn_mem, t_attn_cmp = read_kv / (bw * bandwidth_eff), (f_step - f_gemm) / (gpus * peak * compute_eff)
@@ -153,7 +156,9 @@ def roofline(
 
     steps = float(s_out)
     if static_batching and batch > 1:
-        steps = 2 * s_out * batch / (batch + 1)
+        # Output lengths uniform on s_out x [1 - spread, 1 + spread]: E[longest of b] =
+        # s_out (1 - spread) + 2 s_out spread b / (b + 1); spread 0 = fixed lengths, no waste.
+        steps = s_out * (1 - out_spread) + 2 * s_out * out_spread * batch / (batch + 1)
     t_cycle = t_pf + steps * t_step
     out_tps = batch * s_out / t_cycle
     rps = batch / t_cycle
@@ -192,7 +197,8 @@ def roofline(
             ),
             dict(
                 name="prefill FLOPs per request",
-                formula=f"2 N s_in + 2 L s_in^2 w = 2 x {n_fwd:.4g} x {s_in} + 2 x {L} x {s_in}^2 x {w}",
+                formula=f"2 (N - V d) s_in + 2 V d + 2 L s_in^2 w = 2 x {n_fwd - arch.lm_head_params():.4g} x {s_in}"
+                f" + 2 x {arch.lm_head_params():.4g} + 2 x {L} x {s_in}^2 x {w}",
                 value=f_pf_one,
                 unit="FLOP",
                 ref="Kaplan 2020 Table 1",
@@ -221,7 +227,7 @@ def roofline(
             ),
             dict(
                 name="decode compute time",
-                formula=f"b x (2N + 4 L ctx w) / ({gpus} x {peak / 1e12:g}T x {compute_eff:g})",
+                formula=f"b x (2N + 4 L ctx w) / ({gpus} x {peak / 1e12:g}T x {compute_eff:g}), w = {w_dec}",
                 value=t_cmp,
                 unit="s",
                 ref="roofline",

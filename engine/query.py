@@ -87,6 +87,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "kwh": OptionSpec("price", help="electricity price per kWh"),
     "engine": OptionSpec("text", help="serving engine preset", choices=("hf", "vllm", "trtllm")),
     "batching": OptionSpec("text", help="static or continuous", choices=("static", "continuous")),
+    "out_spread": OptionSpec("number", 0, 1, "reply-length spread for static batching (0 = fixed lengths)"),
     "ttft_max": OptionSpec("seconds", 1e-4, 3600, "time-to-first-token limit"),
     "tpot_max": OptionSpec("seconds", 1e-5, 60, "time-per-output-token limit"),
     "compute_eff": OptionSpec("number", 0.01, 1, "fraction of peak FLOP/s reached"),

@@ -17,6 +17,15 @@ H100 = resolve_gpu("H100")  # 989.4 TFLOPS bf16, 3350 GB/s, NVLink 900 GB/s
 def test_forward_and_prefill_flops():
     assert forward_flops_per_token(7e9, 32, 4096, 1000) == 2 * 7e9 + 4 * 32 * 1000 * 4096
     assert prefill_flops(7e9, 32, 4096, 100) == 2 * 7e9 * 100 + 2 * 32 * 100**2 * 4096
+    assert prefill_flops(7e9, 32, 4096, 100, lm_head=1e8) == 2 * (7e9 - 1e8) * 100 + 2 * 1e8 + 2 * 32 * 100**2 * 4096
+
+
+def test_mla_decode_attends_in_the_latent_space():
+    ds = resolve_model("deepseek-v3")
+    assert ds.attn_width(decode=True) == 128 * (2 * 512 + 64) // 2  # Q.K over 576, A.V over 512 per head
+    assert ds.attn_width() == 128 * (192 + 128) // 2  # prefill: per-head qk 192, v 128
+    llama = resolve_model("llama-2-7b")
+    assert llama.attn_width(decode=True) == llama.attn_width() == 4096
 
 
 def test_palm_training_compute_matches_the_paper():
@@ -34,7 +43,8 @@ def test_decode_step_is_bandwidth_bound_at_batch_1_by_hand():
     assert p.decode_bound == "memory bandwidth"
     assert p.t_step == pytest.approx(bytes_read / (2039e9 * 0.70), rel=1e-9)
     # TTFT: one 100-token prefill is also weight-read bound on an A100
-    f = 2 * m.forward_params() * 100 + 2 * 32 * 100**2 * 4096
+    lm = 32000 * 4096  # the vocabulary projection runs for the last prompt position only
+    f = 2 * (m.forward_params() - lm) * 100 + 2 * lm + 2 * 32 * 100**2 * 4096
     assert p.ttft_s == pytest.approx(max(f / (312e12 * 0.55), m.total_params * 2 / (2039e9 * 0.7)), rel=1e-9)
 
 
@@ -88,3 +98,13 @@ def test_static_batching_waits_for_the_longest():
     stat = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7, static_batching=True)
     assert stat.t_cycle == pytest.approx(cont.t_prefill_batch + 2 * 128 * 32 / 33 * cont.t_step)
     assert stat.output_tokens_per_s < cont.output_tokens_per_s
+
+
+def test_static_batching_of_fixed_lengths_wastes_nothing():
+    m = resolve_model("llama-2-7b")
+    prec = resolve_precision(A100, "bf16")
+    cont = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7)
+    fixed = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7, static_batching=True, out_spread=0.0)
+    half = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7, static_batching=True, out_spread=0.5)
+    assert fixed.t_cycle == pytest.approx(cont.t_cycle)
+    assert half.t_cycle == pytest.approx(cont.t_prefill_batch + (64 + 128 * 32 / 33) * cont.t_step)
