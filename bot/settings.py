@@ -37,7 +37,7 @@ class BotSettings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, description="xapp- token (Socket Mode)")
     slack_client_id: str | None = Field(default=None, description="OAuth client id (multi-workspace)")
     slack_client_secret: SecretStr | None = Field(default=None, description="OAuth client secret")
-    slack_scopes: str = Field(default="commands,chat:write,files:write,users:read")
+    slack_scopes: str = Field(default="commands,chat:write,files:write,im:write,users:read")
     slack_redirect_uri: str | None = Field(default=None, description="OAuth redirect URL, if not the default")
     slack_api_url: str = Field(default=SLACK_API_URL, description="base URL of Slack's Web API")
     slack_authorize_url: str = Field(

@@ -1,5 +1,9 @@
 """Uploading the compare chart with ``files_upload_v2`` (files.getUploadURLExternal, the upload,
-files.completeUploadExternal), shared by the compare command and the Compare GPUs button."""
+files.completeUploadExternal), shared by the compare command and the Compare GPUs button.
+
+The answer to a command is private until its user presses "Share to channel", and it may carry the
+workspace's negotiated prices; Slack has no private file upload, so the chart goes to the user's
+direct-message conversation with the app (conversations.open, scope ``im:write``), not the channel."""
 
 from __future__ import annotations
 
@@ -22,27 +26,29 @@ def upload_chart(
     user_id: str,
     logger: logging.Logger,
 ) -> None:
-    """Upload the bar chart of ``result.table`` to the channel; tell the user privately if Slack refuses."""
+    """Upload the bar chart of ``result.table`` to the user's DM with the app; tell the user
+    privately if Slack refuses. ``channel_id`` is where the command was typed (named in the comment)."""
     if result.table is None:
         return
     png = bar_chart_png(result.table, result.title or result.query, result.currency)
     if png is None:
         return
     try:
+        dm = client.conversations_open(users=user_id)["channel"]["id"]
         client.files_upload_v2(
-            channel=channel_id,
+            channel=dm,
             content=png,
             filename="gpucost-compare.png",
             title=f"Cost per million tokens: {result.query}"[:250],
             alt_txt="Bar chart of cost per million tokens for each GPU",
-            initial_comment=f"<@{user_id}> compared GPUs: `/gpucost {result.query}`",
+            initial_comment=f"<@{user_id}> compared GPUs in <#{channel_id}>: `/gpucost {result.query}`",
         )
     except SlackApiError as err:
         code = err.response.get("error", "unknown_error") if err.response is not None else "unknown_error"
         logger.warning("chart upload failed: %s", code)
         hint = (
-            " Invite the app to this channel (`/invite @gpucost`) to get the chart."
-            if code in ("not_in_channel", "channel_not_found")
+            " The app needs the im:write scope to send you the chart; ask an admin to reinstall it."
+            if code in ("missing_scope", "not_allowed_token_type")
             else ""
         )
         respond(

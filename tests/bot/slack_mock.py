@@ -199,6 +199,8 @@ class SlackMock:
             }
         if method in ("chat.postMessage", "chat.postEphemeral"):
             return {"ok": True, "channel": params.get("channel"), "ts": f"{time.time():.6f}"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).split(",")[0]}}
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1", "type": "home"}}
         if method == "files.getUploadURLExternal":
@@ -224,7 +226,7 @@ class SlackMock:
             "ok": True,
             "app_id": "A1",
             "authed_user": {"id": grant.get("user", "UINSTALLER")},
-            "scope": "commands,chat:write,files:write,users:read",
+            "scope": "commands,chat:write,files:write,im:write,users:read",
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": f"UBOT{team}",

@@ -47,5 +47,5 @@ def test_compare_button_replies_and_uploads_chart(slack, mock):
     assert post["response_type"] == "ephemeral"
     assert post["blocks"][0]["type"] == "header"
     complete = mock.wait_for(lambda: mock.api_calls("files.completeUploadExternal"))[0]
-    assert complete.params["channel_id"] == "C9"
+    assert complete.params["channel_id"] == "DU1"  # private: the clicking user's DM with the app
     assert mock.uploads()[0].body.startswith(b"\x89PNG")

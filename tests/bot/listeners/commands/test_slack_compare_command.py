@@ -27,18 +27,20 @@ def test_compare_acks_table_then_uploads_png(slack, mock):
     upload = mock.uploads()[0]
     assert upload.body.startswith(b"\x89PNG")
     assert int(get_url.params["length"]) == len(upload.body)
-    assert complete.params["channel_id"] == "C5"
+    # private like the answer: the chart goes to the user's DM with the app, not the channel
+    assert mock.api_calls("conversations.open")[0].params["users"] == "U1"
+    assert complete.params["channel_id"] == "DU1"
     files = complete.params["files"]
     files = json.loads(files) if isinstance(files, str) else files
     assert files[0]["id"] == upload.method
-    assert "<@U1>" in complete.params["initial_comment"]
+    assert "<@U1>" in complete.params["initial_comment"] and "<#C5>" in complete.params["initial_comment"]
 
 
 def test_chart_upload_refused_tells_the_user(slack, mock):
-    mock.errors["files.completeUploadExternal"] = "not_in_channel"
+    mock.errors["conversations.open"] = "missing_scope"
     slack.command(QUERY, name="cmp")
     post = mock.wait_for(lambda: mock.responses("cmp"))[0].json
-    assert "not_in_channel" in post["text"] and "/invite" in post["text"]
+    assert "missing_scope" in post["text"] and "im:write" in post["text"]
     assert post["response_type"] == "ephemeral"
 
 
