@@ -340,9 +340,9 @@ def _excel_errors(f: _F) -> _F:
     """
 
     @functools.wraps(f)
-    def wrapper(*args: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return f(*args)
+            return f(*args, **kwargs)
         except (GpucostError, ExcelArgumentError) as err:
             raise type(err)(_one_line(str(err))) from None
         except Exception as err:  # a cell must never show a traceback
@@ -694,6 +694,8 @@ def aigc_estimate(query: Cell, currency: Cell = None) -> ExcelResult:
 @arg("provider", doc="Cloud provider for the catalog price; empty = cheapest")
 @arg("region", doc="Region for the catalog price; empty = any")
 @arg("spot", doc="TRUE for spot prices; empty = on-demand")
+@arg("engine", doc="Serving engine preset: hf, vllm, trtllm; empty = vllm")
+@arg("calibration", doc="Name of a calibration profile (gpucost calibrate NAME ...); empty = the preset")
 @_excel_errors
 def aigc_infer(
     model: CellOrRange,
@@ -710,6 +712,8 @@ def aigc_infer(
     provider: Cell = None,
     region: Cell = None,
     spot: Cell = None,
+    engine: Cell = None,
+    calibration: Cell = None,
 ) -> ExcelResult:
     """Inference estimate for one replica: cost per request by default, or any metric, or a table.
 
@@ -729,6 +733,8 @@ def aigc_infer(
         "region": region,
         "spot": _flag(spot),
         "currency": currency,
+        "engine": engine,
+        "calibration": calibration,
     }
     return _estimate(None, _given(args), output, "cost_per_request")
 
@@ -746,6 +752,10 @@ def aigc_infer(
 @arg("util", ndim=2, doc="Target utilisation, 0-1 (run time / (run time + idle)); empty = engine default")
 @arg("tokens_in_per_day", ndim=2, doc="Total input tokens per day (instead of requests); empty = unused")
 @arg("tokens_out_per_day", ndim=2, doc="Total output tokens per day (instead of requests); empty = unused")
+@arg("decode_tps", ndim=2, doc="Measured output tokens/s per GPU (measured mode); empty = modelled")
+@arg("prefill_tps", ndim=2, doc="Measured prompt tokens/s per GPU (measured mode); empty = included in decode_tps")
+@arg("engine", doc="Serving engine preset: hf, vllm, trtllm; empty = vllm")
+@arg("calibration", doc="Name of a calibration profile; empty = the preset")
 @_excel_errors
 def aigc_daily(
     model: CellOrRange,
@@ -760,6 +770,10 @@ def aigc_daily(
     util: CellOrRange = None,
     tokens_in_per_day: CellOrRange = None,
     tokens_out_per_day: CellOrRange = None,
+    decode_tps: CellOrRange = None,
+    prefill_tps: CellOrRange = None,
+    engine: Cell = None,
+    calibration: Cell = None,
 ) -> ExcelResult:
     """Daily cost of a service (GPUs x hours x price at a traffic): cost per day by default.
 
@@ -777,6 +791,10 @@ def aigc_daily(
         "tokens_in": tokens_in_per_day,
         "tokens_out": tokens_out_per_day,
         "currency": currency,
+        "decode_tps": decode_tps,
+        "prefill_tps": prefill_tps,
+        "engine": engine,
+        "calibration": calibration,
     }
     return _estimate("daily", _given(args), output, "cost_per_day")
 
@@ -791,6 +809,9 @@ def aigc_daily(
 @arg("output", doc='What to return: cost (default), days, gpu_hours, flops, energy_kwh, or "table"')
 @arg("dtype", doc="Training precision (bf16, fp8); empty = bf16 where the GPU has it")
 @arg("currency", doc=_DOC_CURRENCY)
+@arg("goodput", ndim=2, doc="Share of wall-clock time that advances training, 0-1; empty = engine default")
+@arg("seq", ndim=2, doc="Training sequence length; empty = the model's context, capped at 8192")
+@arg("days", ndim=2, doc="Deadline in days (sizes the GPUs instead of 'gpus'); empty = unused")
 @_excel_errors
 def aigc_train(
     model: CellOrRange,
@@ -802,6 +823,9 @@ def aigc_train(
     output: Cell = None,
     dtype: Cell = None,
     currency: Cell = None,
+    goodput: CellOrRange = None,
+    seq: CellOrRange = None,
+    days: CellOrRange = None,
 ) -> ExcelResult:
     """Training cost (6·N·D FLOPs at an MFU, on a number of GPUs): total cost by default.
 
@@ -816,6 +840,9 @@ def aigc_train(
         "mfu": mfu,
         "dtype": dtype,
         "currency": currency,
+        "goodput": goodput,
+        "seq": seq,
+        "days": days,
     }
     return _estimate("train", _given(args), output, "cost")
 

@@ -34,9 +34,7 @@ def test_cost_scalar_is_the_engines_cost_per_request() -> None:
     expected = direct(None, "llama-3-8b", "H100", "2.5").cost_per_request
     assert fn.aigc_cost("llama-3-8b", "H100", 2.5) == pytest.approx(expected)
     # The article's own example: 117M parameters on a Tesla P4 at 0.3 per GPU-hour.
-    assert fn.aigc_cost(1.17e8, "P4", 0.3) == pytest.approx(
-        direct(None, "1.17e8", "P4", "0.3").cost_per_request
-    )
+    assert fn.aigc_cost(1.17e8, "P4", 0.3) == pytest.approx(direct(None, "1.17e8", "P4", "0.3").cost_per_request)
 
 
 @pytest.mark.parametrize(
@@ -145,9 +143,7 @@ def test_a_range_cannot_ask_for_a_table() -> None:
 
 
 def test_nan_and_inf_never_reach_excel(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fake_many(
-        base_query: str, column: str, values: list[Any], metric: str, config: Any = None
-    ) -> list[Any]:
+    def fake_many(base_query: str, column: str, values: list[Any], metric: str, config: Any = None) -> list[Any]:
         return [math.nan, math.inf, 1.5, "bad row", None][: len(values)]
 
     monkeypatch.setattr(engine.batch, "evaluate_many", fake_many)
@@ -186,9 +182,7 @@ def _as_dict(table: list[list[Any]]) -> dict[str, Any]:
 
 
 def _excel_safe(table: list[list[Any]]) -> bool:
-    return all(
-        v is not None and not (isinstance(v, float) and not math.isfinite(v)) for row in table for v in row
-    )
+    return all(v is not None and not (isinstance(v, float) and not math.isfinite(v)) for row in table for v in row)
 
 
 def test_estimate_spills_metric_value_pairs() -> None:
@@ -226,9 +220,7 @@ def test_infer_scalar_metric_and_table() -> None:
 def test_infer_options_reach_the_query() -> None:
     got = fn.aigc_infer("llama-3-8b", "H100", 2.5, 500.0, 300.0, "table", None, 8.0, None, "fp8")
     query = _as_dict(got)["query"]
-    expected = direct(
-        None, "llama-3-8b", "H100", "2.5", **{"in": "500", "out": "300", "batch": "8", "dtype": "fp8"}
-    )
+    expected = direct(None, "llama-3-8b", "H100", "2.5", **{"in": "500", "out": "300", "batch": "8", "dtype": "fp8"})
     assert query == expected.query
 
 
@@ -251,9 +243,7 @@ def test_daily_broadcasts_traffic(officejs: Any) -> None:
 def test_train_defaults_to_cost() -> None:
     result = direct("train", "llama-3-8b", "H100", None, gpus="1024", tokens="15T")
     assert fn.aigc_train("llama-3-8b", "H100", 1024.0, "15T") == pytest.approx(result.cost)
-    assert fn.aigc_train("llama-3-8b", "H100", 1024.0, "15T", None, None, "days") == pytest.approx(
-        result.days
-    )
+    assert fn.aigc_train("llama-3-8b", "H100", 1024.0, "15T", None, None, "days") == pytest.approx(result.days)
 
 
 def test_compare_spills_the_engines_ranking(officejs: Any) -> None:
@@ -327,3 +317,24 @@ def test_every_function_has_docs() -> None:
         f = getattr(fn, name)
         assert f.__doc__ and f.__doc__.strip().splitlines()[0].endswith(".")
         assert f"AIGC_{name.removeprefix('aigc_').upper()}(" in f.__doc__
+
+
+def test_calibration_engine_measured_and_training_arguments_reach_the_engine():
+    """The arguments issue 5 adds (engine preset, calibration, measured throughput, goodput, seq,
+    deadline) pass through to the same query the command line would run, by position or keyword."""
+    import engine
+
+    from excel.functions import aigc_daily, aigc_infer, aigc_train
+
+    assert (
+        aigc_infer("llama-3-8b", "H100", 2, 500, 200, engine="trtllm")
+        == engine.run("llama-3-8b H100 2 in=500 out=200 engine=trtllm").cost_per_request
+    )
+    assert (
+        aigc_daily("llama-3-8b", "H100", 2, 1e6, 500, 200, decode_tps=1000)
+        == engine.run("daily llama-3-8b H100 2 requests=1M in=500 out=200 decode_tps=1000").cost_per_day
+    )
+    assert (
+        aigc_train("llama-2-7b", "A100-80G", None, "2T", None, 2, None, None, None, 0.66, 4096, 30)
+        == engine.run("train llama-2-7b A100-80G 2 tokens=2T goodput=0.66 seq=4096 days=30").cost
+    )
