@@ -323,7 +323,6 @@ def test_calibration_engine_measured_and_training_arguments_reach_the_engine():
     """The arguments issue 5 adds (engine preset, calibration, measured throughput, goodput, seq,
     deadline) pass through to the same query the command line would run, by position or keyword."""
     import engine
-
     from excel.functions import aigc_daily, aigc_infer, aigc_train
 
     assert (
