@@ -27,10 +27,10 @@ BLOCK = re.compile(r"(<!-- example: (?P<cmd>.+?) -->\n)(?P<body>.*?)(<!-- /examp
 
 def output_of(command: str) -> str:
     """What ``gpucost ...`` prints (the engine called in-process, exactly as the CLI renders it)."""
-    from engine.cli import main
-
     import contextlib
     import io
+
+    from engine.cli import main
 
     cmd, _, opts = command.partition(" | ")
     lines = int(opts.split("=", 1)[1]) if opts.startswith("lines=") else None
