@@ -120,9 +120,11 @@ class Connection:
 
 
 async def run_load(
-    url: str, secret: str, n: int, concurrency: int, query: str, response_url: str
+    url: str, secret: str, n: int, concurrency: int, query: str, response_url: str, expect: int = 200
 ) -> tuple[list[float], int, int]:
-    """Send the commands; returns (latencies [s] of answered ones, errors, lost)."""
+    """Send the commands; returns (latencies [s] of answered ones, errors, lost). With
+    ``expect=401`` (a wrong secret) it measures the baseline: the same HTTP path, refused by the
+    signature check before any work."""
     latencies: list[float] = []
     errors = lost = 0
     parts = urlsplit(url)
@@ -144,7 +146,9 @@ async def run_load(
                 await conn.close()
                 continue
             latencies.append(time.perf_counter() - start)
-            if status != 200 or b'"blocks"' not in data or b"most allowed" in data:
+            if expect != 200:
+                errors += status != expect
+            elif status != 200 or b'"blocks"' not in data or b"most allowed" in data:
                 errors += 1
         await conn.close()
 
@@ -220,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(
                     run_load(url, secret, args.warmup, min(args.warmup, args.concurrency), args.query, response_url)
                 )
+            # Baseline in the same run: the same requests signed with a wrong secret (HTTP stack, bolt,
+            # signature check, 401), so the figures below can be read as ratios on a noisy machine.
+            base_lat, base_err, _ = asyncio.run(
+                run_load(url, secret + "-wrong", args.requests, args.concurrency, args.query, response_url, 401)
+            )
             t0 = time.perf_counter()
             lat, errors, lost = asyncio.run(
                 run_load(url, secret, args.requests, args.concurrency, args.query, response_url)
@@ -249,8 +258,15 @@ def main(argv: list[str] | None = None) -> int:
     lat_ms = sorted(x * 1000 for x in lat)
     p50 = statistics.median(lat_ms) if lat_ms else float("nan")
     p99 = lat_ms[min(len(lat_ms) - 1, round(0.99 * len(lat_ms)) - 1)] if lat_ms else float("nan")
+    base_ms = sorted(x * 1000 for x in base_lat)
+    b50 = statistics.median(base_ms) if base_ms else float("nan")
+    b99 = base_ms[min(len(base_ms) - 1, round(0.99 * len(base_ms)) - 1)] if base_ms else float("nan")
     print(f"commands: {args.requests}  concurrency: {args.concurrency}  query: {args.query!r}")
-    print(f"ack latency: p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {max(lat_ms, default=float('nan')):.1f} ms")
+    print(f"baseline (wrongly signed, 401): p50 {b50:.1f} ms  p99 {b99:.1f} ms  (unexpected statuses: {base_err})")
+    print(
+        f"ack latency: p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {max(lat_ms, default=float('nan')):.1f} ms"
+        f"  (x{p50 / b50:.1f} and x{p99 / b99:.1f} the baseline)"
+    )
     print(f"throughput: {len(lat) / wall:.0f} commands/s over {wall:.2f} s")
     print(f"errors: {errors}  lost: {lost}" + (f"  (history rows: {recorded})" if recorded is not None else ""))
     ok = errors == 0 and lost == 0 and p99 < args.p99_target_ms
