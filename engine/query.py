@@ -12,11 +12,10 @@ Imports only pydantic and the standard library.
 
 from __future__ import annotations
 
+import copy
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
-
-from pydantic import BaseModel, Field
+from dataclasses import dataclass, field, replace
 
 from engine.errors import GpucostError, suggest
 from engine.units import parse_number, parse_price
@@ -116,17 +115,26 @@ _OPTION_ALIASES = {
 }
 
 
-class Query(BaseModel):
+@dataclass
+class Query:
     """A parsed query. ``options`` keeps the user's canonical text values; typed values are in
-    ``values``."""
+    ``values``. A plain dataclass (not a pydantic model): it is built from already-validated parts
+    and copied on every estimate, so it must be cheap."""
 
     kind: str = "inference"
     model: str | None = None
     gpu: str | None = None
     price: str | None = None
-    options: dict[str, str] = Field(default_factory=dict)
-    values: dict[str, object] = Field(default_factory=dict)
-    rest: list[str] = Field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)
+    rest: list[str] = field(default_factory=list)
+
+    def model_copy(self, update: dict[str, object] | None = None, deep: bool = False) -> Query:
+        """A copy (pydantic-style name), with ``update`` applied; ``deep`` copies the containers."""
+        q = replace(self, **(update or {}))
+        if deep:
+            q.options, q.values, q.rest = dict(q.options), copy.deepcopy(q.values), list(q.rest)
+        return q
 
     def canonical(self) -> str:
         """The query as one canonical string (subcommand, positionals, sorted options)."""
