@@ -19,3 +19,16 @@ def test_readme_first_screen_has_the_two_commands():
     assert "python -m pytest" in head
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "python3 -m pytest" in ci and "gpucost 1.17e8 P4 0.3" in ci
+
+
+def test_readme_prose_numbers_follow_the_engine():
+    """The 'what the article's example really costs' paragraph quotes live numbers."""
+    import engine
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    r = engine.run("1.17e8 P4 0.3元")
+    assert f"about **{round(r.tokens_per_s, -1):,.0f} output tokens/s on one P4**" in text
+    assert f"**¥{r.cost_per_request:.7f} per request**" in text
+    assert f"needs {r.gpus} P4s, ¥{r.cost_per_day:.0f}" in text
+    d = engine.run("daily gpt-3-175b A100-80G 3usd requests=10M in=500 out=300")
+    assert f"needs {d.replicas} replicas, {d.gpus} GPUs" in text
