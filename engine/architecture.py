@@ -187,6 +187,10 @@ class ModelArch(BaseModel):
         """Parameters counted in forward FLOPs ``2 N`` per token: active parameters minus the
         input-embedding table (a lookup, not a matmul) [Kaplan 2020, Table 1 excludes embeddings;
         the output projection V d is a matmul and stays in]."""
+        return self._forward_params
+
+    @cached_property
+    def _forward_params(self) -> float:
         n = self.active_params
         if not self.tied_embeddings:
             n -= self.vocab_size * self.d_model

@@ -46,7 +46,7 @@ def evaluate_many(
     base = parse_query(base_query)
     if metric not in Result.model_fields or metric in _NOT_METRICS:
         raise GpucostError(f"unknown metric '{metric}'", hint="use a result field such as cost_per_request")
-    if column == "model" and base.kind in ("inference", "daily"):
+    if column == "model" and base.kind in ("inference", "daily") and not _file_token(values, cfg):
         fast = _model_column(base, values, metric, cfg)
         if fast is not None:
             return fast
@@ -75,12 +75,22 @@ def evaluate_many(
 
 
 def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) -> list[float | str] | None:
-    """A column of models (usually parameter counts) on one GPU: the GPU, price, currency and options
-    are resolved once, then only the chain's per-model part runs for each row (same functions, so
-    the same numbers as one query per row). None when the base query itself does not resolve."""
+    """A column of models (usually parameter counts) on one GPU: the GPU, price, currency, options
+    and traffic are resolved once, then each row runs only the per-model part of the chain: the
+    replica sizing and roofline (``ServingPlan.size``) and the same field formulas as a single
+    estimate (``inference_fields``). None when the base query itself does not resolve."""
     import dataclasses
 
-    from engine.chain import daily, infer, resolve_arch, resolve_ctx
+    from engine.chain import (
+        INFERENCE_FIELDS,
+        _peak,
+        _traffic,
+        daily,
+        inference_fields,
+        resolve_arch,
+        resolve_ctx,
+        serving_plan,
+    )
 
     first = next((v for v in values if v is not None and v != ""), None)
     if first is None:
@@ -88,10 +98,15 @@ def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) ->
     try:
         q0 = base.model_copy(update={"model": _text(first), "values": dict(base.values)})
         template = resolve_ctx(q0, cfg, lean=True)
+        template.lean = True
+        if base.kind == "inference" and metric in INFERENCE_FIELDS:
+            plan = serving_plan(template)
+            r_day = _traffic(template, plan.s_in, plan.s_out)
+            peak = _peak(template)
+        else:
+            plan = None
     except GpucostError:
         return None
-    template.lean = True
-    run = infer if base.kind == "inference" else daily
     cache: dict[object, float | str] = {}
     out: list[float | str] = []
     for v in values:
@@ -103,14 +118,26 @@ def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) ->
                 if v is None:
                     raise GpucostError("the query names no model", hint="give a model or a parameter count")
                 arch = resolve_arch(_text(v))
-                q = (
-                    template.q
-                    if base.kind == "inference"
-                    else template.q.model_copy(update={"values": dict(template.q.values)})
-                )
-                ctx = dataclasses.replace(template, q=q, arch=arch, assumptions=[], warnings=[])
-                cache[key] = _metric_value(run(ctx), metric)
+                if plan is not None:
+                    sz = plan.size(arch)
+                    fields = inference_fields(sz.point, sz.gpus, plan.util, template.price, r_day, peak)
+                    value = fields.get(metric)
+                    if value is None:
+                        cache[key] = f"{metric} not available for this query"
+                    else:
+                        cache[key] = float(value) if math.isfinite(float(value)) else f"{metric} is not finite"
+                else:
+                    q = template.q.model_copy(update={"values": dict(template.q.values)})
+                    ctx = dataclasses.replace(template, q=q, arch=arch, assumptions=[], warnings=[])
+                    cache[key] = _metric_value(daily(ctx), metric)
             except GpucostError as exc:
                 cache[key] = str(exc)
         out.append(cache[key])
     return out
+
+
+def _file_token(values: list[object], cfg: EngineConfig) -> bool:
+    """A column naming config.json files goes the slow way, where file access is checked per row."""
+    from engine.chain import looks_like_path
+
+    return any(isinstance(v, str) and looks_like_path(v) for v in values)

@@ -357,7 +357,14 @@ def size_replica(
       ``DEFAULT_BATCH_CAP``; with ``tpot_max``, the largest batch meeting it (bisection).
     """
     seq = s_in + s_out
-    need = min_gpus(arch, acc.memory_gb or 0, wb, kb, seq)
+    fits: dict[int, int] = {}  # replica size -> largest batch that fits (each computed once)
+
+    def fit(g: int) -> int:
+        if g not in fits:
+            fits[g] = max_batch(arch, acc.memory_gb or 0, wb, kb, g, seq)
+        return fits[g]
+
+    need = min_gpus(arch, acc.memory_gb or 0, wb, kb, seq, fits=fits)
     if need is None and min_gpus(arch, acc.memory_gb or 0, wb, kb, 1) is not None:
         kv_gb = arch.kv_elements_per_token() * kb * seq / 1e9
         raise GpucostError(
@@ -380,13 +387,13 @@ def size_replica(
             tried.append(tried[-1] * 2)
         best: tuple[float, int, InferencePoint | None] = (0.0, need, None)
         for i, g in enumerate(tried):
-            fit = max_batch(arch, acc.memory_gb or 0, wb, kb, g, seq)
-            b = min(fit, DEFAULT_BATCH_CAP, bopt if isinstance(bopt, int) else DEFAULT_BATCH_CAP)
+            room = fit(g)
+            b = min(room, DEFAULT_BATCH_CAP, bopt if isinstance(bopt, int) else DEFAULT_BATCH_CAP)
             pt = point(g, max(b, 1))
             per_gpu = pt.output_tokens_per_s / g
             if per_gpu > best[0] * 1.02:  # a bigger replica must be clearly better
                 best = (per_gpu, g, pt)
-                if b < fit:
+                if b < room:
                     # The batch is capped, not memory-bound: more GPUs cannot buy a bigger batch, only
                     # add communication, so no larger replica does better per GPU.
                     tried = tried[: i + 1]
@@ -399,7 +406,7 @@ def size_replica(
         gpus, candidate = best[1], best[2]
     else:
         gpus = max(asked, need)
-    mb = max_batch(arch, acc.memory_gb or 0, wb, kb, gpus, seq)
+    mb = fit(gpus)
     if bopt == "max":
         batch = mb
     elif bopt is not None:
@@ -427,9 +434,63 @@ def size_replica(
     )
 
 
-def serving_setup(ctx: Ctx) -> ServingSetup:
-    """Resolve precision, replica size and batch, and run the roofline."""
-    arch, acc = ctx.arch, ctx.acc
+@dataclass
+class ServingPlan:
+    """What a serving estimate resolves that does not depend on the model: precision, lengths,
+    efficiencies, the asked replica size and batch, limits and utilisation."""
+
+    acc: Accelerator
+    dtype: str
+    kv: str
+    prec: object  # engine.hardware.Precision
+    wb: float
+    kb: float
+    s_in: int
+    s_out: int
+    ce: float
+    be: float
+    static: float | None
+    asked: int | None
+    bopt: object
+    tpot_max: float | None
+    util: float
+
+    def size(self, arch: ModelArch) -> Sizing:
+        """Replica size, batch and performance of ``arch`` under this plan (numbers only)."""
+        check_context(arch, self.s_in, self.s_out)
+        return size_replica(
+            arch,
+            self.acc,
+            self.prec,
+            self.wb,
+            self.kb,
+            self.s_in,
+            self.s_out,
+            self.ce,
+            self.be,
+            self.static,
+            self.asked,
+            self.bopt,
+            self.tpot_max,
+        )
+
+
+def check_context(arch: ModelArch, s_in: int, s_out: int) -> bool:
+    """Refuse a request longer than a known model's context; True when an inferred shape's assumed
+    context is exceeded (a warning, since that context is itself a guess)."""
+    if s_in + s_out <= arch.max_context:
+        return False
+    if not arch.inferred:
+        raise GpucostError(
+            f"in+out = {s_in + s_out} tokens exceeds {arch.name}'s context of {arch.max_context}",
+            hint="lower in= or out=",
+        )
+    return True
+
+
+def serving_plan(ctx: Ctx) -> ServingPlan:
+    """Resolve (and record as assumptions) everything of a serving estimate but the model's part."""
+    acc = ctx.acc
     if not acc.memory_gb or not acc.memory_bw_gb_s:
         raise GpucostError(
             f"the catalog has no memory size or bandwidth for {acc.short} (no source gave it)",
@@ -458,26 +519,43 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
         ctx.add("request length", f"{s_in} tokens in, {s_out} out", LENGTH_SOURCE)
     else:
         ctx.add("request length", f"{s_in} tokens in, {s_out} out", "given in the query", True)
-    if s_in + s_out > arch.max_context:
-        if not arch.inferred:
-            raise GpucostError(
-                f"in+out = {s_in + s_out} tokens exceeds {arch.name}'s context of {arch.max_context}",
-                hint="lower in= or out=",
-            )
-        ctx.warnings.append(f"in+out = {s_in + s_out} tokens exceeds the assumed context of {arch.max_context}")
     ce, be, static = _efficiencies(ctx)
-    wb, kb = BYTES[dtype], BYTES[kv]
-    seq = s_in + s_out
-
     asked = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)
+    util = float(ctx.opt("util", eff.DEFAULT_UTILISATION))
+    return ServingPlan(
+        acc=acc,
+        dtype=dtype,
+        kv=kv,
+        prec=prec,
+        wb=BYTES[dtype],
+        kb=BYTES[kv],
+        s_in=s_in,
+        s_out=s_out,
+        ce=ce,
+        be=be,
+        static=static,
+        asked=asked,
+        bopt=ctx.opt("batch"),
+        tpot_max=float(ctx.opt("tpot_max")) if ctx.given("tpot_max") else None,
+        util=util,
+    )
+
+
+def serving_setup(ctx: Ctx) -> ServingSetup:
+    """Resolve precision, replica size and batch, and run the roofline."""
+    arch, acc = ctx.arch, ctx.acc
+    plan = serving_plan(ctx)
+    dtype, kv, s_in, s_out, ce, be = plan.dtype, plan.kv, plan.s_in, plan.s_out, plan.ce, plan.be
+    wb, asked, bopt = plan.wb, plan.asked, plan.bopt
+    seq = s_in + s_out
+    if check_context(arch, s_in, s_out):
+        ctx.warnings.append(f"in+out = {s_in + s_out} tokens exceeds the assumed context of {arch.max_context}")
     if asked and asked <= NODE_GPUS and (arch.n_heads % asked or (arch.kv_heads % asked and asked % arch.kv_heads)):
         ctx.warnings.append(
             f"{asked} GPUs per replica does not divide {arch.name}'s {arch.n_heads} attention heads "
             f"({arch.kv_heads} KV heads): serving engines need the tensor-parallel degree to divide them"
         )
-    bopt = ctx.opt("batch")
-    tpot_max = float(ctx.opt("tpot_max")) if ctx.given("tpot_max") else None
-    sz = size_replica(arch, acc, prec, wb, kb, s_in, s_out, ce, be, static, asked, bopt, tpot_max)
+    sz = plan.size(arch)
     gpus, need, mb, p = sz.gpus, sz.need, sz.max_batch, sz.point
     weights_gb = arch.total_params * wb / 1e9
     if not ctx.lean:
@@ -662,20 +740,10 @@ def infer(ctx: Ctx) -> Result:
     res = _base(ctx, "inference", s.gpus)
     res.title = f"{ctx.arch.name} on {s.gpus}x {ctx.acc.short} ({s.dtype})"
     _fill_serving(res, ctx, s)
-    # The fleet for the stated traffic, sized exactly as `daily` sizes it (peak, utilisation).
     r_day = _traffic(ctx, p.s_in, p.s_out)
-    replicas = fleet_replicas(r_day, _peak(ctx), p.requests_per_s, s.util)
-    res.replicas = replicas
-    res.gpus = replicas * s.gpus
+    res.__dict__.update(inference_fields(p, s.gpus, s.util, ctx.price, r_day, _peak(ctx)))
     if ctx.price is not None:
-        c = _per_token_costs(ctx.price, s.gpus, p, s.util)
-        res.cost_per_day = replicas * s.gpus * 24 * ctx.price
-        res.cost_per_month = res.cost_per_day * HOURS_PER_MONTH / 24
-        res.cost_per_hour = ctx.price * s.gpus
-        res.cost_per_request = c["per_request"]
-        res.cost_per_million_input_tokens = c["per_m_in"]
-        res.cost_per_million_output_tokens = c["per_m_out"]
-        res.cost_per_million_tokens = c["per_m_tokens"]
+        c = {"per_request": res.cost_per_request}
         gpu_s = s.gpus * p.t_cycle / p.batch  # GPU-seconds of busy time per request
         res.breakdown = [
             dict(
@@ -726,19 +794,72 @@ def _base(ctx: Ctx, kind: str, gpus: int | None) -> _Draft:
     )
 
 
+#: Result fields :func:`inference_fields` fills (the spreadsheet column path can serve these).
+INFERENCE_FIELDS = frozenset(
+    {
+        "gpus_per_replica",
+        "gpus",
+        "batch",
+        "max_batch",
+        "tokens_per_s",
+        "tokens_per_s_per_gpu",
+        "requests_per_s",
+        "ttft_s",
+        "tpot_s",
+        "request_latency_s",
+        "memory_per_gpu_gb",
+        "replicas",
+        "cost_per_day",
+        "cost_per_month",
+        "cost_per_hour",
+        "cost_per_request",
+        "cost_per_million_input_tokens",
+        "cost_per_million_output_tokens",
+        "cost_per_million_tokens",
+    }
+)
+
+
+def point_fields(p: InferencePoint, gpus: int) -> dict[str, float | int]:
+    """The Result fields one replica's performance fills."""
+    return {
+        "gpus_per_replica": gpus,
+        "gpus": gpus,
+        "batch": p.batch,
+        "max_batch": p.max_batch,
+        "tokens_per_s": p.output_tokens_per_s,
+        "tokens_per_s_per_gpu": p.output_tokens_per_s / gpus,
+        "requests_per_s": p.requests_per_s,
+        "ttft_s": p.ttft_s,
+        "tpot_s": p.tpot_s,
+        "request_latency_s": p.latency_s,
+        "memory_per_gpu_gb": p.memory_per_gpu_gb,
+    }
+
+
+def inference_fields(
+    p: InferencePoint, gpus: int, util: float, price: float | None, requests_per_day: float, peak: float
+) -> dict[str, float | int]:
+    """The Result fields of an inference estimate: performance, the fleet for the stated traffic
+    (sized exactly as ``daily`` sizes it) and, with a price, the costs."""
+    f = point_fields(p, gpus)
+    replicas = fleet_replicas(requests_per_day, peak, p.requests_per_s, util)
+    f["replicas"], f["gpus"] = replicas, replicas * gpus
+    if price is not None:
+        c = _per_token_costs(price, gpus, p, util)
+        f["cost_per_day"] = replicas * gpus * 24 * price
+        f["cost_per_month"] = f["cost_per_day"] * HOURS_PER_MONTH / 24
+        f["cost_per_hour"] = price * gpus
+        f["cost_per_request"] = c["per_request"]
+        f["cost_per_million_input_tokens"] = c["per_m_in"]
+        f["cost_per_million_output_tokens"] = c["per_m_out"]
+        f["cost_per_million_tokens"] = c["per_m_tokens"]
+    return f
+
+
 def _fill_serving(res: _Draft, ctx: Ctx, s: ServingSetup) -> None:
     p = s.point
-    res.gpus_per_replica = s.gpus
-    res.gpus = s.gpus
-    res.batch = p.batch
-    res.max_batch = p.max_batch
-    res.tokens_per_s = p.output_tokens_per_s
-    res.tokens_per_s_per_gpu = p.output_tokens_per_s / s.gpus
-    res.requests_per_s = p.requests_per_s
-    res.ttft_s = p.ttft_s
-    res.tpot_s = p.tpot_s
-    res.request_latency_s = p.latency_s
-    res.memory_per_gpu_gb = p.memory_per_gpu_gb
+    res.__dict__.update(point_fields(p, s.gpus))
     res.trace = [] if ctx.lean else list(p.trace)
     res.inputs = {
         **res.inputs,

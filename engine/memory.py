@@ -72,12 +72,22 @@ def max_batch(arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float
 
 
 def min_gpus(
-    arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float, seq_tokens: int, limit: int = 4096
+    arch: ModelArch,
+    memory_gb: float,
+    w_bytes: float,
+    kv_bytes: float,
+    seq_tokens: int,
+    limit: int = 4096,
+    fits: dict[int, int] | None = None,
 ) -> int | None:
-    """Smallest power-of-two replica size on which at least one sequence fits (None: none up to limit)."""
+    """Smallest power-of-two replica size on which at least one sequence fits (None: none up to limit).
+    ``fits`` (optional) collects the largest batch of every size tried, for the caller to reuse."""
     g = 1
     while g <= limit:
-        if max_batch(arch, memory_gb, w_bytes, kv_bytes, g, seq_tokens) >= 1:
+        b = max_batch(arch, memory_gb, w_bytes, kv_bytes, g, seq_tokens)
+        if fits is not None:
+            fits[g] = b
+        if b >= 1:
             return g
         g *= 2
     return None
