@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from alembic import context
+from sqlalchemy import text
 
 from bot.store import metadata
 
@@ -20,5 +21,9 @@ if engine is None:
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=metadata)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together would race to create the same tables: the first takes this
+            # transaction-scoped lock and migrates; the others wait, then find the schema current.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('gpucost-migrations'))"))
         context.run_migrations()
     connection.commit()
