@@ -7,6 +7,8 @@ PostgreSQL through psycopg 3); ``migrate`` applies the Alembic migrations in ``b
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -45,7 +47,29 @@ def alembic_config(engine: Engine):
 
 
 def migrate(engine: Engine) -> None:
-    """Apply all migrations up to ``head``."""
+    """Apply all migrations up to ``head``. Replicas starting together take turns: PostgreSQL through
+    an advisory lock (``migrations/env.py``), a SQLite file through an exclusive lock on a file next
+    to it (pysqlite runs DDL outside a transaction, so SQLite's own lock does not serialise them)."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), "head")
+    with _sqlite_file_lock(engine):
+        command.upgrade(alembic_config(engine), "head")
+
+
+@contextlib.contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock (one replica per SQLite file is the norm there)
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

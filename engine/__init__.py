@@ -22,11 +22,12 @@ if TYPE_CHECKING:
     from engine.results import Result
 
 
-def run(query: Any, config: Any = None) -> Any:
-    """Parse and evaluate a query string; returns a :class:`engine.results.Result`."""
+def run(query: Any, config: Any = None, trace: bool = True) -> Any:
+    """Parse and evaluate a query string; returns a :class:`engine.results.Result`.
+    ``trace=False`` leaves out the formula trace (bulk use)."""
     from engine.chain import run as _run
 
-    return _run(query, config)
+    return _run(query, config, trace)
 
 
 def __getattr__(name: str) -> Any:

@@ -321,6 +321,10 @@ def _first(cfg: dict, *keys: str, default=None):
     return default
 
 
+#: A Hugging Face config.json is a few kilobytes; read no more than this from a named file.
+MAX_CONFIG_BYTES = 1_000_000
+
+
 def from_hf_config(path: str | Path) -> ModelArch:
     """Read a local Hugging Face ``config.json`` (no transformers needed) into a :class:`ModelArch`.
 
@@ -330,7 +334,11 @@ def from_hf_config(path: str | Path) -> ModelArch:
     if p.is_dir():
         p = p / "config.json"
     try:
-        cfg = json.loads(p.read_text(encoding="utf-8"))
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise GpucostError(f"'{path}' is larger than a config.json ({MAX_CONFIG_BYTES:,} bytes at most)")
+        cfg = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise GpucostError(f"no config file at '{path}'", hint="give the path of a Hugging Face config.json") from None
     except (OSError, ValueError) as exc:

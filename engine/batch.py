@@ -86,6 +86,7 @@ def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) ->
         _peak,
         _traffic,
         daily,
+        infer,
         inference_fields,
         resolve_arch,
         resolve_ctx,
@@ -129,7 +130,7 @@ def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) ->
                 else:
                     q = template.q.model_copy(update={"values": dict(template.q.values)})
                     ctx = dataclasses.replace(template, q=q, arch=arch, assumptions=[], warnings=[])
-                    cache[key] = _metric_value(daily(ctx), metric)
+                    cache[key] = _metric_value((infer if base.kind == "inference" else daily)(ctx), metric)
             except GpucostError as exc:
                 cache[key] = str(exc)
         out.append(cache[key])

@@ -123,7 +123,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def save_profile(profile: Profile, config: EngineConfig | None = None) -> Path:
-    if not _NAME.match(profile.name):
+    if not _NAME.fullmatch(profile.name):
         raise GpucostError(f"bad profile name '{profile.name}'", hint="use letters, digits, '-', '_' or '.'")
     d = profile_dir(config)
     d.mkdir(parents=True, exist_ok=True)
@@ -138,7 +138,7 @@ def list_profiles(config: EngineConfig | None = None) -> list[str]:
 
 
 def load_profile(name: str, config: EngineConfig | None = None) -> Profile:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise GpucostError(f"bad profile name '{name}'", hint="use letters, digits, '-', '_' or '.'")
     path = profile_dir(config) / f"{name}.json"
     if not path.exists():

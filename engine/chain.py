@@ -17,7 +17,7 @@ from engine import efficiency as eff
 from engine.architecture import ModelArch, format_params, infer_dense
 from engine.catalog import Accelerator, parse_gpu_spec, resolve_gpu, resolve_model
 from engine.config import EngineConfig
-from engine.errors import GpucostError
+from engine.errors import GpucostError, UnknownNameError
 from engine.flops import chinchilla_tokens, training_flops_per_token
 from engine.fx import cny_per_usd, convert, normalise_currency
 from engine.hardware import BYTES, default_dtype, resolve_precision
@@ -100,8 +100,9 @@ class _Draft:
 
 # ---- resolution ------------------------------------------------------------------------------------
 @lru_cache(maxsize=4096)
-def resolve_arch(token: str) -> ModelArch:
-    """A catalog model, a config.json path, or a bare parameter count (shape inferred)."""
+def resolve_arch(token: str, allow_files: bool = True) -> ModelArch:
+    """A catalog model, a config.json path (only with ``allow_files``), or a bare parameter count
+    (shape inferred)."""
     if token[:1].isdigit() or token[:1] == ".":
         try:
             return infer_dense(parse_number(token, what="parameter count"))
@@ -109,8 +110,8 @@ def resolve_arch(token: str) -> ModelArch:
             if "out of range" in exc.message:
                 raise
     try:
-        return resolve_model(token)
-    except GpucostError as not_found:
+        return resolve_model(token, allow_files)
+    except UnknownNameError as not_found:
         try:
             n = parse_number(token, what="parameter count")
         except GpucostError:
@@ -189,9 +190,7 @@ def looks_like_path(token: str) -> bool:
 def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
     if not q.model:
         raise GpucostError("the query names no model", hint="e.g. 'gpucost 1.17e8 P4 0.3'")
-    if looks_like_path(q.model) and not q.model[:1].isdigit():
-        _refuse_files(config, f"the model '{q.model}'")
-    arch = resolve_arch(q.model)
+    arch = resolve_arch(q.model, config.allow_files)
     count, gpu_name = parse_gpu_spec(q.gpu or "")
     if count is not None and count < 1:
         raise GpucostError(f"'{q.gpu}' asks for {count} GPUs", token=q.gpu, hint=f"write at least 1x{gpu_name}")
@@ -301,6 +300,8 @@ def _efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
         ctx.given("batching"),
     )
     if batching != "static":
+        if ctx.given("out_spread"):
+            ctx.warnings.append("out_spread= applies to static batching only (batching=static); ignored")
         return ce, be, None
     spread = float(ctx.opt("out_spread", 1.0))
     ctx.add(
@@ -849,7 +850,7 @@ def inference_fields(
         c = _per_token_costs(price, gpus, p, util)
         f["cost_per_day"] = replicas * gpus * 24 * price
         f["cost_per_month"] = f["cost_per_day"] * HOURS_PER_MONTH / 24
-        f["cost_per_hour"] = price * gpus
+        f["cost_per_hour"] = replicas * gpus * price  # the fleet, like gpus and cost_per_day
         f["cost_per_request"] = c["per_request"]
         f["cost_per_million_input_tokens"] = c["per_m_in"]
         f["cost_per_million_output_tokens"] = c["per_m_out"]
@@ -1195,6 +1196,7 @@ def compare(q: Query, config: EngineConfig) -> Result:
     unpriced: list[list[object]] = []
     notes: list[str] = []
     first: Ctx | None = None
+    first_error: GpucostError | None = None
     for name in names:
         gpu_name, _, provider = name.partition("@")
         values = dict(q.values)
@@ -1209,6 +1211,7 @@ def compare(q: Query, config: EngineConfig) -> Result:
         except GpucostError as exc:
             if len(names) == 1 or ("unknown GPU" in exc.message and q.gpu):
                 raise
+            first_error = first_error or exc
             unpriced.append([name.strip(), None, None, None, None, None, None, "not estimated (see warnings)"])
             notes.append(f"{name.strip()}: {exc.message}")
             continue
@@ -1227,8 +1230,8 @@ def compare(q: Query, config: EngineConfig) -> Result:
             unpriced.append(row)
         else:
             rows.append((r.cost_per_million_tokens, row))
-    if first is None:
-        raise GpucostError("none of the GPUs could be estimated", hint=" / ".join(str(u[-1]) for u in unpriced[:3]))
+    if first is None:  # nothing could be estimated: the first reason is the answer
+        raise first_error or GpucostError("none of the GPUs could be estimated")
     rows.sort(key=lambda t: t[0])
     table_rows = [[i + 1, *row] for i, (_, row) in enumerate(rows)] + [["-", *u] for u in unpriced]
     res = Result(
@@ -1327,6 +1330,11 @@ def run(query: str | Query | list[str], config: EngineConfig | None = None, trac
     cfg = config or EngineConfig()
     if not isinstance(query, (str, list, Query)):
         raise GpucostError(f"a query is text, not {type(query).__name__}", hint="e.g. '1.17e8 P4 0.3'")
+    if isinstance(query, Query):  # built by a program, not parsed: hold it to what parsing guarantees
+        for name in ("model", "gpu", "price"):
+            if not isinstance(getattr(query, name), (str, type(None))):
+                raise GpucostError(f"Query.{name} must be text", hint="or use engine.build_query(...)")
+        query = parse_query(query.canonical())
     q = query if isinstance(query, Query) else parse_query(query)
     # the chain may fill derived values in: work on a copy of the option dicts
     return run_query(q.model_copy(update={"values": dict(q.values), "options": dict(q.options)}), cfg, trace)

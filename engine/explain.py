@@ -42,19 +42,32 @@ def _metric(r: Result, kind: str) -> float | None:
     return v
 
 
-def _catalog_price_range(q: Query, base: Result) -> tuple[float, float] | None:
-    """Lowest and highest on-demand catalog price of the GPU, in the result's currency, when the
-    query gave no price (a price the user states is not an assumption)."""
-    if q.price or base.inputs.get("gpu") is None:
+def _catalog_price_range(q: Query, base: Result, config: EngineConfig) -> tuple[float, float] | None:
+    """Lowest and highest on-demand catalog price of the GPU (the user's price file included), in
+    the result's currency at the configured FX rate, when the price is an assumption: not when the
+    query gave one, a price override set it, or the query pinned provider= or region=."""
+    gpu = base.inputs.get("gpu")
+    if q.price or gpu is None or q.values.get("provider") or q.values.get("region"):
         return None
+    from engine.catalog import resolve_gpu
     from engine.fx import convert
     from engine.prices import prices_for
 
-    rows = [r for r in prices_for(str(base.inputs["gpu"])) if not r.spot and r.includes_host]
+    for o in config.price_overrides:
+        try:
+            if resolve_gpu(o.gpu).id == gpu:
+                return None
+        except GpucostError:
+            continue
+    spot = bool(q.values.get("spot", False))
+    rows = [r for r in prices_for(str(gpu), config) if r.spot == spot and r.includes_host]
     if len(rows) < 2:
         return None
-    lo, hi = rows[0].usd_per_gpu_hour, rows[-1].usd_per_gpu_hour
-    return convert(lo, "USD", base.currency), convert(hi, "USD", base.currency)
+    lo, hi = rows[0], rows[-1]
+    return (
+        convert(lo.usd_per_gpu_hour, lo.currency, base.currency, config),
+        convert(hi.usd_per_gpu_hour, hi.currency, base.currency, config),
+    )
 
 
 def explain(q: Query, config: EngineConfig) -> Result:
@@ -98,13 +111,13 @@ def explain(q: Query, config: EngineConfig) -> Result:
                     swing_pct=abs(c_hi - c_lo) / base_metric * 100,
                 )
             )
-        price_range = _catalog_price_range(base_q, base)
+        price_range = _catalog_price_range(base_q, base, config)
         if price_range and base.price_per_gpu_hour:
             lo_p, hi_p = price_range
             scale = base_metric / base.price_per_gpu_hour  # every cost is proportional to the price
             sens.append(
                 Sensitivity(
-                    assumption="price per GPU-hour (catalog on-demand range)",
+                    assumption="price per GPU-hour (catalog range)",
                     low=f"{lo_p:.3g}",
                     high=f"{hi_p:.3g}",
                     cost_at_low=lo_p * scale,

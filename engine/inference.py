@@ -129,7 +129,9 @@ def roofline(
     warnings: list[str] = []
 
     # --- prefill
-    f_pf_one = prefill_flops(n_fwd, L, w, s_in, arch.lm_head_params())
+    # (an inferred shape of a tiny model can have V d > N: never count more head than parameters)
+    lm = min(arch.lm_head_params(), n_fwd)
+    f_pf_one = prefill_flops(n_fwd, L, w, s_in, lm)
     comm_pf_one, link_desc = _allreduce_time(s_in, d, gpus, acc)
     comm_pf_one *= 2 * L
     t_pf_one = max(f_pf_one / (gpus * peak * compute_eff), weights / gpus / (bw * bandwidth_eff)) + comm_pf_one
@@ -197,8 +199,8 @@ def roofline(
             ),
             dict(
                 name="prefill FLOPs per request",
-                formula=f"2 (N - V d) s_in + 2 V d + 2 L s_in^2 w = 2 x {n_fwd - arch.lm_head_params():.4g} x {s_in}"
-                f" + 2 x {arch.lm_head_params():.4g} + 2 x {L} x {s_in}^2 x {w}",
+                formula=f"2 (N - V d) s_in + 2 V d + 2 L s_in^2 w = 2 x {n_fwd - lm:.4g} x {s_in}"
+                f" + 2 x {lm:.4g} + 2 x {L} x {s_in}^2 x {w}",
                 value=f_pf_one,
                 unit="FLOP",
                 ref="Kaplan 2020 Table 1",

@@ -161,14 +161,21 @@ def list_models() -> list[ModelArch]:
     return list(_model_table()[0])
 
 
-def resolve_model(name: str) -> ModelArch:
+def resolve_model(name: str, allow_files: bool = True) -> ModelArch:
     """A catalog model by name, or a local Hugging Face config (a path to ``config.json`` or its
-    folder). Unknown names raise :class:`UnknownNameError` with suggestions."""
+    folder). Unknown names raise :class:`UnknownNameError` with suggestions. With
+    ``allow_files=False`` (shared front ends) a name that is not in the catalog is never looked up
+    on disk: not even its existence is revealed."""
     rows, index = _model_table()
     key = _model_key(name)
     if key in index:
         return index[key]
-    if name.endswith(".json") or "/" in name or "\\" in name:
+    if name.endswith(".json") or "/" in name or "\\" in name or name.startswith("~"):
+        if not allow_files:
+            raise GpucostError(
+                f"the model '{name}' would be read from a file on the server, which this front end does not allow",
+                hint="name a catalog model ('gpucost models') or a parameter count, or use the gpucost command line",
+            )
         p = Path(name).expanduser()
         if p.exists():
             return from_hf_config(p)

@@ -15,7 +15,7 @@ MIGRATE = "import sys; from bot.db import make_engine, migrate; migrate(make_eng
 def test_replicas_starting_together_migrate_once(database_url):
     """Four app replicas (separate processes, as behind a load balancer) migrate the same empty
     database at the same moment: all succeed and the schema is at head once (PostgreSQL serialises
-    them with an advisory lock; SQLite with its write lock)."""
+    them with an advisory lock; a SQLite file with a lock file beside it)."""
     procs = [
         subprocess.Popen([sys.executable, "-c", MIGRATE, database_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(4)

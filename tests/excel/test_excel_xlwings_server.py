@@ -97,8 +97,13 @@ def test_custom_functions_call_with_office_js_bodies(run_blocked: Any) -> None:
 
 def test_server_module_refuses_queries_that_name_server_files(tmp_path):
     """On a shared xlwings Server a cell must not probe or write the server's files."""
-    import excel.xlwings_server  # noqa: F401  (switches file access off)
+    import importlib
+
+    import excel.xlwings_server
     from excel import functions
+
+    importlib.reload(excel.xlwings_server)  # its import switches file access off (even if imported before)
+    assert functions.CONFIG.allow_files is False
 
     try:
         cfg = tmp_path / "config.json"

@@ -84,13 +84,20 @@ def test_workspace_currency_reaches_the_engine(slack, running):
     assert expected.headline() in body["text"]
 
 
-def test_queries_cannot_touch_server_files(slack, running, tmp_path):
-    """A Slack message must not probe or write the server's files: config.json paths, import,
-    calibrate and the SkyPilot import are refused with one line, and nothing is written."""
+def test_queries_cannot_touch_server_files(slack, running, tmp_path, monkeypatch):
+    """A Slack message must not probe or write the server's files: config.json paths (absolute,
+    relative, digit-led like a parameter count), import, calibrate and the SkyPilot import are
+    refused with one line; a Hugging Face id of a catalog model still works (no file is read)."""
     secret = tmp_path / "config.json"
     secret.write_text('{"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 2, "vocab_size": 10}')
+    (tmp_path / "7b").mkdir()
+    (tmp_path / "7b" / "config.json").write_text(secret.read_text())
+    monkeypatch.chdir(tmp_path)  # the server runs in this process: relative paths resolve here
     for query in (
         f"{secret} H100",
+        "7b/config.json H100",
+        "7b/../../../etc/passwd H100",
+        "explain 7b/config.json H100",
         "/etc/passwd H100",
         f"import {secret} 8xH100",
         f"calibrate shared {secret} llama-3-8b H100",
@@ -99,4 +106,5 @@ def test_queries_cannot_touch_server_files(slack, running, tmp_path):
         body = slack.command(query).json()
         assert body["response_type"] == "ephemeral"
         assert "does not allow" in body["text"] and "\n" not in body["text"], query
-    assert not list(tmp_path.glob("*.json"))[1:]  # only the file we wrote
+    ok = slack.command("meta-llama/Meta-Llama-3-8B H100 2usd").json()
+    assert "Llama 3 8B" in ok["text"]
