@@ -579,7 +579,8 @@ def aigc_infer(
 ) -> ExcelResult:
     """Inference estimate for one replica: cost per request by default, or any metric, or a table.
 
-    =AIGC_INFER("llama-3-70b", "H100", , 500, 300, "table") or output "tokens per second", "gpus".
+    =AIGC_INFER("llama-3-70b", "H100", , 500, 300, "table") or output "tokens per second",
+    "gpus_per_replica", or "gpus" (the fleet for the stated traffic, as in AIGC_DAILY).
     """
     args = {
         "model": model,
