@@ -19,6 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "engine" / "catalog" / "data"
 
+
+def _engine_price_columns() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from engine.prices import PRICE_COLUMNS as cols
+
+    return list(cols)
+
 # (accelerator, variant) -> (id, aliases). Aliases are what users type; matching is forgiving
 # (case, spaces, dashes, "GB" vs "G", "SXM4" vs "SXM" are normalised in engine/catalog).
 IDS: dict[tuple[str, str], tuple[str, list[str]]] = {
@@ -118,20 +125,8 @@ GPU_COLUMNS = [
     "as_of",
     "notes",
 ]
-PRICE_COLUMNS = [
-    "provider",
-    "region",
-    "instance_type",
-    "gpu",
-    "gpu_count",
-    "price_type",
-    "usd_per_hour_instance",
-    "usd_per_gpu_hour",
-    "includes_host",
-    "source",
-    "as_of",
-    "notes",
-]
+# The shipped price file has exactly the columns the engine's price files have.
+PRICE_COLUMNS = _engine_price_columns()
 
 
 def _source_dates(shared: Path) -> dict[str, str]:
