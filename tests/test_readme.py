@@ -8,8 +8,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_readme_examples_are_current():
-    p = subprocess.run([sys.executable, str(ROOT / "scripts" / "readme_examples.py"), "--check"],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "readme_examples.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
 
 
@@ -32,3 +36,18 @@ def test_readme_prose_numbers_follow_the_engine():
     assert f"needs {r.gpus} P4s, ¥{r.cost_per_day:.0f}" in text
     d = engine.run("daily gpt-3-175b A100-80G 3usd requests=10M in=500 out=300")
     assert f"needs {d.replicas} replicas, {d.gpus} GPUs" in text
+
+
+def test_accuracy_table_is_current(tmp_path):
+    """docs/accuracy.md (and the README table) is what bench/accuracy.py prints today."""
+    out = tmp_path / "accuracy.md"
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "accuracy.py"), "--markdown", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 0, p.stderr
+    table = out.read_text(encoding="utf-8")
+    assert table == (ROOT / "docs" / "accuracy.md").read_text(encoding="utf-8")
+    assert table in (ROOT / "README.md").read_text(encoding="utf-8")
