@@ -9,7 +9,6 @@ length, per-user rate limit), handles the bot's own subcommands (``price``, ``hi
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,26 +18,12 @@ from bot.settings import BotSettings
 from bot.store import Price, Store
 from engine.config import EngineConfig, PriceOverride
 from engine.errors import GpucostError
+from engine.fx import normalise_currency
 from engine.results import Result
+from engine.units import parse_price
 
 log = logging.getLogger(__name__)
 
-CURRENCIES = ("USD", "CNY")
-_CURRENCY_ALIASES = {
-    "usd": "USD",
-    "$": "USD",
-    "dollar": "USD",
-    "dollars": "USD",
-    "cny": "CNY",
-    "rmb": "CNY",
-    "元": "CNY",
-    "¥": "CNY",
-    "yuan": "CNY",
-}
-_PRICE_RE = re.compile(
-    r"^(?P<sym>[$¥])?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<cur>usd|cny|rmb|元|yuan|dollars?)?(?:/h|/hr|/hour)?$",
-    re.IGNORECASE,
-)
 #: Kinds of result worth keeping in ``/gpucost history``.
 HISTORY_KINDS = ("inference", "daily", "train", "compare", "explain")
 
@@ -228,23 +213,23 @@ class Gpucost:
                     "For example `/gpucost price set H100 1.85usd` or `price set H100 13元`.",
                 )
             gpu_name, price_text = words[1], "".join(words[2:])
-            m = _PRICE_RE.match(price_text)
-            if not m or float(m["num"]) <= 0:
+            try:  # the engine's price grammar: 1.85, $1.85, 1.85usd, 13元, ¥13, 13cny
+                value, cur = parse_price(price_text)
+            except GpucostError:
                 return error_reply(
                     f"'{price_text}' is not a price per GPU-hour.",
                     "Write it like `1.85usd`, `$1.85`, `13元` or `13cny`.",
                 )
-            cur_word = (m["cur"] or m["sym"] or "").lower()
-            currency = _CURRENCY_ALIASES.get(cur_word) or self.store.get_currency(team_id) or "USD"
+            currency = cur or self.store.get_currency(team_id) or "USD"
             try:
                 gpu = canonical_gpu(gpu_name)
             except GpucostError as err:
                 return error_reply(str(err), "`/gpucost gpus` lists the GPUs gpucost knows.")
             if not self.is_admin(client, user_id):
                 return self._admin_refusal()
-            self.store.set_price(team_id, Price(gpu, float(m["num"]), currency, user_id))
+            self.store.set_price(team_id, Price(gpu, value, currency, user_id))
             reply = self.price_list(team_id)
-            reply.text = f"Set this workspace's {gpu} price to {render.money(float(m['num']), currency)}/GPU-hour."
+            reply.text = f"Set this workspace's {gpu} price to {render.money(value, currency)}/GPU-hour."
             reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
             return reply
         if action == "clear":
@@ -301,8 +286,9 @@ class Gpucost:
                 ),
             )
         if words[0].lower() == "currency" and len(words) == 2:
-            cur = _CURRENCY_ALIASES.get(words[1].lower(), words[1].upper())
-            if cur not in CURRENCIES:
+            try:
+                cur = normalise_currency(words[1])
+            except GpucostError:
                 return error_reply(
                     f"gpucost does not know the currency '{words[1]}'.",
                     "Use `/gpucost settings currency USD` or `/gpucost settings currency CNY`.",
