@@ -522,7 +522,7 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
         ctx.add("request length", f"{s_in} tokens in, {s_out} out", "given in the query", True)
     ce, be, static = _efficiencies(ctx)
     asked = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)
-    util = float(ctx.opt("util", eff.DEFAULT_UTILISATION))
+    util = _utilisation(ctx)
     return ServingPlan(
         acc=acc,
         dtype=dtype,
@@ -604,14 +604,7 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
             "or more GPUs per replica (tp=) would cut it"
         )
     ctx.warnings += p.warnings
-    util = float(ctx.opt("util", eff.DEFAULT_UTILISATION))
-    ctx.add(
-        "utilisation",
-        f"{util:g}",
-        "given in the query" if ctx.given("util") else eff.UTILISATION_SOURCE,
-        ctx.given("util"),
-    )
-    return ServingSetup(point=p, gpus=gpus, dtype=dtype, kv=kv, compute_eff=ce, bw_eff=be, util=util)
+    return ServingSetup(point=p, gpus=gpus, dtype=dtype, kv=kv, compute_eff=ce, bw_eff=be, util=plan.util)
 
 
 def _per_token_costs(price_gpu_h: float, gpus: int, p: InferencePoint, util: float) -> dict[str, float]:
@@ -691,6 +684,18 @@ def _traffic(ctx: Ctx, s_in: int, s_out: int) -> float:
         return r
     ctx.add("traffic", f"{fmt_num(DEFAULT_REQUESTS_PER_DAY)} requests/day", REQUESTS_SOURCE)
     return DEFAULT_REQUESTS_PER_DAY
+
+
+def _utilisation(ctx: Ctx) -> float:
+    """Target utilisation, run / (run + idle), recorded with its provenance."""
+    util = float(ctx.opt("util", eff.DEFAULT_UTILISATION))
+    ctx.add(
+        "utilisation",
+        f"{util:g}",
+        "given in the query" if ctx.given("util") else eff.UTILISATION_SOURCE,
+        ctx.given("util"),
+    )
+    return util
 
 
 def _peak(ctx: Ctx) -> float:
@@ -1015,13 +1020,7 @@ def _measured_setup(ctx: Ctx, s_in: int, s_out: int) -> tuple[_Draft, int, float
         need = min_gpus(ctx.arch, ctx.acc.memory_gb or 0, wb, wb, s_in + s_out) if ctx.acc.memory_gb else 1
         gpus_per_replica = need or 1
         ctx.add("GPUs per replica", str(gpus_per_replica), "the least on which the model fits (fleet rounds to it)")
-    util = float(ctx.opt("util", eff.DEFAULT_UTILISATION))
-    ctx.add(
-        "utilisation",
-        f"{util:g}",
-        "given in the query" if ctx.given("util") else eff.UTILISATION_SOURCE,
-        ctx.given("util"),
-    )
+    util = _utilisation(ctx)
     gpu_s = t_in + t_out
     res = _base(ctx, "daily", gpus_per_replica)
     res.tokens_per_s_per_gpu = s_out / gpu_s
