@@ -19,32 +19,8 @@ Imports ``excel.functions`` and ``engine.config`` only.
 
 from engine.config import EngineConfig
 from excel import functions as _functions
-from excel.functions import (
-    aigc_compare,
-    aigc_cost,
-    aigc_daily,
-    aigc_estimate,
-    aigc_fx,
-    aigc_gpu,
-    aigc_gpus,
-    aigc_infer,
-    aigc_price,
-    aigc_prices,
-    aigc_train,
-)
+from excel.functions import *  # noqa: F403  (the module's __all__: every AIGC_* function)
 
 _functions.CONFIG = EngineConfig(allow_files=False)
 
-__all__ = [
-    "aigc_compare",
-    "aigc_cost",
-    "aigc_daily",
-    "aigc_estimate",
-    "aigc_fx",
-    "aigc_gpu",
-    "aigc_gpus",
-    "aigc_infer",
-    "aigc_price",
-    "aigc_prices",
-    "aigc_train",
-]
+__all__ = list(_functions.__all__)
