@@ -38,11 +38,6 @@ def training_flops_per_token(n_params: float, n_layers: int, n_heads: int, head_
     return 6.0 * n_params + 12.0 * n_layers * n_heads * head_dim * seq_len
 
 
-def training_flops(n_params: float, tokens: float, n_layers: int, n_heads: int, head_dim: int, seq_len: int) -> float:
-    """Total model FLOPs of a training run over ``tokens`` tokens [FLOP]."""
-    return tokens * training_flops_per_token(n_params, n_layers, n_heads, head_dim, seq_len)
-
-
 def chinchilla_tokens(n_params: float) -> float:
     """Compute-optimal training tokens, ``D = 20 N`` [tokens] (Hoffmann et al. 2022)."""
     return 20.0 * n_params

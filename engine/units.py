@@ -71,17 +71,6 @@ _PER_HOUR = re.compile(r"\s*(/\s*(h|hr|hour|gpu-?h|gpu-?hr|gpu-?hour|小时|时)
 PRICE_HINT = "write a price per GPU-hour like 0.3, $2.5, 2.5usd, 0.3元, ¥0.3 or 0.3cny"
 
 
-def looks_like_price(text: str) -> bool:
-    """True when ``text`` carries a currency mark (so it cannot be a parameter count)."""
-    s = text.strip().lower()
-    return any(s.startswith(p) for p in ("$", "¥", "￥", "us$", "rmb", "cny", "usd")) or any(
-        s.endswith(x) for x in ("usd", "元", "cny", "rmb", "$", "/h", "/hr", "/hour", "块")
-    )
-
-
-KWH_HINT = "write an electricity price per kWh like kwh=0.1usd or kwh=0.6元"
-
-
 def parse_price(text: str, *, per: str = "GPU-hour") -> tuple[float, str | None]:
     """``'0.3元'`` -> ``(0.3, 'CNY')``; ``'0.3'`` -> ``(0.3, None)`` (currency from settings).
 
