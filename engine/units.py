@@ -71,6 +71,9 @@ _PER_HOUR = re.compile(r"\s*(/\s*(h|hr|hour|gpu-?h|gpu-?hr|gpu-?hour|小时|时)
 PRICE_HINT = "write a price per GPU-hour like 0.3, $2.5, 2.5usd, 0.3元, ¥0.3 or 0.3cny"
 
 
+KWH_HINT = "write an electricity price per kWh like kwh=0.1usd or kwh=0.6元"
+
+
 def parse_price(text: str, *, per: str = "GPU-hour") -> tuple[float, str | None]:
     """``'0.3元'`` -> ``(0.3, 'CNY')``; ``'0.3'`` -> ``(0.3, None)`` (currency from settings).
 
