@@ -25,13 +25,32 @@ import json
 import math
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import GpucostError
 
 AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
+
+
+class Dims(NamedTuple):
+    """The numbers of a :class:`ModelArch` that the memory and roofline formulas read, derived once
+    per model (the formulas run many times per estimate: every replica size and batch tried)."""
+
+    total_params: float  # held in memory [count]
+    forward_params: float  # counted in 2N forward FLOPs [count]
+    lm_head: float  # V d, capped at forward_params (a tiny inferred shape can have V d > N) [count]
+    n_layers: int
+    d_model: int
+    attn_width: int  # prefill attention width h d_h [elements]
+    attn_width_decode: int  # decode attention width (MLA attends in the latent space) [elements]
+    kv_elements: int  # KV-cache elements per token over all layers
+    kv_heads: int
+    kv_replicated: bool  # MLA: the latent is replicated on every tensor-parallel rank
+    act_width: int  # activation values per token of a prefill chunk, 4 d + 2 d_ff (MoE: k experts)
+    routed_expert_params: float  # routed experts' parameters, read only when routed (0: dense) [count]
+    top_k_share: float  # k / E, the share of routed experts one token uses (0: dense)
 
 
 class ModelArch(BaseModel):
@@ -198,6 +217,28 @@ class ModelArch(BaseModel):
             n -= self.max_context * self.d_model
         return max(n, 1.0)
 
+    @cached_property
+    def dims(self) -> Dims:
+        """The derived numbers the memory and roofline formulas read (see :class:`Dims`)."""
+        n_fwd = self.forward_params()
+        moe_read = self.is_moe and not self.params_override
+        return Dims(
+            total_params=self.total_params,
+            forward_params=n_fwd,
+            lm_head=min(self.lm_head_params(), n_fwd),
+            n_layers=self.n_layers,
+            d_model=self.d_model,
+            attn_width=self.attn_width(),
+            attn_width_decode=self.attn_width(decode=True),
+            kv_elements=self.kv_elements_per_token(),
+            kv_heads=self.kv_heads,
+            kv_replicated=self.attention == "mla",
+            act_width=4 * self.d_model
+            + 2 * (self.moe_d_ff * self.top_k if self.is_moe and self.moe_d_ff else self.d_ff),
+            routed_expert_params=self.expert_params() if moe_read else 0.0,
+            top_k_share=self.top_k / self.n_experts if moe_read else 0.0,
+        )
+
     def describe(self) -> str:
         kv = f"{self.attention.upper()}"
         if self.attention in ("gqa", "mqa"):
@@ -228,6 +269,10 @@ _GPT3_SHAPES: tuple[tuple[float, int, int], ...] = (
 _GPT3_VOCAB = 50257
 
 
+# (log N, log L) of each GPT-3 size, for the log-log interpolation of depth
+_GPT3_LOG_LAYERS = tuple((math.log(n), math.log(layers)) for n, layers, _ in _GPT3_SHAPES)
+
+
 def _interp_layers(n: float) -> float:
     pts = _GPT3_SHAPES
     if n <= pts[0][0]:
@@ -235,11 +280,29 @@ def _interp_layers(n: float) -> float:
     if n >= pts[-1][0]:
         # Beyond 175B keep GPT-3's depth growth rate (layers ~ N^(1/3) at fixed aspect ratio).
         return pts[-1][1] * (n / pts[-1][0]) ** (1 / 3)
-    for (n0, l0, _), (n1, l1, _) in itertools.pairwise(pts):
-        if n0 <= n <= n1:
-            t = (math.log(n) - math.log(n0)) / (math.log(n1) - math.log(n0))
-            return math.exp(math.log(l0) + t * (math.log(l1) - math.log(l0)))
+    log_n = math.log(n)
+    for (x0, y0), (x1, y1) in itertools.pairwise(_GPT3_LOG_LAYERS):
+        if x0 <= log_n <= x1:
+            return math.exp(y0 + (log_n - x0) / (x1 - x0) * (y1 - y0))
     return pts[-1][1]
+
+
+def _check_count(n_params: float) -> None:
+    if not (1e5 <= n_params <= 1e14):
+        raise GpucostError(
+            f"parameter count {n_params:.3g} is out of range", hint="give between 100K and 100T parameters"
+        )
+
+
+def dense_shape(n_params: float) -> tuple[int, int, int]:
+    """Layers, ``d_model`` and heads of the GPT-3-shaped dense model of :func:`infer_dense`."""
+    _check_count(n_params)
+    layers = max(2, round(_interp_layers(n_params)))
+    a, b, c = 12 * layers, _GPT3_VOCAB, -n_params
+    d = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    d_model = max(64, round(d / 64) * 64)
+    head = 64 if d_model < 4096 else 128
+    return layers, d_model, max(1, d_model // head)
 
 
 @lru_cache(maxsize=4096)
@@ -251,16 +314,7 @@ def infer_dense(n_params: float, context: int = 2048) -> ModelArch:
     MHA, plain 4d MLP, tied embeddings, V = 50257. Used only for the KV cache and attention FLOPs:
     weights and ``2N`` FLOPs use ``n_params`` itself.
     """
-    if not (1e5 <= n_params <= 1e14):
-        raise GpucostError(
-            f"parameter count {n_params:.3g} is out of range", hint="give between 100K and 100T parameters"
-        )
-    layers = max(2, round(_interp_layers(n_params)))
-    a, b, c = 12 * layers, _GPT3_VOCAB, -n_params
-    d = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
-    d_model = max(64, round(d / 64) * 64)
-    head = 64 if d_model < 4096 else 128
-    heads = max(1, d_model // head)
+    layers, d_model, heads = dense_shape(n_params)
     return ModelArch(
         id=f"dense-{n_params:.3g}",
         name=f"dense {format_params(n_params)} (shape inferred)",
@@ -277,6 +331,32 @@ def infer_dense(n_params: float, context: int = 2048) -> ModelArch:
         params_override=n_params,
         inferred=True,
         source="shape inferred from the parameter count with GPT-3 ratios (Brown et al. 2020, Table 2.1)",
+    )
+
+
+def dense_dims(n_params: float) -> Dims:
+    """``infer_dense(n_params).dims`` without building the model: for a spreadsheet column of
+    thousands of parameter counts. The same shape and the same :class:`Dims` (a test checks it):
+    MHA (KV heads = heads), tied embeddings, no learned positions, plain ``4d`` MLP, dense."""
+    layers, d, heads = dense_shape(n_params)
+    width = heads * (d // heads)  # h d_h
+    n_fwd = max(n_params, 1.0)  # tied embeddings, no position table: nothing subtracted
+    # positional, in field order: total, forward, lm head, L, d, attention widths (prefill, decode),
+    # KV elements per token, KV heads, replicated KV, activation width, routed experts, k/E
+    return Dims(
+        n_params,
+        n_fwd,
+        min(float(_GPT3_VOCAB * d), n_fwd),
+        layers,
+        d,
+        width,
+        width,
+        2 * layers * width,
+        heads,
+        False,
+        4 * d + 2 * (4 * d),
+        0.0,
+        0.0,
     )
 
 

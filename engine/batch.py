@@ -87,7 +87,6 @@ def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) ->
         _traffic,
         daily,
         infer,
-        inference_fields,
         resolve_arch,
         resolve_ctx,
         serving_plan,
@@ -108,6 +107,7 @@ def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) ->
             plan = None
     except GpucostError:
         return None
+    row = _row_sizer(plan, template.price, r_day, peak, metric) if plan is not None else None
     cache: dict[object, float | str] = {}
     out: list[float | str] = []
     for v in values:
@@ -118,16 +118,10 @@ def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) ->
             try:
                 if v is None:
                     raise GpucostError("the query names no model", hint="give a model or a parameter count")
-                arch = resolve_arch(_text(v))
-                if plan is not None:
-                    sz = plan.size(arch)
-                    fields = inference_fields(sz.point, sz.gpus, plan.util, template.price, r_day, peak)
-                    value = fields.get(metric)
-                    if value is None:
-                        cache[key] = f"{metric} not available for this query"
-                    else:
-                        cache[key] = float(value) if math.isfinite(float(value)) else f"{metric} is not finite"
+                if row is not None:
+                    cache[key] = row(v)
                 else:
+                    arch = resolve_arch(_text(v))
                     q = template.q.model_copy(update={"values": dict(template.q.values)})
                     ctx = dataclasses.replace(template, q=q, arch=arch, assumptions=[], warnings=[])
                     cache[key] = _metric_value((infer if base.kind == "inference" else daily)(ctx), metric)
@@ -135,6 +129,55 @@ def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) ->
                 cache[key] = str(exc)
         out.append(cache[key])
     return out
+
+
+def _row_sizer(plan, price: float | None, r_day: float, peak: float, metric: str):
+    """A function that turns one row of a model column into ``metric``: size the replica, run the
+    roofline, read the field (the same functions a single estimate calls).
+
+    A number in range goes straight to the inferred shape's :class:`~engine.architecture.Dims`
+    (``dense_dims``: no model object per row; the same numbers as ``infer_dense``, a test checks it);
+    anything else resolves like a query's model token."""
+    from engine.architecture import dense_dims
+    from engine.chain import inference_fields, resolve_arch, size_numbers
+
+    rf, wb, asked, bopt, tpot_max, util = plan.roofline, plan.wb, plan.asked, plan.bopt, plan.tpot_max, plan.util
+
+    def row(v: object) -> float | str:
+        n = _plain_count(v)
+        sized = None
+        if n is not None:
+            dims = dense_dims(n)
+            sized = size_numbers(dims, rf, wb, asked, bopt, tpot_max)
+        if sized is None:  # a named model, or a count that fits nowhere (its error comes from size())
+            sz = plan.size(resolve_arch(_text(v)))
+            gpus, p = sz.gpus, sz.point
+        else:
+            gpus, _, _, mb, batch, terms, _, _ = sized
+            p = rf.point(dims, gpus, batch, terms)
+            p.max_batch = mb
+        value = inference_fields(p, gpus, util, price, r_day, peak).get(metric)
+        if value is None:
+            return f"{metric} not available for this query"
+        return float(value) if math.isfinite(value) else f"{metric} is not finite"
+
+    return row
+
+
+_PLAIN = frozenset("0123456789.eE+-")
+
+
+def _plain_count(v: object) -> float | None:
+    """A parameter count written as a plain number (``1e8``, ``70000000000.0``) within the range of
+    inferred shapes, else None (the row then goes through the query grammar's number parser)."""
+    if type(v) is str and _PLAIN.issuperset(v) and v[:1].isdigit():
+        try:
+            v = float(v)
+        except ValueError:
+            return None
+    if type(v) in (int, float) and 1e5 <= v <= 1e14:  # type: ignore[operator]
+        return float(v)  # type: ignore[arg-type]
+    return None
 
 
 def _file_token(values: list[object], cfg: EngineConfig) -> bool:

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from engine import efficiency as eff
-from engine.architecture import ModelArch, format_params, infer_dense
+from engine.architecture import Dims, ModelArch, format_params, infer_dense
 from engine.catalog import Accelerator, parse_gpu_spec, resolve_gpu, resolve_model
 from engine.config import EngineConfig
 from engine.errors import GpucostError, UnknownNameError
 from engine.flops import chinchilla_tokens, training_flops_per_token
 from engine.fx import cny_per_usd, convert, normalise_currency
 from engine.hardware import BYTES, default_dtype, resolve_precision
-from engine.inference import NODE_GPUS, InferencePoint, roofline
-from engine.memory import max_batch, min_gpus, usable_bytes
+from engine.inference import NODE_GPUS, InferencePoint, Roofline
+from engine.memory import batch_room, min_gpus, usable_bytes
 from engine.prices import lowest_price
 from engine.query import Query, parse_query
 from engine.results import Assumption, Result, Table
@@ -335,100 +335,104 @@ class Sizing:
     tpot_unmet: bool = False
 
 
-def size_replica(
-    arch: ModelArch,
-    acc: Accelerator,
-    prec,
-    wb: float,
-    kb: float,
-    s_in: int,
-    s_out: int,
-    ce: float,
-    be: float,
-    static: float | None,
-    asked: int | None,
-    bopt: object,
-    tpot_max: float | None,
-) -> Sizing:
-    """GPUs per replica, batch and performance (pure numbers; :func:`serving_setup` explains them).
-
-    - GPUs: ``asked`` if it fits, else the least power of two that fits; when not asked, the power
-      of two (from the least that fits up to one 8-GPU node) with the most output tokens/s per GPU.
-    - Batch: ``bopt`` (an int, clamped to what fits, or ``"max"``), else the largest that fits up to
-      ``DEFAULT_BATCH_CAP``; with ``tpot_max``, the largest batch meeting it (bisection).
-    """
-    seq = s_in + s_out
-    fits: dict[int, int] = {}  # replica size -> largest batch that fits (each computed once)
-
-    def fit(g: int) -> int:
-        if g not in fits:
-            fits[g] = max_batch(arch, acc.memory_gb or 0, wb, kb, g, seq)
-        return fits[g]
-
-    need = min_gpus(arch, acc.memory_gb or 0, wb, kb, seq, fits=fits)
-    if need is None and min_gpus(arch, acc.memory_gb or 0, wb, kb, 1) is not None:
-        kv_gb = arch.kv_elements_per_token() * kb * seq / 1e9
-        raise GpucostError(
-            f"one sequence of {seq:,} tokens needs {kv_gb:,.0f} GB of KV cache, more than {acc.short} replicas hold",
-            hint="lower in= or out=, or use kv=fp8",
-        )
-    if need is None:
-        raise GpucostError(
-            f"{arch.name} ({arch.total_params * wb / 1e9:,.0f} GB of weights) does not fit even on 4096x {acc.short}",
-            hint="use a smaller model, a lower precision (dtype=int4) or a larger GPU",
-        )
-
-    def point(g: int, b: int) -> InferencePoint:
-        return roofline(arch, acc, prec, kb, g, b, s_in, s_out, ce, be, static is not None, static or 0.0)
-
-    candidate: InferencePoint | None = None
-    tried = [need]
+def size_numbers(
+    dims: Dims, rf: Roofline, wb: float, asked: int | None, bopt: object, tpot_max: float | None
+) -> tuple[int, int, list[int], int, int, tuple, bool, bool] | None:
+    """The replica sizing of :func:`size_replica` in plain numbers, from a model's :class:`Dims`:
+    ``(gpus, need, tried, max_batch, batch, roofline terms, tpot limited, tpot unmet)``, or None when
+    no replica of up to 4096 GPUs holds one sequence."""
+    kb, seq, terms = rf.kv_bytes, rf.s_in + rf.s_out, rf.terms
+    usable = usable_bytes(rf.acc.memory_gb or 0)
+    need, room = 1, batch_room(dims, usable, wb, kb, 1, seq)
+    while room < 1:  # the least power of two that holds one sequence
+        need *= 2
+        if need > 4096:
+            return None
+        room = batch_room(dims, usable, wb, kb, need, seq)
+    rooms = {need: room}  # replica size -> largest batch that fits
+    tried: list[int] = []
+    best: tuple | None = None  # (batch, roofline terms) at the chosen size
     if asked is None:
-        while tried[-1] * 2 <= max(need, NODE_GPUS):
-            tried.append(tried[-1] * 2)
-        best: tuple[float, int, InferencePoint | None] = (0.0, need, None)
-        for i, g in enumerate(tried):
-            room = fit(g)
-            b = min(room, DEFAULT_BATCH_CAP, bopt if isinstance(bopt, int) else DEFAULT_BATCH_CAP)
-            pt = point(g, max(b, 1))
-            per_gpu = pt.output_tokens_per_s / g
-            if per_gpu > best[0] * 1.02:  # a bigger replica must be clearly better
-                best = (per_gpu, g, pt)
-                if b < room:
-                    # The batch is capped, not memory-bound: more GPUs cannot buy a bigger batch, only
-                    # add communication, so no larger replica does better per GPU.
-                    tried = tried[: i + 1]
-                    break
-            else:
+        cap = bopt if isinstance(bopt, int) and bopt < DEFAULT_BATCH_CAP else DEFAULT_BATCH_CAP
+        best_rate, gpus, g, top = 0.0, need, need, max(need, NODE_GPUS)
+        while g <= top:
+            tried.append(g)
+            room = rooms[g] if g in rooms else batch_room(dims, usable, wb, kb, g, seq)
+            rooms[g] = room
+            b = room if room < cap else cap
+            t = terms(dims, g, b if b > 1 else 1)
+            per_gpu = t[0] / g  # output tokens/s per GPU
+            if per_gpu <= best_rate * 1.02:  # a bigger replica must be clearly better
                 # Per-GPU throughput rises with replica size only while more memory buys a bigger batch,
                 # then falls as communication grows: past the first drop, larger sizes do not win.
-                tried = tried[: i + 1]
                 break
-        gpus, candidate = best[1], best[2]
+            best_rate, gpus, best = per_gpu, g, (b, t)
+            if b < room:
+                # The batch is capped, not memory-bound: more GPUs cannot buy a bigger batch, only
+                # add communication, so no larger replica does better per GPU.
+                break
+            g *= 2
     else:
         gpus = max(asked, need)
-    mb = fit(gpus)
+        tried.append(need)
+    mb = rooms[gpus] if gpus in rooms else batch_room(dims, usable, wb, kb, gpus, seq)
     if bopt == "max":
         batch = mb
     elif bopt is not None:
         batch = min(int(bopt), mb)  # type: ignore[call-overload]
     else:
         batch = min(mb, DEFAULT_BATCH_CAP)
-    p = candidate if candidate is not None and candidate.batch == batch else point(gpus, batch)
+    t = best[1] if best is not None and best[0] == batch else terms(dims, gpus, batch)
     limited = unmet = False
-    if tpot_max is not None and p.tpot_s > tpot_max:
-        if point(gpus, 1).tpot_s > tpot_max:
+    if tpot_max is not None and t[1] > tpot_max:  # t[1]: TPOT [s]
+        if rf.terms(dims, gpus, 1)[1] > tpot_max:
             batch, unmet = 1, True
         else:
             lo, hi = 1, batch
             while lo < hi:
                 mid = (lo + hi + 1) // 2
-                if point(gpus, mid).tpot_s <= tpot_max:
+                if rf.terms(dims, gpus, mid)[1] <= tpot_max:
                     lo = mid
                 else:
                     hi = mid - 1
             batch, limited = lo, True
-        p = point(gpus, batch)
+        t = rf.terms(dims, gpus, batch)
+    return gpus, need, tried, mb, batch, t, limited, unmet
+
+
+def size_replica(
+    arch: ModelArch,
+    rf: Roofline,
+    wb: float,
+    asked: int | None,
+    bopt: object,
+    tpot_max: float | None,
+) -> Sizing:
+    """GPUs per replica, batch and performance (pure numbers; :func:`serving_setup` explains them).
+
+    ``rf`` is the roofline prepared for the GPU, precision and request lengths; ``wb`` [B per weight].
+
+    - GPUs: ``asked`` if it fits, else the least power of two that fits; when not asked, the power
+      of two (from the least that fits up to one 8-GPU node) with the most output tokens/s per GPU.
+    - Batch: ``bopt`` (an int, clamped to what fits, or ``"max"``), else the largest that fits up to
+      ``DEFAULT_BATCH_CAP``; with ``tpot_max``, the largest batch meeting it (bisection).
+    """
+    sized = size_numbers(arch.dims, rf, wb, asked, bopt, tpot_max)
+    if sized is None:
+        acc, kb, seq = rf.acc, rf.kv_bytes, rf.s_in + rf.s_out
+        if min_gpus(arch, acc.memory_gb or 0, wb, kb, 1) is not None:
+            kv_gb = arch.kv_elements_per_token() * kb * seq / 1e9
+            raise GpucostError(
+                f"one sequence of {seq:,} tokens needs {kv_gb:,.0f} GB of KV cache, more than {acc.short} replicas "
+                "hold",
+                hint="lower in= or out=, or use kv=fp8",
+            )
+        raise GpucostError(
+            f"{arch.name} ({arch.total_params * wb / 1e9:,.0f} GB of weights) does not fit even on 4096x {acc.short}",
+            hint="use a smaller model, a lower precision (dtype=int4) or a larger GPU",
+        )
+    gpus, need, tried, mb, batch, terms, limited, unmet = sized
+    p = rf.point(arch, gpus, batch, terms)
     p.max_batch = mb
     return Sizing(
         gpus=gpus, need=need, tried=tried, max_batch=mb, batch=batch, point=p, tpot_limited=limited, tpot_unmet=unmet
@@ -455,25 +459,12 @@ class ServingPlan:
     bopt: object
     tpot_max: float | None
     util: float
+    roofline: Roofline
 
     def size(self, arch: ModelArch) -> Sizing:
         """Replica size, batch and performance of ``arch`` under this plan (numbers only)."""
         check_context(arch, self.s_in, self.s_out)
-        return size_replica(
-            arch,
-            self.acc,
-            self.prec,
-            self.wb,
-            self.kb,
-            self.s_in,
-            self.s_out,
-            self.ce,
-            self.be,
-            self.static,
-            self.asked,
-            self.bopt,
-            self.tpot_max,
-        )
+        return size_replica(arch, self.roofline, self.wb, self.asked, self.bopt, self.tpot_max)
 
 
 def check_context(arch: ModelArch, s_in: int, s_out: int) -> bool:
@@ -523,13 +514,15 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
     ce, be, static = _efficiencies(ctx)
     asked = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)
     util = _utilisation(ctx)
+    kb = BYTES[kv]
     return ServingPlan(
+        roofline=Roofline(acc, prec, kb, s_in, s_out, ce, be, static is not None, static or 0.0),
         acc=acc,
         dtype=dtype,
         kv=kv,
         prec=prec,
         wb=BYTES[dtype],
-        kb=BYTES[kv],
+        kb=kb,
         s_in=s_in,
         s_out=s_out,
         ce=ce,

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.errors import user_path
+
 
 class PriceOverride(BaseModel):
     """A negotiated or user-given price for one GPU [currency per GPU-hour]."""
@@ -61,9 +63,9 @@ class EngineConfig(BaseModel):
         if env.get("GPUCOST_CNY_PER_USD"):
             kwargs["cny_per_usd"] = float(env["GPUCOST_CNY_PER_USD"])
         if env.get("GPUCOST_PRICE_FILE"):
-            kwargs["price_file"] = Path(env["GPUCOST_PRICE_FILE"]).expanduser()
+            kwargs["price_file"] = user_path(env["GPUCOST_PRICE_FILE"])
         if env.get("GPUCOST_CALIBRATION_DIR"):
-            kwargs["calibration_dir"] = Path(env["GPUCOST_CALIBRATION_DIR"]).expanduser()
+            kwargs["calibration_dir"] = user_path(env["GPUCOST_CALIBRATION_DIR"])
         return cls(**kwargs)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class GpucostError(ValueError):
@@ -66,3 +67,14 @@ def suggest(name: str, candidates: Iterable[str], n: int = 4, cutoff: float = 0.
             if len(out) >= n:
                 break
     return out[:n]
+
+
+def user_path(text: str | Path) -> Path:
+    """A path as a user typed it, ``~`` expanded; a ``~name`` of no such user (or no home directory)
+    is a one-line error, not the RuntimeError ``pathlib`` raises."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise GpucostError(
+            f"cannot expand '{text}': no such user or home directory", hint="write the path in full, e.g. /data/x.json"
+        ) from None

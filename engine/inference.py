@@ -34,158 +34,280 @@ Imports only pydantic, the standard library and engine modules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
-from engine.architecture import ModelArch
+from engine.architecture import Dims, ModelArch
 from engine.catalog import Accelerator
 from engine.flops import forward_flops_per_token, prefill_flops
-from engine.hardware import Precision, link
-from engine.memory import (
-    activation_bytes_per_gpu,
-    kv_bytes_per_token_per_gpu,
-    usable_bytes,
-    weight_bytes,
-)
+from engine.hardware import BYTES, Precision, link
+from engine.memory import activation_per_gpu, kv_per_gpu, usable_bytes
 
 NODE_GPUS = 8  # GPUs joined by the fast intra-node link (HGX/DGX)
 ACT_BYTES = 2.0  # activations exchanged in 16-bit
 
 
-@dataclass
 class InferencePoint:
-    """Performance of one replica at one batch size. Times [s], rates [1/s], bytes [B]."""
+    """Performance of one replica at one batch size: a view over :meth:`Roofline.terms`, whose
+    fields are read on demand (a spreadsheet column reads one of them per row). Times [s], rates
+    [1/s], memory [GB]."""
 
-    gpus: int
-    batch: int
-    max_batch: int  # largest batch that fits (-1 until the caller sets it)
-    s_in: int
-    s_out: int
-    t_prefill_one: float
-    t_prefill_batch: float
-    t_step: float
-    t_cycle: float
-    decode_bound: str
-    output_tokens_per_s: float
-    requests_per_s: float
-    ttft_s: float
-    tpot_s: float
-    latency_s: float
-    memory_per_gpu_gb: float
-    kv_gb_per_gpu: float
-    prefill_share: float
-    warnings: list[str] = field(default_factory=list)
-    trace_fn: Callable[[], list[dict[str, object]]] | None = None
+    __slots__ = ("_arch", "_dims", "_rf", "_t", "batch", "gpus", "max_batch", "s_in", "s_out")
+
+    def __init__(self, rf: Roofline, arch: ModelArch | None, dims: Dims, gpus: int, batch: int, terms: tuple) -> None:
+        self._rf, self._arch, self._dims, self._t = rf, arch, dims, terms
+        self.gpus, self.batch = gpus, batch
+        self.max_batch = -1  # largest batch that fits: set by the caller, which sized the batch
+        self.s_in, self.s_out = rf.s_in, rf.s_out
+
+    output_tokens_per_s = property(lambda self: self._t[0], doc="output tokens/s of the replica")
+    tpot_s = property(lambda self: self._t[1], doc="time per output token [s], incl. prefills it waits for")
+    ttft_s = property(lambda self: self._t[2], doc="time to first token: one request's prefill [s]")
+    t_prefill_one = ttft_s
+    t_prefill_batch = property(lambda self: self._t[3], doc="prefill of the whole batch [s]")
+    t_step = property(lambda self: self._t[4], doc="one decode step [s]")
+    t_cycle = property(lambda self: self._t[5], doc="one cycle: batch prefill + decode steps [s]")
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.batch / self._t[5]
+
+    @property
+    def latency_s(self) -> float:
+        """Request latency, TTFT + s_out TPOT [s]."""
+        return self._t[2] + self.s_out * self._t[1]
+
+    @property
+    def prefill_share(self) -> float:
+        """Share of a cycle spent in prefill."""
+        return self._t[3] / self._t[5]
+
+    @property
+    def decode_bound(self) -> str:
+        t = self._t
+        return "memory bandwidth" if t[12] + t[14] >= t[13] + t[15] else "compute"
+
+    @property
+    def kv_gb_per_gpu(self) -> float:
+        return self.batch * (self.s_in + self.s_out) * self._t[8] / 1e9
+
+    @property
+    def memory_per_gpu_gb(self) -> float:
+        """Weights + activation workspace + KV cache of the batch, per GPU [GB]."""
+        g, t = self.gpus, self._t
+        return (t[7] / g + activation_per_gpu(self._dims, g) + self.batch * (self.s_in + self.s_out) * t[8]) / 1e9
+
+    @property
+    def warnings(self) -> list[str]:
+        if self.gpus <= NODE_GPUS:
+            return []
+        return [
+            f"{self.gpus} GPUs per replica: modelled as {NODE_GPUS}-way tensor parallel x {self.gpus // NODE_GPUS} "
+            "pipeline stages with no pipeline bubble; real latency is higher"
+        ]
 
     @property
     def trace(self) -> list[dict[str, object]]:
-        """The formula trace (built on demand: bulk evaluation never needs it)."""
-        return self.trace_fn() if self.trace_fn else []
+        """The formula trace (built on demand; a point made from :class:`Dims` alone has none)."""
+        return self._rf.trace(self._arch, self.gpus, self.batch) if self._arch is not None else []
 
 
-def _allreduce_time(tokens: float, d_model: int, gpus: int, acc: Accelerator) -> tuple[float, str]:
-    tp = min(gpus, NODE_GPUS)
-    if tp <= 1:
-        return 0.0, "none (1 GPU)"
-    bw, alpha, desc = link(acc, tp)
-    size = tokens * d_model * ACT_BYTES
-    return alpha + 2 * (tp - 1) / tp * size / bw, desc
+class Roofline:
+    """The roofline of one GPU type, precision and request shape, prepared once and evaluated for
+    many (model, replica size, batch) points: a replica search tries several sizes and batches, and a
+    spreadsheet column runs thousands of models, so :meth:`terms` is plain float arithmetic.
 
+    ``kv_bytes`` [B per element]; ``compute_eff`` and ``bandwidth_eff`` are fractions of peak;
+    ``static_batching`` with ``out_spread`` models a static batch that runs to its longest reply.
+    """
 
-def _moe_weight_bytes_read(arch: ModelArch, w_bytes: float, batch: float) -> float:
-    """Weights read in one decode step of ``batch`` tokens: dense parts plus the experts routed to.
-    Each token picks ``k`` of ``E`` experts; the expected share touched is ``1 - (1 - k/E)^b``."""
-    total = weight_bytes(arch, w_bytes)
-    if not arch.is_moe or arch.params_override:
-        return total
-    experts = arch.expert_params() * w_bytes
-    touched = 1 - (1 - arch.top_k / arch.n_experts) ** batch
-    return total - experts + experts * touched
+    __slots__ = (
+        "_gpu_consts",
+        "_last_model",
+        "_model_consts",
+        "acc",
+        "be",
+        "bw",
+        "ce",
+        "ctx",
+        "kv_bytes",
+        "peak",
+        "prec",
+        "s_in",
+        "s_out",
+        "spread",
+        "static",
+        "w_bytes",
+    )
 
+    def __init__(
+        self,
+        acc: Accelerator,
+        prec: Precision,
+        kv_bytes: float,
+        s_in: int,
+        s_out: int,
+        compute_eff: float,
+        bandwidth_eff: float,
+        static_batching: bool = False,
+        out_spread: float = 1.0,
+    ) -> None:
+        self.acc, self.prec = acc, prec
+        self.peak = prec.peak_flops  # [FLOP/s per GPU]
+        self.bw = (acc.memory_bw_gb_s or 0) * 1e9  # [B/s per GPU]
+        self.w_bytes = BYTES[prec.weight_dtype]
+        self.kv_bytes = kv_bytes
+        self.s_in, self.s_out = s_in, s_out
+        self.ctx = s_in + (s_out + 1) / 2  # mean context of a decode step [tokens]
+        self.ce, self.be = compute_eff, bandwidth_eff
+        self.static, self.spread = static_batching, out_spread
+        self._gpu_consts: dict[int, tuple[int, float, float, float, str]] = {}
+        self._last_model: Dims | None = None
+        self._model_consts: tuple = ()
 
-def roofline(
-    arch: ModelArch,
-    acc: Accelerator,
-    prec: Precision,
-    kv_bytes: float,
-    gpus: int,
-    batch: int,
-    s_in: int,
-    s_out: int,
-    compute_eff: float,
-    bandwidth_eff: float,
-    static_batching: bool = False,
-    out_spread: float = 1.0,
-) -> InferencePoint:
-    """Roofline performance of one replica (see module docstring for the model)."""
-    peak = prec.peak_flops  # [FLOP/s per GPU]
-    bw = (acc.memory_bw_gb_s or 0) * 1e9  # [B/s per GPU]
-    w_bytes = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}[prec.weight_dtype]
-    L, w, d = arch.n_layers, arch.attn_width(), arch.d_model
-    w_dec = arch.attn_width(decode=True)
-    n_fwd = arch.forward_params()
-    weights = weight_bytes(arch, w_bytes)
-    kv_tok_gpu = kv_bytes_per_token_per_gpu(arch, kv_bytes, gpus)
-    warnings: list[str] = []
+    def _gpus(self, gpus: int) -> tuple[int, float, float, float, str]:
+        """Per replica size: tensor-parallel degree (at most 8, a node), all-reduce latency [s] and
+        seconds per token-width element ``2 (tp-1)/tp x 2 B / link`` (ring all-reduce), the replica's
+        effective FLOP/s ``g P e_c``, and the link's description."""
+        got = self._gpu_consts.get(gpus)
+        if got is None:
+            tp = min(gpus, NODE_GPUS)
+            if tp > 1:
+                link_bw, alpha, desc = link(self.acc, tp)
+                per_elem = 2 * (tp - 1) / tp * ACT_BYTES / link_bw
+            else:
+                alpha, per_elem, desc = 0.0, 0.0, "none (1 GPU)"
+            got = (tp, alpha, per_elem, gpus * self.peak * self.ce, desc)
+            self._gpu_consts[gpus] = got
+        return got
 
-    # --- prefill
-    # (an inferred shape of a tiny model can have V d > N: never count more head than parameters)
-    lm = min(arch.lm_head_params(), n_fwd)
-    f_pf_one = prefill_flops(n_fwd, L, w, s_in, lm)
-    comm_pf_one, link_desc = _allreduce_time(s_in, d, gpus, acc)
-    comm_pf_one *= 2 * L
-    t_pf_one = max(f_pf_one / (gpus * peak * compute_eff), weights / gpus / (bw * bandwidth_eff)) + comm_pf_one
-    f_pf = batch * f_pf_one
-    comm_pf, _ = _allreduce_time(batch * s_in, d, gpus, acc)
-    comm_pf *= 2 * L
-    t_pf_compute = f_pf / (gpus * peak * compute_eff)
-    t_pf = max(t_pf_compute, weights / gpus / (bw * bandwidth_eff)) + comm_pf
+    def _model(self, m: Dims) -> tuple:
+        """Per model (the last one is kept: a replica search evaluates one model many times):
+        weights [B], prefill FLOPs of one request, decode FLOPs per token at the mean context,
+        matmul FLOPs per token ``2N``, routed experts' bytes [B]."""
+        if m is not self._last_model:
+            n_fwd = m.forward_params
+            self._model_consts = (
+                m.total_params * self.w_bytes,
+                prefill_flops(n_fwd, m.n_layers, m.attn_width, self.s_in, m.lm_head),
+                forward_flops_per_token(n_fwd, m.n_layers, m.attn_width_decode, self.ctx),
+                2.0 * n_fwd,
+                m.routed_expert_params * self.w_bytes,
+            )
+            self._last_model = m
+        return self._model_consts
 
-    # --- decode (average context over the generation)
-    ctx = s_in + (s_out + 1) / 2
-    read_w = _moe_weight_bytes_read(arch, w_bytes, batch) / gpus
-    read_kv = batch * ctx * kv_tok_gpu
-    f_step = batch * forward_flops_per_token(n_fwd, L, w_dec, ctx)
-    f_gemm = batch * 2.0 * n_fwd
-    t_gemm_mem, t_gemm_cmp = read_w / (bw * bandwidth_eff), f_gemm / (gpus * peak * compute_eff)
-    t_attn_mem, t_attn_cmp = read_kv / (bw * bandwidth_eff), (f_step - f_gemm) / (gpus * peak * compute_eff)
-    t_mem = t_gemm_mem + t_attn_mem
-    t_cmp = t_gemm_cmp + t_attn_cmp
-    comm_step, _ = _allreduce_time(batch, d, gpus, acc)
-    comm_step *= 2 * L
-    t_step = max(t_gemm_mem, t_gemm_cmp) + max(t_attn_mem, t_attn_cmp) + comm_step
-    bound = "memory bandwidth" if t_gemm_mem + t_attn_mem >= t_gemm_cmp + t_attn_cmp else "compute"
+    def terms(self, m: Dims, gpus: int, batch: int) -> tuple:
+        """Every term of the roofline for ``batch`` sequences on a ``gpus``-GPU replica of the model
+        with dimensions ``m``, as a plain tuple (a tuple is the cheapest thing to return) in this order:
+        output tokens/s [1/s], TPOT, one-request prefill (TTFT), batch prefill, decode step, cycle [s],
+        decode steps per cycle, weights [B], KV per token per GPU [B], prefill FLOPs of one request,
+        weight and KV bytes read per step per GPU [B], weight-matmul memory and compute time,
+        attention memory and compute time, all-reduce time per step [s], mean decode context [tokens]."""
+        s_out, ctx = self.s_out, self.ctx
+        weights, f_pf_one, f_tok, f_gemm_tok, experts = self._model(m)
+        _, alpha, per_elem, flops, _ = self._gpus(gpus)  # flops: g P e_c [FLOP/s]; 1 GPU: no all-reduce (0, 0)
+        bw = self.bw * self.be  # [B/s]
+        kv_tok_gpu = kv_per_gpu(m, self.kv_bytes, gpus)
+        # two all-reduces per layer of (tokens x d) activations: 2 L (alpha + per_elem tokens d)
+        two_l, d = 2 * m.n_layers, m.d_model
 
-    steps = float(s_out)
-    if static_batching and batch > 1:
-        # Output lengths uniform on s_out x [1 - spread, 1 + spread]: E[longest of b] =
-        # s_out (1 - spread) + 2 s_out spread b / (b + 1); spread 0 = fixed lengths, no waste.
-        steps = s_out * (1 - out_spread) + 2 * s_out * out_spread * batch / (batch + 1)
-    t_cycle = t_pf + steps * t_step
-    out_tps = batch * s_out / t_cycle
-    rps = batch / t_cycle
-    tpot = t_step + (t_pf - t_pf_one) / max(s_out, 1)
-    ttft = t_pf_one
-    mem_gpu = weights / gpus + activation_bytes_per_gpu(arch, gpus) + batch * (s_in + s_out) * kv_tok_gpu
+        # --- prefill (compute-bound; never faster than reading the weights once)
+        t_w = weights / gpus / bw
+        t_pf_one = max(f_pf_one / flops, t_w) + (alpha + per_elem * self.s_in * d) * two_l
+        t_pf = max(batch * f_pf_one / flops, t_w) + (alpha + per_elem * batch * self.s_in * d) * two_l
 
-    if gpus > NODE_GPUS:
-        warnings.append(
-            f"{gpus} GPUs per replica: modelled as {NODE_GPUS}-way tensor parallel x {gpus // NODE_GPUS} pipeline "
-            "stages with no pipeline bubble; real latency is higher"
+        # --- decode step at the mean context: weight matmuls, then attention over the KV cache
+        read_w = weights
+        if experts:
+            # each token picks k of E experts: the expected share touched by the batch is 1 - (1 - k/E)^b
+            read_w = weights - experts + experts * (1 - (1 - m.top_k_share) ** batch)
+        read_w /= gpus
+        read_kv = batch * ctx * kv_tok_gpu
+        t_gemm_mem, t_gemm_cmp = read_w / bw, batch * f_gemm_tok / flops
+        t_attn_mem, t_attn_cmp = read_kv / bw, batch * (f_tok - f_gemm_tok) / flops
+        comm_step = (alpha + per_elem * batch * d) * two_l
+        t_step = max(t_gemm_mem, t_gemm_cmp) + max(t_attn_mem, t_attn_cmp) + comm_step
+
+        steps = float(s_out)
+        if self.static and batch > 1:
+            # Output lengths uniform on s_out x [1 - spread, 1 + spread]: E[longest of b] =
+            # s_out (1 - spread) + 2 s_out spread b / (b + 1); spread 0 = fixed lengths, no waste.
+            steps = s_out * (1 - self.spread) + 2 * s_out * self.spread * batch / (batch + 1)
+        t_cycle = t_pf + steps * t_step
+        tpot = t_step + (t_pf - t_pf_one) / max(s_out, 1)
+        return (
+            batch * s_out / t_cycle,  # output tokens/s of the replica
+            tpot,
+            t_pf_one,
+            t_pf,
+            t_step,
+            t_cycle,
+            steps,
+            weights,
+            kv_tok_gpu,
+            f_pf_one,
+            read_w,
+            read_kv,
+            t_gemm_mem,
+            t_gemm_cmp,
+            t_attn_mem,
+            t_attn_cmp,
+            comm_step,
+            ctx,
         )
 
-    def make_trace() -> list[dict[str, object]]:
+    def point(self, arch: ModelArch | Dims, gpus: int, batch: int, terms: tuple | None = None) -> InferencePoint:
+        """The performance of ``batch`` sequences on a ``gpus``-GPU replica of ``arch`` (given as its
+        :class:`Dims` alone, the point has no formula trace); ``terms``: :meth:`terms` of the same
+        point, when the caller has them."""
+        if isinstance(arch, Dims):
+            return InferencePoint(self, None, arch, gpus, batch, terms or self.terms(arch, gpus, batch))
+        dims = arch.dims
+        return InferencePoint(self, arch, dims, gpus, batch, terms or self.terms(dims, gpus, batch))
+
+    def trace(self, arch: ModelArch, gpus: int, batch: int) -> list[dict[str, object]]:
+        """The formula trace of :meth:`point`, step by step, with the numbers put in."""
+        (
+            out_tps,
+            _,
+            ttft,
+            t_pf,
+            t_step,
+            t_cycle,
+            steps,
+            weights,
+            kv_tok_gpu,
+            f_pf_one,
+            read_w,
+            read_kv,
+            t_gemm_mem,
+            t_gemm_cmp,
+            t_attn_mem,
+            t_attn_cmp,
+            comm_step,
+            ctx,
+        ) = terms = self.terms(arch.dims, gpus, batch)
+        acc, peak, bw, s_in, s_out = self.acc, self.peak, self.bw, self.s_in, self.s_out
+        L, w, w_dec, n_fwd, lm = (
+            arch.n_layers,
+            arch.dims.attn_width,
+            arch.dims.attn_width_decode,
+            arch.dims.forward_params,
+            arch.dims.lm_head,
+        )
+        t_mem, t_cmp = t_gemm_mem + t_attn_mem, t_gemm_cmp + t_attn_cmp
+        bound = "memory bandwidth" if t_mem >= t_cmp else "compute"
+        mem_gpu = InferencePoint(self, arch, arch.dims, gpus, batch, terms).memory_per_gpu_gb * 1e9
+        link_desc = self._gpus(gpus)[4]
         return [
             dict(
                 name="weights",
-                formula=f"N x B_w = {arch.total_params:.4g} x {w_bytes:g} B",
+                formula=f"N x B_w = {arch.total_params:.4g} x {self.w_bytes:g} B",
                 value=weights / 1e9,
                 unit="GB",
                 ref="memory: weights",
             ),
             dict(
                 name="KV cache per token per GPU",
-                formula=f"{arch.kv_elements_per_token()} elements x {kv_bytes:g} B / TP share",
+                formula=f"{arch.kv_elements_per_token()} elements x {self.kv_bytes:g} B / TP share",
                 value=kv_tok_gpu / 1e6,
                 unit="MB",
                 ref="kipply 2022; MLA: arXiv:2412.19437",
@@ -207,7 +329,7 @@ def roofline(
             ),
             dict(
                 name="TTFT",
-                formula=f"max(F_pf / ({gpus} x {peak / 1e12:g}T x {compute_eff:g}), W/(g BW e_b)) + all-reduces",
+                formula=f"max(F_pf / ({gpus} x {peak / 1e12:g}T x {self.ce:g}), W/(g BW e_b)) + all-reduces",
                 value=ttft,
                 unit="s",
                 ref="Pope et al. 2022",
@@ -222,14 +344,14 @@ def roofline(
             ),
             dict(
                 name="decode memory time",
-                formula=f"bytes / ({bw / 1e9:g} GB/s x {bandwidth_eff:g})",
+                formula=f"bytes / ({bw / 1e9:g} GB/s x {self.be:g})",
                 value=t_mem,
                 unit="s",
                 ref="roofline",
             ),
             dict(
                 name="decode compute time",
-                formula=f"b x (2N + 4 L ctx w) / ({gpus} x {peak / 1e12:g}T x {compute_eff:g}), w = {w_dec}",
+                formula=f"b x (2N + 4 L ctx w) / ({gpus} x {peak / 1e12:g}T x {self.ce:g}), w = {w_dec}",
                 value=t_cmp,
                 unit="s",
                 ref="roofline",
@@ -267,25 +389,21 @@ def roofline(
             ),
         ]
 
-    return InferencePoint(
-        gpus=gpus,
-        batch=batch,
-        max_batch=-1,  # filled by the caller, which sized the batch
-        s_in=s_in,
-        s_out=s_out,
-        t_prefill_one=t_pf_one,
-        t_prefill_batch=t_pf,
-        t_step=t_step,
-        t_cycle=t_cycle,
-        decode_bound=bound,
-        output_tokens_per_s=out_tps,
-        requests_per_s=rps,
-        ttft_s=ttft,
-        tpot_s=tpot,
-        latency_s=ttft + s_out * tpot,
-        memory_per_gpu_gb=mem_gpu / 1e9,
-        kv_gb_per_gpu=batch * (s_in + s_out) * kv_tok_gpu / 1e9,
-        prefill_share=t_pf / t_cycle,
-        trace_fn=make_trace,
-        warnings=warnings,
-    )
+
+def roofline(
+    arch: ModelArch,
+    acc: Accelerator,
+    prec: Precision,
+    kv_bytes: float,
+    gpus: int,
+    batch: int,
+    s_in: int,
+    s_out: int,
+    compute_eff: float,
+    bandwidth_eff: float,
+    static_batching: bool = False,
+    out_spread: float = 1.0,
+) -> InferencePoint:
+    """Roofline performance of one replica (see the module docstring for the model)."""
+    rf = Roofline(acc, prec, kv_bytes, s_in, s_out, compute_eff, bandwidth_eff, static_batching, out_spread)
+    return rf.point(arch, gpus, batch)

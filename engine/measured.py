@@ -72,7 +72,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.config import EngineConfig
-from engine.errors import GpucostError
+from engine.errors import GpucostError, user_path
 from engine.results import Assumption, Result, Table
 
 SUPPORTED = (
@@ -351,7 +351,7 @@ def read_benchmark(path: str | Path) -> BenchmarkResult:
     """Read one benchmark result file, whatever of the three supported formats it is.
 
     Raises :class:`GpucostError` (one line) for a missing or unreadable file or an unknown format."""
-    p = Path(path).expanduser()
+    p = user_path(path)
     text = _read_text(p)
     src = str(p)
     stripped = text.lstrip()

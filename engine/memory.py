@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from engine.architecture import ModelArch
+from engine.architecture import Dims, ModelArch
 from engine.efficiency import MEMORY_UTILISATION
 
 #: Tokens in one prefill chunk whose activations are reserved (vLLM's max_num_batched_tokens default
@@ -38,18 +38,28 @@ def kv_bytes_per_token(arch: ModelArch, bytes_per_element: float) -> float:
 
 def kv_bytes_per_token_per_gpu(arch: ModelArch, bytes_per_element: float, gpus: int) -> float:
     """KV cache of one token held on each GPU of a ``gpus``-way tensor-parallel replica [B]."""
-    total = kv_bytes_per_token(arch, bytes_per_element)
-    if arch.attention == "mla":
+    return kv_per_gpu(arch.dims, bytes_per_element, gpus)
+
+
+def kv_per_gpu(dims: Dims, bytes_per_element: float, gpus: int) -> float:
+    """:func:`kv_bytes_per_token_per_gpu` from a model's :class:`~engine.architecture.Dims` [B]."""
+    total = dims.kv_elements * bytes_per_element
+    if dims.kv_replicated:
         return total  # the latent is replicated on every rank
-    heads = arch.kv_heads
+    heads = dims.kv_heads
     return total * math.ceil(heads / gpus) / heads if gpus <= heads else total / heads
 
 
 def activation_bytes_per_gpu(arch: ModelArch, gpus: int, act_bytes: float = 2.0) -> float:
     """Activation workspace for one prefill chunk [B]: hidden states, QKV and MLP intermediates of
-    ``PREFILL_CHUNK_TOKENS`` tokens (about ``4 d + 2 d_ff`` values per token), split over GPUs."""
-    width = 4 * arch.d_model + 2 * (arch.moe_d_ff * arch.top_k if arch.is_moe and arch.moe_d_ff else arch.d_ff)
-    return PREFILL_CHUNK_TOKENS * width * act_bytes / gpus
+    ``PREFILL_CHUNK_TOKENS`` tokens (about ``4 d + 2 d_ff`` values per token; MoE: the ``k`` routed
+    experts' width), split over GPUs."""
+    return activation_per_gpu(arch.dims, gpus, act_bytes)
+
+
+def activation_per_gpu(dims: Dims, gpus: int, act_bytes: float = 2.0) -> float:
+    """:func:`activation_bytes_per_gpu` from a model's :class:`~engine.architecture.Dims` [B]."""
+    return PREFILL_CHUNK_TOKENS * dims.act_width * act_bytes / gpus
 
 
 #: Bytes per catalog "GB" of device memory. Datasheets' "80 GB" of HBM is 80 GiB (nvidia-smi: 81,920 MiB
@@ -64,8 +74,13 @@ def usable_bytes(memory_gb: float) -> float:
 
 def max_batch(arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float, gpus: int, seq_tokens: int) -> int:
     """Largest number of concurrent sequences of ``seq_tokens`` tokens that fits (0: not even one)."""
-    free = usable_bytes(memory_gb) - weight_bytes(arch, w_bytes) / gpus - activation_bytes_per_gpu(arch, gpus)
-    per_seq = kv_bytes_per_token_per_gpu(arch, kv_bytes, gpus) * seq_tokens
+    return batch_room(arch.dims, usable_bytes(memory_gb), w_bytes, kv_bytes, gpus, seq_tokens)
+
+
+def batch_room(dims: Dims, usable: float, w_bytes: float, kv_bytes: float, gpus: int, seq_tokens: int) -> int:
+    """:func:`max_batch` from a model's :class:`~engine.architecture.Dims` and usable bytes per GPU."""
+    free = usable - dims.total_params * w_bytes / gpus - activation_per_gpu(dims, gpus)
+    per_seq = kv_per_gpu(dims, kv_bytes, gpus) * seq_tokens
     if free <= 0 or per_seq <= 0:
         return 0
     return int(free // per_seq)
@@ -83,8 +98,9 @@ def min_gpus(
     """Smallest power-of-two replica size on which at least one sequence fits (None: none up to limit).
     ``fits`` (optional) collects the largest batch of every size tried, for the caller to reuse."""
     g = 1
+    dims, usable = arch.dims, usable_bytes(memory_gb)
     while g <= limit:
-        b = max_batch(arch, memory_gb, w_bytes, kv_bytes, g, seq_tokens)
+        b = batch_room(dims, usable, w_bytes, kv_bytes, g, seq_tokens)
         if fits is not None:
             fits[g] = b
         if b >= 1:

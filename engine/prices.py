@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.catalog import read_data, resolve_gpu
 from engine.config import EngineConfig
-from engine.errors import GpucostError, suggest
+from engine.errors import GpucostError, suggest, user_path
 
 PRICE_COLUMNS = [
     "provider",
@@ -193,7 +193,7 @@ def import_skypilot(path: str | Path, provider: str | None = None) -> list[Price
 
     Rows without an accelerator, or with one not in our accelerator catalog, are skipped.
     ``provider`` defaults to the catalog's folder name (``~/.sky/catalogs/v8/<cloud>/vms.csv``)."""
-    p = Path(path).expanduser()
+    p = user_path(path)
     if not p.exists():
         raise GpucostError(f"no file at '{path}'", hint="give the path of a SkyPilot vms.csv")
     prov = (provider or (p.parent.name if p.name == "vms.csv" else p.stem.split("_")[0])).lower()
@@ -246,7 +246,7 @@ def import_skypilot(path: str | Path, provider: str | None = None) -> list[Price
 
 def write_price_file(rows: list[PriceRow], path: str | Path, merge: bool = True) -> int:
     """Write rows to a user price file (merging with rows already there for other GPUs/providers)."""
-    p = Path(path).expanduser()
+    p = user_path(path)
     existing: list[PriceRow] = []
     if merge and p.exists():
         existing = list(_parse_rows(p.read_text(encoding="utf-8"), str(p)))

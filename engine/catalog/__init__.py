@@ -16,12 +16,11 @@ import json
 import re
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.architecture import ModelArch, from_hf_config
-from engine.errors import GpucostError, UnknownNameError, suggest
+from engine.errors import GpucostError, UnknownNameError, suggest, user_path
 
 
 def read_data(name: str) -> str:
@@ -176,7 +175,7 @@ def resolve_model(name: str, allow_files: bool = True) -> ModelArch:
                 f"the model '{name}' would be read from a file on the server, which this front end does not allow",
                 hint="name a catalog model ('gpucost models') or a parameter count, or use the gpucost command line",
             )
-        p = Path(name).expanduser()
+        p = user_path(name)
         if p.exists():
             return from_hf_config(p)
         if name.endswith(".json"):
