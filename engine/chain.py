@@ -95,7 +95,9 @@ class _Draft:
         return None
 
     def build(self) -> Result:
-        return Result(**self.__dict__)
+        fields = dict(self.__dict__)
+        trace = fields.pop("trace")
+        return Result(**fields).with_trace(*trace)
 
 
 # ---- resolution ------------------------------------------------------------------------------------
@@ -859,7 +861,7 @@ def inference_fields(
 def _fill_serving(res: _Draft, ctx: Ctx, s: ServingSetup) -> None:
     p = s.point
     res.__dict__.update(point_fields(p, s.gpus))
-    res.trace = [] if ctx.lean else list(p.trace)
+    res.trace = [] if ctx.lean else [p.make_trace]  # formatted when the Result's trace is first read
     res.inputs = {
         **res.inputs,
         "dtype": s.dtype,
@@ -1319,7 +1321,7 @@ def evaluate(q: Query, config: EngineConfig, lean: bool = False) -> Result | _Dr
 def run(query: str | Query | list[str], config: EngineConfig | None = None, trace: bool = True) -> Result:
     """Parse and evaluate a query. Bad input raises :class:`GpucostError` (one-line message).
     ``trace=False`` leaves out the formula trace (bulk evaluation)."""
-    cfg = config or EngineConfig()
+    cfg = config or _default_config()
     if not isinstance(query, (str, list, Query)):
         raise GpucostError(f"a query is text, not {type(query).__name__}", hint="e.g. '1.17e8 P4 0.3'")
     if isinstance(query, Query):  # built by a program, not parsed: hold it to what parsing guarantees
@@ -1327,6 +1329,11 @@ def run(query: str | Query | list[str], config: EngineConfig | None = None, trac
             if not isinstance(getattr(query, name), (str, type(None))):
                 raise GpucostError(f"Query.{name} must be text", hint="or use engine.build_query(...)")
         query = parse_query(query.canonical())
-    q = query if isinstance(query, Query) else parse_query(query)
-    # the chain may fill derived values in: work on a copy of the option dicts
-    return run_query(q.model_copy(update={"values": dict(q.values), "options": dict(q.options)}), cfg, trace)
+    # a fresh Query either way (a caller's Query was re-parsed above): the chain may fill derived values in
+    return run_query(query if isinstance(query, Query) else parse_query(query), cfg, trace)
+
+
+@lru_cache(maxsize=1)
+def _default_config() -> EngineConfig:
+    """The built-in settings (an :class:`EngineConfig` is frozen, so one instance serves every call)."""
+    return EngineConfig()

@@ -106,6 +106,10 @@ class InferencePoint:
     @property
     def trace(self) -> list[dict[str, object]]:
         """The formula trace (built on demand; a point made from :class:`Dims` alone has none)."""
+        return self.make_trace()
+
+    def make_trace(self) -> list[dict[str, object]]:
+        """:attr:`trace`, as a function to call later."""
         return self._rf.trace(self._arch, self.gpus, self.batch) if self._arch is not None else []
 
 

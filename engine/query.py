@@ -13,6 +13,7 @@ Imports only pydantic and the standard library.
 from __future__ import annotations
 
 import copy
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -147,8 +148,11 @@ class Query:
         return " ".join(_quote(p) for p in parts)
 
 
+_SPACE = re.compile(r"\s")
+
+
 def _quote(s: str) -> str:
-    return shlex.quote(s) if any(ch.isspace() for ch in s) else s
+    return shlex.quote(s) if _SPACE.search(s) else s
 
 
 def _seconds(text: str) -> float:

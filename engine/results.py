@@ -11,9 +11,11 @@ This module imports only pydantic and the standard library; never ``bot`` or ``e
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, field_validator
 
 Kind = Literal["inference", "daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import"]
 
@@ -77,6 +79,8 @@ class Result(BaseModel):
     Units are in the field names or documented here: times in seconds, costs in ``currency``.
     """
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not a silently dropped number
+
     kind: Kind
     query: str = Field(description="canonical query string that reproduces this result")
     title: str = ""
@@ -113,10 +117,31 @@ class Result(BaseModel):
     breakdown: list[BreakdownLine] = Field(default_factory=list)
     assumptions: list[Assumption] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
-    trace: list[TraceStep] = Field(default_factory=list)
     sensitivity: list[Sensitivity] = Field(default_factory=list)
     table: Table | None = None
     text: str | None = Field(default=None, description="free text (help)")
+    #: Where the trace comes from: steps (dicts or :class:`TraceStep`) and functions returning lists of
+    #: them. Set by the engine; read through :attr:`trace`.
+    _trace_parts: tuple[Any, ...] = PrivateAttr(default=())
+
+    @computed_field(description="the formula trace behind the numbers, step by step")  # type: ignore[prop-decorator]
+    @cached_property
+    def trace(self) -> list[TraceStep]:
+        """The formula trace, built when first read (or dumped): most callers read one number and
+        never need the formatted steps. Steps are validated like any field."""
+        steps: list[Any] = []
+        for part in self._trace_parts:
+            if callable(part):
+                steps.extend(part())
+            else:
+                steps.append(part)
+        return [s if isinstance(s, TraceStep) else TraceStep.model_validate(s) for s in steps]
+
+    def with_trace(self, *parts: dict[str, Any] | TraceStep | Callable[[], list[dict[str, Any]]]) -> Result:
+        """Set where the trace comes from (see :attr:`trace`); returns ``self``."""
+        self._trace_parts = parts
+        self.__dict__.pop("trace", None)  # forget a trace already built
+        return self
 
     @field_validator(
         "tokens_per_s",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 from engine.errors import GpucostError
 
@@ -68,12 +69,16 @@ _CUR_SUFFIX = {
 }
 _PER_HOUR = re.compile(r"\s*(/\s*(h|hr|hour|gpu-?h|gpu-?hr|gpu-?hour|小时|时)|per\s*hour|每小时)\s*$", re.IGNORECASE)
 
+_PREFIXES_LONGEST_FIRST = sorted(_CUR_PREFIX, key=len, reverse=True)
+_SUFFIXES_LONGEST_FIRST = sorted(_CUR_SUFFIX, key=len, reverse=True)
+
 PRICE_HINT = "write a price per GPU-hour like 0.3, $2.5, 2.5usd, 0.3元, ¥0.3 or 0.3cny"
 
 
 KWH_HINT = "write an electricity price per kWh like kwh=0.1usd or kwh=0.6元"
 
 
+@lru_cache(maxsize=1024)  # a pure function of short strings; a query's price is parsed twice (check, then use)
 def parse_price(text: str, *, per: str = "GPU-hour") -> tuple[float, str | None]:
     """``'0.3元'`` -> ``(0.3, 'CNY')``; ``'0.3'`` -> ``(0.3, None)`` (currency from settings).
 
@@ -88,12 +93,12 @@ def parse_price(text: str, *, per: str = "GPU-hour") -> tuple[float, str | None]
     s = _PER_HOUR.sub("", text.strip())
     low = s.lower()
     currency: str | None = None
-    for p in sorted(_CUR_PREFIX, key=len, reverse=True):
+    for p in _PREFIXES_LONGEST_FIRST:
         if low.startswith(p):
             currency, s = _CUR_PREFIX[p], s[len(p) :].strip()
             break
     low = s.lower()
-    for x in sorted(_CUR_SUFFIX, key=len, reverse=True):
+    for x in _SUFFIXES_LONGEST_FIRST:
         if low.endswith(x):
             if currency and currency != _CUR_SUFFIX[x]:
                 raise GpucostError(f"'{raw}' names two currencies", token=raw, hint=PRICE_HINT)
