@@ -139,7 +139,7 @@ def _row_sizer(plan, price: float | None, r_day: float, peak: float, metric: str
     (``dense_dims``: no model object per row; the same numbers as ``infer_dense``, a test checks it);
     anything else resolves like a query's model token."""
     from engine.architecture import dense_dims
-    from engine.chain import inference_fields, resolve_arch, size_numbers
+    from engine.chain import ServingFields, resolve_arch, size_numbers
 
     rf, wb, asked, bopt, tpot_max, util = plan.roofline, plan.wb, plan.asked, plan.bopt, plan.tpot_max, plan.util
 
@@ -156,7 +156,7 @@ def _row_sizer(plan, price: float | None, r_day: float, peak: float, metric: str
             gpus, _, _, mb, batch, terms, _, _ = sized
             p = rf.point(dims, gpus, batch, terms)
             p.max_batch = mb
-        value = inference_fields(p, gpus, util, price, r_day, peak).get(metric)
+        value = getattr(ServingFields(p, gpus, util, price, r_day, peak), metric)
         if value is None:
             return f"{metric} not available for this query"
         return float(value) if math.isfinite(value) else f"{metric} is not finite"

@@ -602,19 +602,6 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
     return ServingSetup(point=p, gpus=gpus, dtype=dtype, kv=kv, compute_eff=ce, bw_eff=be, util=plan.util)
 
 
-def _per_token_costs(price_gpu_h: float, gpus: int, p: InferencePoint, util: float) -> dict[str, float]:
-    """Costs of one replica's work at utilisation ``util`` [currency]. A cycle's GPU time is split
-    between input and output tokens by the prefill share of the cycle."""
-    cost_cycle = price_gpu_h * gpus * p.t_cycle / 3600 / util
-    n_req = p.batch
-    return {
-        "per_request": cost_cycle / n_req,
-        "per_m_in": cost_cycle * p.prefill_share / (n_req * p.s_in) * 1e6,
-        "per_m_out": cost_cycle * (1 - p.prefill_share) / (n_req * p.s_out) * 1e6,
-        "per_m_tokens": cost_cycle / (n_req * (p.s_in + p.s_out)) * 1e6,
-    }
-
-
 def _energy(ctx: Ctx, gpu_hours: float) -> tuple[float | None, float | None]:
     """Energy [kWh] = GPU-hours x power [W] x PUE / 1000 and its cost [currency]."""
     power = float(ctx.opt("power")) if ctx.given("power") else ctx.acc.tdp_w
@@ -795,67 +782,128 @@ def _base(ctx: Ctx, kind: str, gpus: int | None) -> _Draft:
     )
 
 
-#: Result fields :func:`inference_fields` fills (the spreadsheet column path can serve these).
-INFERENCE_FIELDS = frozenset(
-    {
-        "gpus_per_replica",
-        "gpus",
-        "batch",
-        "max_batch",
-        "tokens_per_s",
-        "tokens_per_s_per_gpu",
-        "requests_per_s",
-        "ttft_s",
-        "tpot_s",
-        "request_latency_s",
-        "memory_per_gpu_gb",
-        "replicas",
-        "cost_per_day",
-        "cost_per_month",
-        "cost_per_hour",
-        "cost_per_request",
-        "cost_per_million_input_tokens",
-        "cost_per_million_output_tokens",
-        "cost_per_million_tokens",
-    }
+class ServingFields:
+    """The Result fields of an inference estimate, one property (one formula) each: performance of
+    one replica, the fleet for the stated traffic (sized exactly as ``daily`` sizes it) and, with a
+    price, the costs. A spreadsheet column reads one of them per row; :func:`inference_fields` all.
+
+    Costs are of one replica's work at utilisation ``util`` [currency]; a cycle's GPU time is split
+    between input and output tokens by the prefill share of the cycle."""
+
+    __slots__ = ("g", "p", "peak", "price", "requests_per_day", "util")
+
+    def __init__(
+        self, p: InferencePoint, gpus: int, util: float, price: float | None, requests_per_day: float, peak: float
+    ) -> None:
+        self.p, self.g, self.util, self.price, self.requests_per_day, self.peak = (
+            p,
+            gpus,
+            util,
+            price,
+            requests_per_day,
+            peak,
+        )
+
+    # one replica
+    gpus_per_replica = property(lambda self: self.g)
+    batch = property(lambda self: self.p.batch)
+    max_batch = property(lambda self: self.p.max_batch)
+    tokens_per_s = property(lambda self: self.p.output_tokens_per_s)
+    tokens_per_s_per_gpu = property(lambda self: self.p.output_tokens_per_s / self.g)
+    requests_per_s = property(lambda self: self.p.requests_per_s)
+    ttft_s = property(lambda self: self.p.ttft_s)
+    tpot_s = property(lambda self: self.p.tpot_s)
+    request_latency_s = property(lambda self: self.p.latency_s)
+    memory_per_gpu_gb = property(lambda self: self.p.memory_per_gpu_gb)
+
+    # the fleet
+    @property
+    def replicas(self) -> int:
+        return fleet_replicas(self.requests_per_day, self.peak, self.p.requests_per_s, self.util)
+
+    @property
+    def gpus(self) -> int:
+        return self.replicas * self.g
+
+    @property
+    def cost_per_hour(self) -> float | None:
+        """The fleet's cost per hour (like ``gpus`` and ``cost_per_day``, the whole fleet)."""
+        return None if self.price is None else self.replicas * self.g * self.price
+
+    @property
+    def cost_per_day(self) -> float | None:
+        return None if self.price is None else self.replicas * self.g * 24 * self.price
+
+    @property
+    def cost_per_month(self) -> float | None:
+        day = self.cost_per_day
+        return None if day is None else day * HOURS_PER_MONTH / 24
+
+    # one replica's work
+    @property
+    def _cost_cycle(self) -> float:
+        """GPU cost of one cycle, idle share included: price x GPUs x T_cycle / 3600 / util."""
+        return self.price * self.g * self.p.t_cycle / 3600 / self.util  # type: ignore[operator]
+
+    @property
+    def cost_per_request(self) -> float | None:
+        return None if self.price is None else self._cost_cycle / self.p.batch
+
+    @property
+    def cost_per_million_input_tokens(self) -> float | None:
+        p = self.p
+        return None if self.price is None else self._cost_cycle * p.prefill_share / (p.batch * p.s_in) * 1e6
+
+    @property
+    def cost_per_million_output_tokens(self) -> float | None:
+        p = self.p
+        return None if self.price is None else self._cost_cycle * (1 - p.prefill_share) / (p.batch * p.s_out) * 1e6
+
+    @property
+    def cost_per_million_tokens(self) -> float | None:
+        p = self.p
+        return None if self.price is None else self._cost_cycle / (p.batch * (p.s_in + p.s_out)) * 1e6
+
+
+#: Result fields :class:`ServingFields` fills (the spreadsheet column path can serve these).
+INFERENCE_FIELDS = (
+    "gpus_per_replica",
+    "batch",
+    "max_batch",
+    "tokens_per_s",
+    "tokens_per_s_per_gpu",
+    "requests_per_s",
+    "ttft_s",
+    "tpot_s",
+    "request_latency_s",
+    "memory_per_gpu_gb",
+    "replicas",
+    "gpus",
+    "cost_per_hour",
+    "cost_per_day",
+    "cost_per_month",
+    "cost_per_request",
+    "cost_per_million_input_tokens",
+    "cost_per_million_output_tokens",
+    "cost_per_million_tokens",
 )
+_POINT_FIELDS = INFERENCE_FIELDS[:10]
 
 
 def point_fields(p: InferencePoint, gpus: int) -> dict[str, float | int]:
-    """The Result fields one replica's performance fills."""
-    return {
-        "gpus_per_replica": gpus,
-        "gpus": gpus,
-        "batch": p.batch,
-        "max_batch": p.max_batch,
-        "tokens_per_s": p.output_tokens_per_s,
-        "tokens_per_s_per_gpu": p.output_tokens_per_s / gpus,
-        "requests_per_s": p.requests_per_s,
-        "ttft_s": p.ttft_s,
-        "tpot_s": p.tpot_s,
-        "request_latency_s": p.latency_s,
-        "memory_per_gpu_gb": p.memory_per_gpu_gb,
-    }
+    """The Result fields one replica's performance fills (``gpus``: the replica's)."""
+    f = ServingFields(p, gpus, 1.0, None, 0.0, 1.0)
+    out = {k: getattr(f, k) for k in _POINT_FIELDS}
+    out["gpus"] = gpus
+    return out
 
 
 def inference_fields(
     p: InferencePoint, gpus: int, util: float, price: float | None, requests_per_day: float, peak: float
-) -> dict[str, float | int]:
-    """The Result fields of an inference estimate: performance, the fleet for the stated traffic
-    (sized exactly as ``daily`` sizes it) and, with a price, the costs."""
-    f = point_fields(p, gpus)
-    replicas = fleet_replicas(requests_per_day, peak, p.requests_per_s, util)
-    f["replicas"], f["gpus"] = replicas, replicas * gpus
-    if price is not None:
-        c = _per_token_costs(price, gpus, p, util)
-        f["cost_per_day"] = replicas * gpus * 24 * price
-        f["cost_per_month"] = f["cost_per_day"] * HOURS_PER_MONTH / 24
-        f["cost_per_hour"] = replicas * gpus * price  # the fleet, like gpus and cost_per_day
-        f["cost_per_request"] = c["per_request"]
-        f["cost_per_million_input_tokens"] = c["per_m_in"]
-        f["cost_per_million_output_tokens"] = c["per_m_out"]
-        f["cost_per_million_tokens"] = c["per_m_tokens"]
-    return f
+) -> dict[str, float | int | None]:
+    """All of :class:`ServingFields` as a dict."""
+    f = ServingFields(p, gpus, util, price, requests_per_day, peak)
+    return {k: getattr(f, k) for k in INFERENCE_FIELDS}
 
 
 def _fill_serving(res: _Draft, ctx: Ctx, s: ServingSetup) -> None:
