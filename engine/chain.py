@@ -343,41 +343,36 @@ def size_numbers(
     """The replica sizing of :func:`size_replica` in plain numbers, from a model's :class:`Dims`:
     ``(gpus, need, tried, max_batch, batch, roofline terms, tpot limited, tpot unmet)``, or None when
     no replica of up to 4096 GPUs holds one sequence."""
-    kb, seq, terms = rf.kv_bytes, rf.s_in + rf.s_out, rf.terms
-    usable = usable_bytes(rf.acc.memory_gb or 0)
+    kb, seq, terms, usable = rf.kv_bytes, rf.s_in + rf.s_out, rf.terms, rf.usable
     need, room = 1, batch_room(dims, usable, wb, kb, 1, seq)
     while room < 1:  # the least power of two that holds one sequence
         need *= 2
         if need > 4096:
             return None
         room = batch_room(dims, usable, wb, kb, need, seq)
-    rooms = {need: room}  # replica size -> largest batch that fits
-    tried: list[int] = []
     best: tuple | None = None  # (batch, roofline terms) at the chosen size
     if asked is None:
         cap = bopt if isinstance(bopt, int) and bopt < DEFAULT_BATCH_CAP else DEFAULT_BATCH_CAP
-        best_rate, gpus, g, top = 0.0, need, need, max(need, NODE_GPUS)
-        while g <= top:
+        gpus, g, top, tried = need, need, max(need, NODE_GPUS), [need]
+        b = room if room < cap else cap
+        t = terms(dims, g, b if b > 1 else 1)
+        best_rate, best, mb = t[0] / g, (b, t), room  # output tokens/s per GPU
+        # The batch capped, not memory-bound: more GPUs cannot buy a bigger batch, only add
+        # communication, so no larger replica does better per GPU.
+        while b >= room and g * 2 <= top:
+            g *= 2
             tried.append(g)
-            room = rooms[g] if g in rooms else batch_room(dims, usable, wb, kb, g, seq)
-            rooms[g] = room
+            room = batch_room(dims, usable, wb, kb, g, seq)
             b = room if room < cap else cap
             t = terms(dims, g, b if b > 1 else 1)
-            per_gpu = t[0] / g  # output tokens/s per GPU
-            if per_gpu <= best_rate * 1.02:  # a bigger replica must be clearly better
+            if t[0] / g <= best_rate * 1.02:  # a bigger replica must be clearly better
                 # Per-GPU throughput rises with replica size only while more memory buys a bigger batch,
                 # then falls as communication grows: past the first drop, larger sizes do not win.
                 break
-            best_rate, gpus, best = per_gpu, g, (b, t)
-            if b < room:
-                # The batch is capped, not memory-bound: more GPUs cannot buy a bigger batch, only
-                # add communication, so no larger replica does better per GPU.
-                break
-            g *= 2
+            best_rate, gpus, best, mb = t[0] / g, g, (b, t), room
     else:
-        gpus = max(asked, need)
-        tried.append(need)
-    mb = rooms[gpus] if gpus in rooms else batch_room(dims, usable, wb, kb, gpus, seq)
+        gpus, tried = max(asked, need), [need]
+        mb = room if gpus == need else batch_room(dims, usable, wb, kb, gpus, seq)
     if bopt == "max":
         batch = mb
     elif bopt is not None:

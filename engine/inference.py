@@ -138,6 +138,7 @@ class Roofline:
         "s_out",
         "spread",
         "static",
+        "usable",
         "w_bytes",
     )
 
@@ -156,6 +157,7 @@ class Roofline:
         self.acc, self.prec = acc, prec
         self.peak = prec.peak_flops  # [FLOP/s per GPU]
         self.bw = (acc.memory_bw_gb_s or 0) * 1e9  # [B/s per GPU]
+        self.usable = usable_bytes(acc.memory_gb or 0)  # memory a serving engine may fill [B per GPU]
         self.w_bytes = BYTES[prec.weight_dtype]
         self.kv_bytes = kv_bytes
         self.s_in, self.s_out = s_in, s_out
@@ -206,8 +208,9 @@ class Roofline:
         weight and KV bytes read per step per GPU [B], weight-matmul memory and compute time,
         attention memory and compute time, all-reduce time per step [s], mean decode context [tokens]."""
         s_out, ctx = self.s_out, self.ctx
-        weights, f_pf_one, f_tok, f_gemm_tok, experts = self._model(m)
-        _, alpha, per_elem, flops, _ = self._gpus(gpus)  # flops: g P e_c [FLOP/s]; 1 GPU: no all-reduce (0, 0)
+        weights, f_pf_one, f_tok, f_gemm_tok, experts = self._model_consts if m is self._last_model else self._model(m)
+        # flops: g P e_c [FLOP/s]; on 1 GPU there is no all-reduce (alpha = per_elem = 0)
+        _, alpha, per_elem, flops, _ = self._gpu_consts.get(gpus) or self._gpus(gpus)
         bw = self.bw * self.be  # [B/s]
         kv_tok_gpu = kv_per_gpu(m, self.kv_bytes, gpus)
         # two all-reduces per layer of (tokens x d) activations: 2 L (alpha + per_elem tokens d)
@@ -215,8 +218,11 @@ class Roofline:
 
         # --- prefill (compute-bound; never faster than reading the weights once)
         t_w = weights / gpus / bw
-        t_pf_one = max(f_pf_one / flops, t_w) + (alpha + per_elem * self.s_in * d) * two_l
-        t_pf = max(batch * f_pf_one / flops, t_w) + (alpha + per_elem * batch * self.s_in * d) * two_l
+        # (max() as conditionals: this runs thousands of times per spreadsheet column)
+        t_cmp = f_pf_one / flops
+        t_pf_one = (t_cmp if t_cmp > t_w else t_w) + (alpha + per_elem * self.s_in * d) * two_l
+        t_cmp *= batch
+        t_pf = (t_cmp if t_cmp > t_w else t_w) + (alpha + per_elem * batch * self.s_in * d) * two_l
 
         # --- decode step at the mean context: weight matmuls, then attention over the KV cache
         read_w = weights
@@ -228,7 +234,11 @@ class Roofline:
         t_gemm_mem, t_gemm_cmp = read_w / bw, batch * f_gemm_tok / flops
         t_attn_mem, t_attn_cmp = read_kv / bw, batch * (f_tok - f_gemm_tok) / flops
         comm_step = (alpha + per_elem * batch * d) * two_l
-        t_step = max(t_gemm_mem, t_gemm_cmp) + max(t_attn_mem, t_attn_cmp) + comm_step
+        t_step = (
+            (t_gemm_mem if t_gemm_mem > t_gemm_cmp else t_gemm_cmp)
+            + (t_attn_mem if t_attn_mem > t_attn_cmp else t_attn_cmp)
+            + comm_step
+        )
 
         steps = float(s_out)
         if self.static and batch > 1:
@@ -236,7 +246,7 @@ class Roofline:
             # s_out (1 - spread) + 2 s_out spread b / (b + 1); spread 0 = fixed lengths, no waste.
             steps = s_out * (1 - self.spread) + 2 * s_out * self.spread * batch / (batch + 1)
         t_cycle = t_pf + steps * t_step
-        tpot = t_step + (t_pf - t_pf_one) / max(s_out, 1)
+        tpot = t_step + (t_pf - t_pf_one) / (s_out if s_out > 1 else 1)
         return (
             batch * s_out / t_cycle,  # output tokens/s of the replica
             tpot,

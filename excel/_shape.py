@@ -84,8 +84,7 @@ def broadcast_shape(names: Sequence[str], grids: Sequence[Grid]) -> tuple[int, i
         if r != 1:
             if rows not in (1, r):
                 raise ExcelArgumentError(
-                    f"'{row_from}' has {rows} rows but '{name}' has {r}; "
-                    "give ranges of the same size, or a single cell"
+                    f"'{row_from}' has {rows} rows but '{name}' has {r}; give ranges of the same size, or a single cell"
                 )
             rows, row_from = r, name
         if c != 1:

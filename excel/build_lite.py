@@ -79,9 +79,7 @@ def _merge_imports(nodes: list[ast.stmt]) -> str:
     for std in (True, False):
         lines = [f"import {m}" for m in sorted(plain) if is_std(m) == std]
         lines += [
-            f"from {m} import {', '.join(sorted(names))}"
-            for m, names in sorted(from_names.items())
-            if is_std(m) == std
+            f"from {m} import {', '.join(sorted(names))}" for m, names in sorted(from_names.items()) if is_std(m) == std
         ]
         if lines:
             blocks.append("\n".join(lines))

@@ -95,8 +95,7 @@ def broadcast_shape(names: Sequence[str], grids: Sequence[Grid]) -> tuple[int, i
         if r != 1:
             if rows not in (1, r):
                 raise ExcelArgumentError(
-                    f"'{row_from}' has {rows} rows but '{name}' has {r}; "
-                    "give ranges of the same size, or a single cell"
+                    f"'{row_from}' has {rows} rows but '{name}' has {r}; give ranges of the same size, or a single cell"
                 )
             rows, row_from = r, name
         if c != 1:
@@ -196,6 +195,7 @@ CONFIG = EngineConfig()
 
 def _config(currency: str | None = None) -> EngineConfig:
     return CONFIG.model_copy(update={"currency": currency.upper()}) if currency else CONFIG
+
 
 try:  # xlwings Lite, classic xlwings and xlwings Server all provide these.
     from xlwings import arg, func, ret
@@ -440,9 +440,7 @@ def _build(kind: str | None, slots: dict[str, str | None]) -> str:
     return engine.build_query(kind, slots.get("model"), slots.get("gpu"), slots.get("price"), **options)
 
 
-def _estimate(
-    kind: str | None, args: dict[str, CellOrRange], output: Cell, default_metric: str
-) -> ExcelResult:
+def _estimate(kind: str | None, args: dict[str, CellOrRange], output: Cell, default_metric: str) -> ExcelResult:
     """Shared body of AIGC_COST/INFER/DAILY/TRAIN: broadcast the arguments, call the engine.
 
     ``args`` maps a query slot (``model``, ``gpu``, ``price`` or an option name such as ``in``)
@@ -483,10 +481,14 @@ def _column(
     _require(fixed)
     cells = flatten(grids[names.index(varying)])
     out: list[Any] = [""] * len(cells)
-    tokens: list[str] = []
+    tokens: list[str | float] = []
     rows: list[int] = []
     blank_rows: list[int] = []
     for i, cell in enumerate(cells):
+        if type(cell) in (int, float) and math.isfinite(cell):
+            tokens.append(cell)  # a number goes to the engine as is (it reads numbers and text alike)
+            rows.append(i)
+            continue
         try:
             token = text_token(cell, varying)
         except ExcelArgumentError as err:
@@ -516,9 +518,7 @@ def _column(
     return reshape(out, shape)
 
 
-def _cell_by_cell(
-    kind: str | None, names: list[str], grids: list[Grid], shape: tuple[int, int], metric: str
-) -> Grid:
+def _cell_by_cell(kind: str | None, names: list[str], grids: list[Grid], shape: tuple[int, int], metric: str) -> Grid:
     """Several arguments are ranges: one engine call per cell (slower, but any combination)."""
     rows, cols = shape
     out: Grid = []
@@ -623,8 +623,7 @@ _DOC_OUTPUT = (
 @arg("price", ndim=2, doc=_DOC_PRICE)
 @arg(
     "metric",
-    doc="per request (default), per million input tokens, per million output tokens, "
-    "per day, gpus, tokens per second",
+    doc="per request (default), per million input tokens, per million output tokens, per day, gpus, tokens per second",
 )
 @arg("input_tokens", ndim=2, doc=_DOC_IN)
 @arg("output_tokens", ndim=2, doc=_DOC_OUT)
@@ -908,18 +907,14 @@ def aigc_gpu(gpu: CellOrRange, field: Cell = None) -> ExcelResult:
         if token is None:
             raise ExcelArgumentError("'gpu' is empty")
         spec = engine.catalog.resolve_gpu(token).model_dump()
-        return clean_table(
-            [["field", "value"], *[[k, v] for k, v in spec.items() if not isinstance(v, (dict, list))]]
-        )
+        return clean_table([["field", "value"], *[[k, v] for k, v in spec.items() if not isinstance(v, (dict, list))]])
     key = "_".join(name.lower().split())
     attr = GPU_FIELD_ALIASES.get(key, key)
 
     def look(token: str) -> Any:
         spec = engine.catalog.resolve_gpu(token)
         if attr not in type(spec).model_fields:
-            raise ExcelArgumentError(
-                f"unknown GPU field '{name}'; use one of: {', '.join(type(spec).model_fields)}"
-            )
+            raise ExcelArgumentError(f"unknown GPU field '{name}'; use one of: {', '.join(type(spec).model_fields)}")
         value = getattr(spec, attr)
         return "" if value is None else value
 
@@ -944,9 +939,7 @@ def aigc_gpus() -> ExcelResult:
 @arg("region", doc="Region; empty = any")
 @arg("spot", doc="TRUE for spot prices; empty = on-demand")
 @_excel_errors
-def aigc_price(
-    gpu: CellOrRange, provider: Cell = None, region: Cell = None, spot: Cell = None
-) -> ExcelResult:
+def aigc_price(gpu: CellOrRange, provider: Cell = None, region: Cell = None, spot: Cell = None) -> ExcelResult:
     """Lowest catalog price per GPU-hour [USD] for a GPU (optionally at a provider, region, spot).
 
     =AIGC_PRICE("H100") or =AIGC_PRICE(A2:A8, "aws")

@@ -1,0 +1,106 @@
+"""The fast paths give the same numbers as the full ones: a spreadsheet column of models against one
+estimate per row, an inferred shape's dimensions without the model object, a trace built on read."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import run
+from engine.architecture import dense_dims, infer_dense
+from engine.batch import _plain_count, evaluate_many
+from engine.catalog import list_models, resolve_model
+from engine.errors import GpucostError
+from engine.results import Result
+from engine.units import parse_number
+
+log_counts = st.floats(min_value=math.log(1e5), max_value=math.log(1e14)).map(
+    lambda x: min(max(math.exp(x), 1e5), 1e14)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(log_counts)
+def test_dense_dims_are_the_inferred_models_dims(n: float) -> None:
+    assert dense_dims(n) == infer_dense(n).dims
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(log_counts.map(repr), st.integers(min_value=10**5, max_value=10**14).map(str)))
+def test_plain_counts_read_like_the_grammar(token: str) -> None:
+    assert _plain_count(token) == parse_number(token, what="parameter count")
+
+
+@pytest.mark.parametrize("token", ["117M", "1.17亿", "7e4", "1e15", "nan", "inf", "1_000_000", "-7e9", "0x10"])
+def test_other_tokens_go_through_the_grammar(token: str) -> None:
+    assert _plain_count(token) is None or _plain_count(token) == parse_number(token)
+
+
+def test_dims_of_catalog_models_match_their_formulas() -> None:
+    for spec in list_models():
+        m = resolve_model(spec.id)
+        d = m.dims
+        assert d.total_params == m.total_params and d.forward_params == m.forward_params()
+        assert d.kv_elements == m.kv_elements_per_token() and d.attn_width == m.attn_width()
+        assert d.attn_width_decode == m.attn_width(decode=True)
+        assert d.routed_expert_params == (m.expert_params() if m.is_moe else 0.0)
+
+
+@pytest.mark.parametrize(
+    "base, metric",
+    [
+        ("1e9 H100 2.5", "cost_per_request"),
+        ("1e9 H100 2.5 in=2000 out=500", "tokens_per_s_per_gpu"),
+        ("1e9 A100 1.5 dtype=int8", "cost_per_million_output_tokens"),
+        ("1e9 8xH100 2usd", "gpus"),
+        ("1e9 L4 0.8 batch=16 tpot_max=50ms", "tpot_s"),
+        ("1e9 H100 2 batching=static", "memory_per_gpu_gb"),
+    ],
+)
+def test_model_column_equals_one_estimate_per_row(base: str, metric: str) -> None:
+    column: list[object] = [
+        1.17e8,
+        7e9,
+        "7e10",
+        405e9,
+        "117M",
+        "llama-3-70b",
+        "mixtral-8x7b",
+        3e12,
+        "no-such-model",
+        1e3,
+    ]
+    got = evaluate_many(base, "model", column, metric)
+    rest = base.split(" ", 1)[1]
+    for value, cell in zip(column, got, strict=True):
+        token = repr(value) if isinstance(value, float) else str(value)
+        try:
+            want: object = getattr(run(f"{token} {rest}"), metric)
+        except GpucostError as exc:
+            want = str(exc)
+        if isinstance(want, float):
+            assert cell == pytest.approx(want, rel=1e-12), (token, cell, want)
+        else:
+            assert cell == want, (token, cell, want)
+
+
+def test_trace_is_built_when_read_and_kept_in_json() -> None:
+    r = run("daily llama-3-70b H100 requests=5M")
+    assert "trace" not in r.__dict__  # not built yet
+    steps = r.trace
+    assert steps[0].name == "weights" and any(s.name == "decode step" for s in steps)
+    assert r.to_json_dict()["trace"] == [s.model_dump(mode="json") for s in steps]
+    assert r.model_copy().trace == steps
+
+
+def test_result_refuses_unknown_fields() -> None:
+    with pytest.raises(ValueError, match="cost_per_requets"):
+        Result(kind="inference", query="x", cost_per_requets=1.0)
+
+
+def test_home_of_an_unknown_user_is_a_one_line_error() -> None:
+    with pytest.raises(GpucostError, match=r"cannot expand '~0/config\.json': no such user"):
+        run("~0/config.json H100")
