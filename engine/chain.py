@@ -722,9 +722,8 @@ def infer(ctx: Ctx) -> Result:
     p = s.point
     res = _base(ctx, "inference", s.gpus)
     res.title = f"{ctx.arch.name} on {s.gpus}x {ctx.acc.short} ({s.dtype})"
-    _fill_serving(res, ctx, s)
     r_day = _traffic(ctx, p.s_in, p.s_out)
-    res.__dict__.update(inference_fields(p, s.gpus, s.util, ctx.price, r_day, _peak(ctx)))
+    _fill_serving(res, ctx, s, inference_fields(p, s.gpus, s.util, ctx.price, r_day, _peak(ctx)))
     if ctx.price is not None:
         c = {"per_request": res.cost_per_request}
         gpu_s = s.gpus * p.t_cycle / p.batch  # GPU-seconds of busy time per request
@@ -785,7 +784,7 @@ class ServingFields:
     Costs are of one replica's work at utilisation ``util`` [currency]; a cycle's GPU time is split
     between input and output tokens by the prefill share of the cycle."""
 
-    __slots__ = ("g", "p", "peak", "price", "requests_per_day", "util")
+    __slots__ = ("_cycle_cost", "_replicas", "g", "p", "peak", "price", "requests_per_day", "util")
 
     def __init__(
         self, p: InferencePoint, gpus: int, util: float, price: float | None, requests_per_day: float, peak: float
@@ -798,6 +797,8 @@ class ServingFields:
             requests_per_day,
             peak,
         )
+        self._replicas: int | None = None
+        self._cycle_cost: float | None = None
 
     # one replica
     gpus_per_replica = property(lambda self: self.g)
@@ -814,7 +815,9 @@ class ServingFields:
     # the fleet
     @property
     def replicas(self) -> int:
-        return fleet_replicas(self.requests_per_day, self.peak, self.p.requests_per_s, self.util)
+        if self._replicas is None:
+            self._replicas = fleet_replicas(self.requests_per_day, self.peak, self.p.requests_per_s, self.util)
+        return self._replicas
 
     @property
     def gpus(self) -> int:
@@ -838,7 +841,9 @@ class ServingFields:
     @property
     def _cost_cycle(self) -> float:
         """GPU cost of one cycle, idle share included: price x GPUs x T_cycle / 3600 / util."""
-        return self.price * self.g * self.p.t_cycle / 3600 / self.util  # type: ignore[operator]
+        if self._cycle_cost is None:
+            self._cycle_cost = self.price * self.g * self.p.t_cycle / 3600 / self.util  # type: ignore[operator]
+        return self._cycle_cost
 
     @property
     def cost_per_request(self) -> float | None:
@@ -901,9 +906,10 @@ def inference_fields(
     return {k: getattr(f, k) for k in INFERENCE_FIELDS}
 
 
-def _fill_serving(res: _Draft, ctx: Ctx, s: ServingSetup) -> None:
+def _fill_serving(res: _Draft, ctx: Ctx, s: ServingSetup, fields: dict[str, object] | None = None) -> None:
+    """Write the serving fields (``fields``, else one replica's :func:`point_fields`), trace and inputs."""
     p = s.point
-    res.__dict__.update(point_fields(p, s.gpus))
+    res.__dict__.update(fields if fields is not None else point_fields(p, s.gpus))
     res.trace = [] if ctx.lean else [p.make_trace]  # formatted when the Result's trace is first read
     res.inputs = {
         **res.inputs,

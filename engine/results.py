@@ -10,12 +10,11 @@ This module imports only pydantic and the standard library; never ``bot`` or ``e
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, PrivateAttr, computed_field
 
 Kind = Literal["inference", "daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import"]
 
@@ -37,10 +36,10 @@ class BreakdownLine(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     component: str
-    quantity: float
+    quantity: FiniteFloat
     unit: str
-    unit_price: float
-    cost: float
+    unit_price: FiniteFloat
+    cost: FiniteFloat
 
 
 class TraceStep(BaseModel):
@@ -50,7 +49,7 @@ class TraceStep(BaseModel):
 
     name: str
     formula: str
-    value: float
+    value: FiniteFloat
     unit: str
     ref: str = ""
 
@@ -77,6 +76,7 @@ class Result(BaseModel):
     """What every engine call returns. Fields not relevant to a kind stay ``None``.
 
     Units are in the field names or documented here: times in seconds, costs in ``currency``.
+    Every number is finite (``FiniteFloat``): a NaN or infinity is an engine bug, never an answer.
     """
 
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not a silently dropped number
@@ -92,27 +92,27 @@ class Result(BaseModel):
     replicas: int | None = None
     batch: int | None = None
     max_batch: int | None = None
-    tokens_per_s: float | None = None
-    tokens_per_s_per_gpu: float | None = None
-    requests_per_s: float | None = None
-    ttft_s: float | None = None
-    tpot_s: float | None = None
-    request_latency_s: float | None = None
-    memory_per_gpu_gb: float | None = None
-    price_per_gpu_hour: float | None = None
-    cost_per_request: float | None = None
-    cost_per_million_input_tokens: float | None = None
-    cost_per_million_output_tokens: float | None = None
-    cost_per_million_tokens: float | None = None
-    cost_per_hour: float | None = None
-    cost_per_day: float | None = None
-    cost_per_month: float | None = None
-    gpu_hours: float | None = None
-    days: float | None = None
-    cost: float | None = None
-    flops: float | None = None
-    energy_kwh: float | None = None
-    energy_cost: float | None = None
+    tokens_per_s: FiniteFloat | None = None
+    tokens_per_s_per_gpu: FiniteFloat | None = None
+    requests_per_s: FiniteFloat | None = None
+    ttft_s: FiniteFloat | None = None
+    tpot_s: FiniteFloat | None = None
+    request_latency_s: FiniteFloat | None = None
+    memory_per_gpu_gb: FiniteFloat | None = None
+    price_per_gpu_hour: FiniteFloat | None = None
+    cost_per_request: FiniteFloat | None = None
+    cost_per_million_input_tokens: FiniteFloat | None = None
+    cost_per_million_output_tokens: FiniteFloat | None = None
+    cost_per_million_tokens: FiniteFloat | None = None
+    cost_per_hour: FiniteFloat | None = None
+    cost_per_day: FiniteFloat | None = None
+    cost_per_month: FiniteFloat | None = None
+    gpu_hours: FiniteFloat | None = None
+    days: FiniteFloat | None = None
+    cost: FiniteFloat | None = None
+    flops: FiniteFloat | None = None
+    energy_kwh: FiniteFloat | None = None
+    energy_cost: FiniteFloat | None = None
 
     breakdown: list[BreakdownLine] = Field(default_factory=list)
     assumptions: list[Assumption] = Field(default_factory=list)
@@ -139,26 +139,9 @@ class Result(BaseModel):
 
     def with_trace(self, *parts: dict[str, Any] | TraceStep | Callable[[], list[dict[str, Any]]]) -> Result:
         """Set where the trace comes from (see :attr:`trace`); returns ``self``."""
-        self._trace_parts = parts
+        self.__pydantic_private__["_trace_parts"] = parts  # type: ignore[index]  # (setattr's checks are slow)
         self.__dict__.pop("trace", None)  # forget a trace already built
         return self
-
-    @field_validator(
-        "tokens_per_s",
-        "tokens_per_s_per_gpu",
-        "ttft_s",
-        "tpot_s",
-        "cost_per_request",
-        "cost_per_day",
-        "cost",
-        "flops",
-        mode="after",
-    )
-    @classmethod
-    def _finite(cls, v: float | None) -> float | None:
-        if v is not None and not math.isfinite(v):
-            raise ValueError("non-finite number in a result")
-        return v
 
     #: The stable keys of ``--json``, in order. Keys that do not apply to a kind are left out,
     #: except ``assumptions``, ``warnings`` and ``breakdown``, which are always present (maybe empty).

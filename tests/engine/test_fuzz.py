@@ -108,6 +108,7 @@ def _check(query: str) -> None:
     for f in finite_fields:
         v = getattr(r, f)
         assert v is None or (math.isfinite(v) and v >= 0), (query, f, v)
+    r.to_json_dict()  # every part validates, the formula trace (built on read) included
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
