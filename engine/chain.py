@@ -64,15 +64,14 @@ class Ctx:
     currency: str
     price: float | None  # [currency per GPU-hour]
     price_label: str
-    # plain dicts (validated into Assumption models once, when the Result is built: faster)
-    assumptions: list[dict[str, object]] = field(default_factory=list)
+    assumptions: list[Assumption] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     inputs: dict[str, object] = field(default_factory=dict)
     lean: bool = False  # bulk evaluation: skip the formula trace
 
     def add(self, name: str, value: str, source: str, user: bool = False) -> None:
         if not self.lean:  # bulk evaluation reads one number; it needs no provenance objects
-            self.assumptions.append(dict(name=name, value=value, source=source, user_given=user))
+            self.assumptions.append(assumption(name, value, source, user))
 
     def opt(self, key: str, default: object = None) -> object:
         return self.q.values.get(key, default)
@@ -98,6 +97,13 @@ class _Draft:
         fields = dict(self.__dict__)
         trace = fields.pop("trace")
         return Result(**fields).with_trace(*trace)
+
+
+@lru_cache(maxsize=4096)
+def assumption(name: str, value: str, source: str, user: bool = False) -> Assumption:
+    """One :class:`Assumption`, interned: most lines (presets, defaults, catalog rows) recur in every
+    estimate, and a frozen model can be shared, so each is validated once, not once per estimate."""
+    return Assumption(name=name, value=value, source=source, user_given=user)
 
 
 # ---- resolution ------------------------------------------------------------------------------------
@@ -207,12 +213,12 @@ def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
     parsed = parse_price(q.price) if q.price else None
     price_cur = parsed[1] if parsed else None
     currency = normalise_currency(str(q.values.get("currency") or price_cur or config.currency))
-    assumptions: list[dict[str, object]] = []
+    assumptions: list[Assumption] = []
     warnings: list[str] = []
 
     def add(name: str, value: str, source: str, user: bool = False) -> None:
         if not lean:
-            assumptions.append(dict(name=name, value=value, source=source, user_given=user))
+            assumptions.append(assumption(name, value, source, user))
 
     if arch.inferred:
         add("model shape", f"{arch.describe()} (inferred)", arch.source)
@@ -1310,9 +1316,7 @@ def compare(q: Query, config: EngineConfig) -> Result:
         res.cost_per_request = best[6]  # type: ignore[assignment]
         res.gpus_per_replica = best[1]  # type: ignore[assignment]
     res.assumptions = [
-        Assumption(**a)
-        for a in first.assumptions
-        if a["name"] not in ("accelerator", "price per GPU-hour", "GPUs per replica", "batch")
+        a for a in first.assumptions if a.name not in ("accelerator", "price per GPU-hour", "GPUs per replica", "batch")
     ]
     res.assumptions.append(
         Assumption(
