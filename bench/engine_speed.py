@@ -27,20 +27,23 @@ def per_call(fn, number: int, repeat: int) -> float:
     return min(timeit.repeat(fn, number=number, repeat=repeat)) / number  # best of: the least disturbed round
 
 
-def process(cmd: list[str], repeat: int) -> float:
-    times = []
+def processes(cmds: dict[str, list[str]], repeat: int) -> dict[str, float]:
+    """Median wall time [s] of each command, run round-robin so that machine noise falls on all alike."""
+    times: dict[str, list[float]] = {name: [] for name in cmds}
     for _ in range(repeat):
-        t = timeit.default_timer()
-        subprocess.run(cmd, capture_output=True, check=True)
-        times.append(timeit.default_timer() - t)
-    return statistics.median(times)
+        for name, cmd in cmds.items():
+            t = timeit.default_timer()
+            subprocess.run(cmd, capture_output=True, check=True)
+            times[name].append(timeit.default_timer() - t)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=9)
     args = ap.parse_args()
-    from engine.chain import run, run_query
+    from engine.batch import evaluate_many
+    from engine.chain import _default_config, run, run_query
     from engine.query import parse_query
 
     queries = [
@@ -51,46 +54,53 @@ def main() -> int:
     ]
     for q in queries:
         run(q)
-    base = per_call(lambda: json.dumps({"a": 1.0, "b": [1, 2, 3]}), 2000, args.repeat)
-    print(f"baseline json.dumps(small dict)       {base * 1e6:8.1f} us")
+    small = {"a": 1.0, "b": [1, 2, 3]}
+    cfg = _default_config()
+    print("one estimate, best of", args.repeat, "rounds; each beside json.dumps(small dict) timed just before it")
     for q in queries:
-        parsed = parse_query(q)
+        base = per_call(lambda: json.dumps(small), 2000, args.repeat)
         full = per_call(lambda q=q: run(q), 200, args.repeat)
-        core = per_call(
-            lambda p=parsed: run_query(
-                p.model_copy(update={"values": dict(p.values)}), __import__("engine").EngineConfig(), False
-            ),
-            200,
-            args.repeat,
-        )
+        core = per_call(lambda q=q: run_query(parse_query(q), cfg, False), 200, args.repeat)
         print(
-            f"estimate {q!r:<55} {full * 1e6:8.1f} us  ({full / base:5.0f}x baseline); "
-            f"parsed, no trace {core * 1e6:7.1f} us"
+            f"  {q!r:<55} {full * 1e6:7.1f} us = {full / base:4.0f}x json ({base * 1e6:.1f} us); "
+            f"without trace/assumptions {core * 1e6:6.1f} us = {core / base:4.0f}x"
         )
+    counts = [1e8 * 1000 ** (i / 999) for i in range(1000)]
+    evaluate_many("1e8 H100 2.5", "model", counts[:5], "cost_per_request")
+    base = per_call(lambda: json.dumps(small), 2000, args.repeat)
+    row = per_call(lambda: evaluate_many("1e8 H100 2.5", "model", counts, "cost_per_request"), 1, args.repeat)
+    row /= len(counts)
+    print(
+        f"  numeric core: one row of a model column (1,000 counts, cost_per_request) {row * 1e6:.1f} us "
+        f"= {row / base:.1f}x json ({base * 1e6:.1f} us)"
+    )
     py = sys.executable
     # An installed package has its bytecode compiled by pip; an editable checkout under
     # PYTHONDONTWRITEBYTECODE would recompile every module on every start. Compile once, like pip.
     subprocess.run([py, "-m", "compileall", "-q", str(ROOT / "engine")], check=True)
-    start = process([py, "-c", "pass"], args.repeat)
-    pyd = process(
-        [py, "-c", "import pydantic; from pydantic import BaseModel\nclass A(BaseModel): x: int = 1"], args.repeat
+    t = processes(
+        {
+            "pass": [py, "-c", "pass"],
+            "pydantic": [py, "-c", "from pydantic import BaseModel\nclass A(BaseModel): x: int = 1\nA()"],
+            "lazy": [py, "-c", "import engine"],
+            "chain": [py, "-c", "import engine, engine.chain"],
+            "cli": [py, "-m", "engine", "1.17e8", "P4", "0.3"],
+        },
+        args.repeat,
     )
-    lazy = process([py, "-c", "import engine"], args.repeat)
-    imp = process([py, "-c", "import engine, engine.chain"], args.repeat)
-    cli = process([py, "-m", "engine", "1.17e8", "P4", "0.3"], args.repeat)
-    print(f"python -c pass (baseline)              {start * 1e3:8.1f} ms")
-    print(f"pydantic + one model (for reference)   {pyd * 1e3:8.1f} ms  (+{(pyd - start) * 1e3:.1f} ms over baseline)")
-    print(
-        f"import engine (lazy: no pydantic yet)  {lazy * 1e3:8.1f} ms  (+{(lazy - start) * 1e3:.1f} ms over baseline)"
-    )
-    print(
-        f"import engine.chain (all models)       {imp * 1e3:8.1f} ms  (+{(imp - start) * 1e3:.1f} ms over baseline, "
-        f"{imp / start:.2f}x)"
-    )
-    print(
-        f"gpucost 1.17e8 P4 0.3 (whole process)  {cli * 1e3:8.1f} ms  (+{(cli - start) * 1e3:.1f} ms over baseline, "
-        f"{cli / start:.2f}x)"
-    )
+    start = t["pass"]
+    print(f"processes, median of {args.repeat} (run round-robin)")
+    rows = [
+        ("python -c pass (baseline)", "pass"),
+        ("pydantic + one model + one validation (the floor)", "pydantic"),
+        ("import engine (lazy: no pydantic yet)", "lazy"),
+        ("import engine.chain (all models)", "chain"),
+        ("gpucost 1.17e8 P4 0.3 (whole process)", "cli"),
+    ]
+    for label, key in rows:
+        extra = "" if key == "pass" else f"  (+{(t[key] - start) * 1e3:.1f} ms over baseline, {t[key] / start:.2f}x)"
+        print(f"  {label:<52} {t[key] * 1e3:7.1f} ms{extra}")
+    print(f"  engine's own share of the CLI (whole process - the floor) {(t['cli'] - t['pydantic']) * 1e3:.1f} ms")
     return 0
 
 
