@@ -20,7 +20,7 @@ Imports only pydantic and the standard library.
 
 from __future__ import annotations
 
-import itertools
+import bisect
 import json
 import math
 from functools import cached_property, lru_cache
@@ -271,6 +271,7 @@ _GPT3_VOCAB = 50257
 
 # (log N, log L) of each GPT-3 size, for the log-log interpolation of depth
 _GPT3_LOG_LAYERS = tuple((math.log(n), math.log(layers)) for n, layers, _ in _GPT3_SHAPES)
+_GPT3_LOG_N = [x for x, _ in _GPT3_LOG_LAYERS]
 
 
 def _interp_layers(n: float) -> float:
@@ -281,10 +282,9 @@ def _interp_layers(n: float) -> float:
         # Beyond 175B keep GPT-3's depth growth rate (layers ~ N^(1/3) at fixed aspect ratio).
         return pts[-1][1] * (n / pts[-1][0]) ** (1 / 3)
     log_n = math.log(n)
-    for (x0, y0), (x1, y1) in itertools.pairwise(_GPT3_LOG_LAYERS):
-        if x0 <= log_n <= x1:
-            return math.exp(y0 + (log_n - x0) / (x1 - x0) * (y1 - y0))
-    return pts[-1][1]
+    i = bisect.bisect_right(_GPT3_LOG_N, log_n) - 1  # the segment [N_i, N_i+1) holding n
+    (x0, y0), (x1, y1) = _GPT3_LOG_LAYERS[i], _GPT3_LOG_LAYERS[i + 1]
+    return math.exp(y0 + (log_n - x0) / (x1 - x0) * (y1 - y0))
 
 
 def _check_count(n_params: float) -> None:
@@ -341,23 +341,30 @@ def dense_dims(n_params: float) -> Dims:
     layers, d, heads = dense_shape(n_params)
     width = heads * (d // heads)  # h d_h
     n_fwd = max(n_params, 1.0)  # tied embeddings, no position table: nothing subtracted
-    # positional, in field order: total, forward, lm head, L, d, attention widths (prefill, decode),
-    # KV elements per token, KV heads, replicated KV, activation width, routed experts, k/E
-    return Dims(
-        n_params,
-        n_fwd,
-        min(float(_GPT3_VOCAB * d), n_fwd),
-        layers,
-        d,
-        width,
-        width,
-        2 * layers * width,
-        heads,
-        False,
-        4 * d + 2 * (4 * d),
-        0.0,
-        0.0,
+    # in field order: total, forward, lm head, L, d, attention widths (prefill, decode), KV elements
+    # per token, KV heads, replicated KV, activation width, routed experts, k/E (tuple.__new__: the
+    # fastest way to make a NamedTuple, once per spreadsheet row)
+    return _new_dims(
+        Dims,
+        (
+            n_params,
+            n_fwd,
+            min(float(_GPT3_VOCAB * d), n_fwd),
+            layers,
+            d,
+            width,
+            width,
+            2 * layers * width,
+            heads,
+            False,
+            4 * d + 2 * (4 * d),
+            0.0,
+            0.0,
+        ),
     )
+
+
+_new_dims = tuple.__new__
 
 
 def format_params(n: float) -> str:
