@@ -23,9 +23,10 @@ from __future__ import annotations
 import bisect
 import json
 import math
+from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -93,6 +94,14 @@ class ModelArch(BaseModel):
     inferred: bool = False
     source: str = ""
     as_of: str = ""
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> ModelArch:
+        """A copy; with ``update``, the derived numbers (cached on first use) are computed afresh."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            for name in _DERIVED:
+                copy.__dict__.pop(name, None)
+        return copy
 
     # ---- derived shape -------------------------------------------------------------------------
     @property
@@ -254,6 +263,10 @@ class ModelArch(BaseModel):
         )
 
 
+#: ModelArch's cached derived values (see ``ModelArch.model_copy``).
+_DERIVED = tuple(name for name, v in vars(ModelArch).items() if isinstance(v, cached_property))
+
+
 # ---- inference of a shape from a bare parameter count -------------------------------------------
 # GPT-3 family (Brown et al. 2020, Table 2.1): parameters, layers, d_model.
 _GPT3_SHAPES: tuple[tuple[float, int, int], ...] = (
@@ -282,7 +295,8 @@ def _interp_layers(n: float) -> float:
         # Beyond 175B keep GPT-3's depth growth rate (layers ~ N^(1/3) at fixed aspect ratio).
         return pts[-1][1] * (n / pts[-1][0]) ** (1 / 3)
     log_n = math.log(n)
-    i = bisect.bisect_right(_GPT3_LOG_N, log_n) - 1  # the segment [N_i, N_i+1) holding n
+    # the segment [N_i, N_i+1) holding n (capped: log(n) may round up to log(175e9) just below it)
+    i = min(bisect.bisect_right(_GPT3_LOG_N, log_n) - 1, len(_GPT3_LOG_N) - 2)
     (x0, y0), (x1, y1) = _GPT3_LOG_LAYERS[i], _GPT3_LOG_LAYERS[i + 1]
     return math.exp(y0 + (log_n - x0) / (x1 - x0) * (y1 - y0))
 

@@ -78,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
             from engine.chain import run
 
             result = run(args, config)
+        # rendered here, inside the error handling: the formula trace is built when first read
+        if as_json:
+            out = json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2)
+        else:
+            from engine.format import render_text
+
+            out = render_text(result)
     except GpucostError as exc:
         print(f"gpucost: {exc}", file=sys.stderr)
         return 2
@@ -93,12 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     try:
-        if as_json:
-            print(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))
-        else:
-            from engine.format import render_text
-
-            print(render_text(result))
+        print(out)
         sys.stdout.flush()
     except BrokenPipeError:  # `gpucost ... | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

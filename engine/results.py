@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, PrivateAttr, computed_field
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, PrivateAttr, computed_field, model_validator
 
 Kind = Literal["inference", "daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import"]
 
@@ -136,6 +136,25 @@ class Result(BaseModel):
             else:
                 steps.append(part)
         return [s if isinstance(s, TraceStep) else TraceStep.model_validate(s) for s in steps]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _accept_trace(cls, data: Any, handler: Any) -> Result:
+        """``trace`` is computed, but a dumped result (``model_dump``, ``to_json_dict``) carries it:
+        given as input, it becomes the trace (so a result round-trips)."""
+        if isinstance(data, dict) and "trace" in data:
+            data = dict(data)
+            steps = data.pop("trace") or []
+            return handler(data).with_trace(*[TraceStep.model_validate(s) for s in steps])
+        return handler(data)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field, the trace included, is equal (not how the trace is produced)."""
+        if not isinstance(other, Result):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
 
     def with_trace(self, *parts: dict[str, Any] | TraceStep | Callable[[], list[dict[str, Any]]]) -> Result:
         """Set where the trace comes from (see :attr:`trace`); returns ``self``."""

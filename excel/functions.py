@@ -349,7 +349,7 @@ def _column(
     blank_rows: list[int] = []
     for i, cell in enumerate(cells):
         if type(cell) in (int, float) and math.isfinite(cell):
-            tokens.append(cell)  # a number goes to the engine as is (it reads numbers and text alike)
+            tokens.append(float(cell))  # a number goes to the engine as is (it reads numbers and text alike)
             rows.append(i)
             continue
         try:

@@ -104,3 +104,35 @@ def test_result_refuses_unknown_fields() -> None:
 def test_home_of_an_unknown_user_is_a_one_line_error() -> None:
     with pytest.raises(GpucostError, match=r"cannot expand '~0/config\.json': no such user"):
         run("~0/config.json H100")
+
+
+def test_depth_interpolation_at_every_gpt3_size_to_the_last_ulp() -> None:
+    from engine.architecture import _GPT3_SHAPES
+
+    for n0, layers, _ in _GPT3_SHAPES:
+        n = n0
+        for _ in range(12):  # a dozen ulps each side: log(n) rounds onto the knot
+            for x in (n, n0 + (n0 - n)):
+                assert infer_dense(x).n_layers >= 2
+                assert dense_dims(x) == infer_dense(x).dims
+            n = math.nextafter(n, 0)
+        assert infer_dense(n0).n_layers == layers
+    assert run("174999999999.99997 H100").tokens_per_s > 0  # once an IndexError
+
+
+def test_result_round_trips_and_compares_by_value() -> None:
+    r = run("daily llama-3-70b H100 requests=5M")
+    assert r == run("daily llama-3-70b H100 requests=5M")
+    assert Result.model_validate(r.model_dump()) == r
+    assert Result.model_validate_json(r.model_dump_json()) == r
+    back = Result(**r.to_json_dict())
+    assert back.trace == r.trace and back.cost_per_day == r.cost_per_day
+    assert r != run("daily llama-3-70b H100 requests=6M")
+
+
+def test_a_copied_model_recomputes_its_derived_numbers() -> None:
+    a = infer_dense(7e9)
+    assert a.dims.total_params == 7e9  # cached now
+    b = a.model_copy(update={"params_override": 1.4e10})
+    assert b.dims.total_params == 1.4e10 and b.forward_params() == 1.4e10
+    assert a.dims.total_params == 7e9
