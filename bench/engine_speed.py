@@ -65,6 +65,15 @@ def main() -> int:
             f"  {q!r:<55} {full * 1e6:7.1f} us = {full / base:4.0f}x json ({base * 1e6:.1f} us); "
             f"without trace/assumptions {core * 1e6:6.1f} us = {core / base:4.0f}x"
         )
+    # Distinct queries (every model size and prompt length different): no result, shape or
+    # assumption line repeats, so no cache makes one estimate cheaper than the first time.
+    distinct = [f"{1e9 * 1.001**i:.6g} H100 2usd in={300 + i} out=200" for i in range(400)]
+    base = per_call(lambda: json.dumps(small), 2000, args.repeat)
+    each = min(timeit.repeat(lambda: [run(q) for q in distinct], number=1, repeat=3)) / len(distinct)
+    print(
+        f"  400 distinct queries ('1e+09 H100 2usd in=300 out=200', ...)  {each * 1e6:7.1f} us each "
+        f"= {each / base:4.0f}x json ({base * 1e6:.1f} us)"
+    )
     counts = [1e8 * 1000 ** (i / 999) for i in range(1000)]
     evaluate_many("1e8 H100 2.5", "model", counts[:5], "cost_per_request")
     base = per_call(lambda: json.dumps(small), 2000, args.repeat)
