@@ -127,6 +127,7 @@ def explain(q: Query, config: EngineConfig) -> Result:
             )
         sens.sort(key=lambda s: -s.swing_pct)
     res = base.model_copy(update={"kind": "explain", "sensitivity": sens, "query": "explain " + base.query})
+    res.with_trace(*base.trace)  # explain shows the trace: build it here, inside the engine's error handling
     if base.cost is None and base.cost_per_request is None and base.cost_per_day is None and sens:
         res.warnings = [*res.warnings, "no price: sensitivity shown on GPU-hours / time per token instead of cost"]
     return res
