@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -28,12 +29,16 @@ def per_call(fn, number: int, repeat: int) -> float:
 
 
 def processes(cmds: dict[str, list[str]], repeat: int) -> dict[str, float]:
-    """Median wall time [s] of each command, run round-robin so that machine noise falls on all alike."""
+    """Median wall time [s] of each command, run round-robin so that machine noise falls on all alike.
+
+    Every command runs as the CLI does, with pydantic's plugin scan off (``PYDANTIC_DISABLE_PLUGINS``;
+    the CLI sets it itself), so the floor and the imports compare like with like."""
+    env = {**os.environ, "PYDANTIC_DISABLE_PLUGINS": "__all__"}
     times: dict[str, list[float]] = {name: [] for name in cmds}
     for _ in range(repeat):
         for name, cmd in cmds.items():
             t = timeit.default_timer()
-            subprocess.run(cmd, capture_output=True, check=True)
+            subprocess.run(cmd, capture_output=True, check=True, env=env)
             times[name].append(timeit.default_timer() - t)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
