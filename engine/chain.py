@@ -21,7 +21,7 @@ from engine.errors import GpucostError, UnknownNameError
 from engine.flops import chinchilla_tokens, training_flops_per_token
 from engine.fx import cny_per_usd, convert, normalise_currency
 from engine.hardware import BYTES, default_dtype, resolve_precision
-from engine.inference import NODE_GPUS, InferencePoint, Roofline
+from engine.inference import NODE_GPUS, InferencePoint, Roofline, Terms
 from engine.memory import batch_room, min_gpus, usable_bytes
 from engine.prices import lowest_price
 from engine.query import Query, parse_query
@@ -345,7 +345,7 @@ class Sizing:
 
 def size_numbers(
     dims: Dims, rf: Roofline, wb: float, asked: int | None, bopt: object, tpot_max: float | None
-) -> tuple[int, int, list[int], int, int, tuple, bool, bool] | None:
+) -> tuple[int, int, list[int], int, int, Terms, bool, bool] | None:
     """The replica sizing of :func:`size_replica` in plain numbers, from a model's :class:`Dims`:
     ``(gpus, need, tried, max_batch, batch, roofline terms, tpot limited, tpot unmet)``, or None when
     no replica of up to 4096 GPUs holds one sequence."""
@@ -362,7 +362,7 @@ def size_numbers(
         gpus, g, top, tried = need, need, max(need, NODE_GPUS), [need]
         b = room if room < cap else cap
         t = terms(dims, g, b if b > 1 else 1)
-        best_rate, best, mb = t[0] / g, (b, t), room  # output tokens/s per GPU
+        best_rate, best, mb = t.out_tps / g, (b, t), room  # output tokens/s per GPU
         # The batch capped, not memory-bound: more GPUs cannot buy a bigger batch, only add
         # communication, so no larger replica does better per GPU.
         while b >= room and g * 2 <= top:
@@ -371,11 +371,11 @@ def size_numbers(
             room = batch_room(dims, usable, wb, kb, g, seq)
             b = room if room < cap else cap
             t = terms(dims, g, b if b > 1 else 1)
-            if t[0] / g <= best_rate * 1.02:  # a bigger replica must be clearly better
+            if t.out_tps / g <= best_rate * 1.02:  # a bigger replica must be clearly better
                 # Per-GPU throughput rises with replica size only while more memory buys a bigger batch,
                 # then falls as communication grows: past the first drop, larger sizes do not win.
                 break
-            best_rate, gpus, best, mb = t[0] / g, g, (b, t), room
+            best_rate, gpus, best, mb = t.out_tps / g, g, (b, t), room
     else:
         gpus, tried = max(asked, need), [need]
         mb = room if gpus == need else batch_room(dims, usable, wb, kb, gpus, seq)
@@ -387,14 +387,14 @@ def size_numbers(
         batch = min(mb, DEFAULT_BATCH_CAP)
     t = best[1] if best is not None and best[0] == batch else terms(dims, gpus, batch)
     limited = unmet = False
-    if tpot_max is not None and t[1] > tpot_max:  # t[1]: TPOT [s]
-        if rf.terms(dims, gpus, 1)[1] > tpot_max:
+    if tpot_max is not None and t.tpot > tpot_max:
+        if rf.terms(dims, gpus, 1).tpot > tpot_max:
             batch, unmet = 1, True
         else:
             lo, hi = 1, batch
             while lo < hi:
                 mid = (lo + hi + 1) // 2
-                if rf.terms(dims, gpus, mid)[1] <= tpot_max:
+                if rf.terms(dims, gpus, mid).tpot <= tpot_max:
                     lo = mid
                 else:
                     hi = mid - 1
@@ -871,29 +871,10 @@ class ServingFields:
         return None if self.price is None else self._cost_cycle / (p.batch * (p.s_in + p.s_out)) * 1e6
 
 
-#: Result fields :class:`ServingFields` fills (the spreadsheet column path can serve these).
-INFERENCE_FIELDS = (
-    "gpus_per_replica",
-    "batch",
-    "max_batch",
-    "tokens_per_s",
-    "tokens_per_s_per_gpu",
-    "requests_per_s",
-    "ttft_s",
-    "tpot_s",
-    "request_latency_s",
-    "memory_per_gpu_gb",
-    "replicas",
-    "gpus",
-    "cost_per_hour",
-    "cost_per_day",
-    "cost_per_month",
-    "cost_per_request",
-    "cost_per_million_input_tokens",
-    "cost_per_million_output_tokens",
-    "cost_per_million_tokens",
-)
-_POINT_FIELDS = INFERENCE_FIELDS[:10]
+#: Result fields :class:`ServingFields` fills (the spreadsheet column path can serve these), in
+#: ``Result.JSON_KEYS`` order; the first group describes one replica, the rest the fleet and its costs.
+INFERENCE_FIELDS = tuple(k for k in Result.JSON_KEYS if isinstance(getattr(ServingFields, k, None), property))
+_POINT_FIELDS = tuple(k for k in INFERENCE_FIELDS if k not in ("gpus", "replicas") and not k.startswith("cost_"))
 
 
 def point_fields(p: InferencePoint, gpus: int) -> dict[str, float | int]:

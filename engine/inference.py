@@ -34,6 +34,8 @@ Imports only pydantic, the standard library and engine modules.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from engine.architecture import Dims, ModelArch
 from engine.catalog import Accelerator
 from engine.flops import forward_flops_per_token, prefill_flops
@@ -44,6 +46,32 @@ NODE_GPUS = 8  # GPUs joined by the fast intra-node link (HGX/DGX)
 ACT_BYTES = 2.0  # activations exchanged in 16-bit
 
 
+class Terms(NamedTuple):
+    """Every term of the roofline at one (model, replica size, batch) point (:meth:`Roofline.terms`)."""
+
+    out_tps: float  # output tokens/s of the replica [1/s]
+    tpot: float  # time per output token, incl. the prefills it waits for [s]
+    t_prefill_one: float  # one request's prefill = TTFT [s]
+    t_prefill_batch: float  # the whole batch's prefill [s]
+    t_step: float  # one decode step [s]
+    t_cycle: float  # batch prefill + decode steps [s]
+    steps: float  # decode steps per cycle (static batching: to the longest reply)
+    weights: float  # all weights of the replica [B]
+    kv_per_token_gpu: float  # KV cache of one token on each GPU [B]
+    prefill_flops_one: float  # one request's prefill [FLOP]
+    read_weights: float  # weight bytes read per decode step per GPU [B]
+    read_kv: float  # KV bytes read per decode step per GPU [B]
+    t_gemm_mem: float  # weight matmuls: memory time [s]
+    t_gemm_cmp: float  # weight matmuls: compute time [s]
+    t_attn_mem: float  # attention over the KV cache: memory time [s]
+    t_attn_cmp: float  # attention: compute time [s]
+    comm_step: float  # all-reduces per decode step [s]
+    ctx: float  # mean context of a decode step [tokens]
+
+
+_new_terms = tuple.__new__  # the fastest way to make a NamedTuple (thousands per spreadsheet column)
+
+
 class InferencePoint:
     """Performance of one replica at one batch size: a view over :meth:`Roofline.terms`, whose
     fields are read on demand (a spreadsheet column reads one of them per row). Times [s], rates
@@ -51,48 +79,52 @@ class InferencePoint:
 
     __slots__ = ("_arch", "_dims", "_rf", "_t", "batch", "gpus", "max_batch", "s_in", "s_out")
 
-    def __init__(self, rf: Roofline, arch: ModelArch | None, dims: Dims, gpus: int, batch: int, terms: tuple) -> None:
+    def __init__(self, rf: Roofline, arch: ModelArch | None, dims: Dims, gpus: int, batch: int, terms: Terms) -> None:
         self._rf, self._arch, self._dims, self._t = rf, arch, dims, terms
         self.gpus, self.batch = gpus, batch
         self.max_batch = -1  # largest batch that fits: set by the caller, which sized the batch
         self.s_in, self.s_out = rf.s_in, rf.s_out
 
-    output_tokens_per_s = property(lambda self: self._t[0], doc="output tokens/s of the replica")
-    tpot_s = property(lambda self: self._t[1], doc="time per output token [s], incl. prefills it waits for")
-    ttft_s = property(lambda self: self._t[2], doc="time to first token: one request's prefill [s]")
+    output_tokens_per_s = property(lambda self: self._t.out_tps, doc="output tokens/s of the replica")
+    tpot_s = property(lambda self: self._t.tpot, doc="time per output token [s], incl. prefills it waits for")
+    ttft_s = property(lambda self: self._t.t_prefill_one, doc="time to first token: one request's prefill [s]")
     t_prefill_one = ttft_s
-    t_prefill_batch = property(lambda self: self._t[3], doc="prefill of the whole batch [s]")
-    t_step = property(lambda self: self._t[4], doc="one decode step [s]")
-    t_cycle = property(lambda self: self._t[5], doc="one cycle: batch prefill + decode steps [s]")
+    t_prefill_batch = property(lambda self: self._t.t_prefill_batch, doc="prefill of the whole batch [s]")
+    t_step = property(lambda self: self._t.t_step, doc="one decode step [s]")
+    t_cycle = property(lambda self: self._t.t_cycle, doc="one cycle: batch prefill + decode steps [s]")
 
     @property
     def requests_per_s(self) -> float:
-        return self.batch / self._t[5]
+        return self.batch / self._t.t_cycle
 
     @property
     def latency_s(self) -> float:
         """Request latency, TTFT + s_out TPOT [s]."""
-        return self._t[2] + self.s_out * self._t[1]
+        return self._t.t_prefill_one + self.s_out * self._t.tpot
 
     @property
     def prefill_share(self) -> float:
         """Share of a cycle spent in prefill."""
-        return self._t[3] / self._t[5]
+        return self._t.t_prefill_batch / self._t.t_cycle
 
     @property
     def decode_bound(self) -> str:
         t = self._t
-        return "memory bandwidth" if t[12] + t[14] >= t[13] + t[15] else "compute"
+        return "memory bandwidth" if t.t_gemm_mem + t.t_attn_mem >= t.t_gemm_cmp + t.t_attn_cmp else "compute"
 
     @property
     def kv_gb_per_gpu(self) -> float:
-        return self.batch * (self.s_in + self.s_out) * self._t[8] / 1e9
+        return self.batch * (self.s_in + self.s_out) * self._t.kv_per_token_gpu / 1e9
 
     @property
     def memory_per_gpu_gb(self) -> float:
         """Weights + activation workspace + KV cache of the batch, per GPU [GB]."""
         g, t = self.gpus, self._t
-        return (t[7] / g + activation_per_gpu(self._dims, g) + self.batch * (self.s_in + self.s_out) * t[8]) / 1e9
+        return (
+            t.weights / g
+            + activation_per_gpu(self._dims, g)
+            + self.batch * (self.s_in + self.s_out) * t.kv_per_token_gpu
+        ) / 1e9
 
     @property
     def warnings(self) -> list[str]:
@@ -200,13 +232,9 @@ class Roofline:
             self._last_model = m
         return self._model_consts
 
-    def terms(self, m: Dims, gpus: int, batch: int) -> tuple:
+    def terms(self, m: Dims, gpus: int, batch: int) -> Terms:
         """Every term of the roofline for ``batch`` sequences on a ``gpus``-GPU replica of the model
-        with dimensions ``m``, as a plain tuple (a tuple is the cheapest thing to return) in this order:
-        output tokens/s [1/s], TPOT, one-request prefill (TTFT), batch prefill, decode step, cycle [s],
-        decode steps per cycle, weights [B], KV per token per GPU [B], prefill FLOPs of one request,
-        weight and KV bytes read per step per GPU [B], weight-matmul memory and compute time,
-        attention memory and compute time, all-reduce time per step [s], mean decode context [tokens]."""
+        with dimensions ``m`` (see :class:`Terms`)."""
         s_out, ctx = self.s_out, self.ctx
         weights, f_pf_one, f_tok, f_gemm_tok, experts = self._model_consts if m is self._last_model else self._model(m)
         # flops: g P e_c [FLOP/s]; on 1 GPU there is no all-reduce (alpha = per_elem = 0)
@@ -247,28 +275,31 @@ class Roofline:
             steps = s_out * (1 - self.spread) + 2 * s_out * self.spread * batch / (batch + 1)
         t_cycle = t_pf + steps * t_step
         tpot = t_step + (t_pf - t_pf_one) / (s_out if s_out > 1 else 1)
-        return (
-            batch * s_out / t_cycle,  # output tokens/s of the replica
-            tpot,
-            t_pf_one,
-            t_pf,
-            t_step,
-            t_cycle,
-            steps,
-            weights,
-            kv_tok_gpu,
-            f_pf_one,
-            read_w,
-            read_kv,
-            t_gemm_mem,
-            t_gemm_cmp,
-            t_attn_mem,
-            t_attn_cmp,
-            comm_step,
-            ctx,
+        return _new_terms(
+            Terms,
+            (
+                batch * s_out / t_cycle,
+                tpot,
+                t_pf_one,
+                t_pf,
+                t_step,
+                t_cycle,
+                steps,
+                weights,
+                kv_tok_gpu,
+                f_pf_one,
+                read_w,
+                read_kv,
+                t_gemm_mem,
+                t_gemm_cmp,
+                t_attn_mem,
+                t_attn_cmp,
+                comm_step,
+                ctx,
+            ),
         )
 
-    def point(self, arch: ModelArch | Dims, gpus: int, batch: int, terms: tuple | None = None) -> InferencePoint:
+    def point(self, arch: ModelArch | Dims, gpus: int, batch: int, terms: Terms | None = None) -> InferencePoint:
         """The performance of ``batch`` sequences on a ``gpus``-GPU replica of ``arch`` (given as its
         :class:`Dims` alone, the point has no formula trace); ``terms``: :meth:`terms` of the same
         point, when the caller has them."""
@@ -279,26 +310,24 @@ class Roofline:
 
     def trace(self, arch: ModelArch, gpus: int, batch: int) -> list[dict[str, object]]:
         """The formula trace of :meth:`point`, step by step, with the numbers put in."""
-        (
-            out_tps,
-            _,
-            ttft,
-            t_pf,
-            t_step,
-            t_cycle,
-            steps,
-            weights,
-            kv_tok_gpu,
-            f_pf_one,
-            read_w,
-            read_kv,
-            t_gemm_mem,
-            t_gemm_cmp,
-            t_attn_mem,
-            t_attn_cmp,
-            comm_step,
-            ctx,
-        ) = terms = self.terms(arch.dims, gpus, batch)
+        terms = t = self.terms(arch.dims, gpus, batch)
+        out_tps, ttft, t_pf, t_step, t_cycle, steps = (
+            t.out_tps,
+            t.t_prefill_one,
+            t.t_prefill_batch,
+            t.t_step,
+            t.t_cycle,
+            t.steps,
+        )
+        weights, kv_tok_gpu, f_pf_one, read_w, read_kv = (
+            t.weights,
+            t.kv_per_token_gpu,
+            t.prefill_flops_one,
+            t.read_weights,
+            t.read_kv,
+        )
+        t_gemm_mem, t_gemm_cmp, t_attn_mem, t_attn_cmp = t.t_gemm_mem, t.t_gemm_cmp, t.t_attn_mem, t.t_attn_cmp
+        comm_step, ctx = t.comm_step, t.ctx
         acc, peak, bw, s_in, s_out = self.acc, self.peak, self.bw, self.s_in, self.s_out
         L, w, w_dec, n_fwd, lm = (
             arch.n_layers,
