@@ -156,8 +156,7 @@ class Roofline:
 
     __slots__ = (
         "_gpu_consts",
-        "_last_model",
-        "_model_consts",
+        "_last",
         "acc",
         "be",
         "bw",
@@ -197,8 +196,8 @@ class Roofline:
         self.ce, self.be = compute_eff, bandwidth_eff
         self.static, self.spread = static_batching, out_spread
         self._gpu_consts: dict[int, tuple[int, float, float, float, str]] = {}
-        self._last_model: Dims | None = None
-        self._model_consts: tuple = ()
+        self._last: tuple[Dims | None, tuple] = (None, ())  # (model, its constants): one attribute, so
+        # a reader never pairs one model with another's constants, even across threads
 
     def _gpus(self, gpus: int) -> tuple[int, float, float, float, str]:
         """Per replica size: tensor-parallel degree (at most 8, a node), all-reduce latency [s] and
@@ -220,23 +219,26 @@ class Roofline:
         """Per model (the last one is kept: a replica search evaluates one model many times):
         weights [B], prefill FLOPs of one request, decode FLOPs per token at the mean context,
         matmul FLOPs per token ``2N``, routed experts' bytes [B]."""
-        if m is not self._last_model:
-            n_fwd = m.forward_params
-            self._model_consts = (
-                m.total_params * self.w_bytes,
-                prefill_flops(n_fwd, m.n_layers, m.attn_width, self.s_in, m.lm_head),
-                forward_flops_per_token(n_fwd, m.n_layers, m.attn_width_decode, self.ctx),
-                2.0 * n_fwd,
-                m.routed_expert_params * self.w_bytes,
-            )
-            self._last_model = m
-        return self._model_consts
+        last = self._last
+        if last[0] is m:
+            return last[1]
+        n_fwd = m.forward_params
+        consts = (
+            m.total_params * self.w_bytes,
+            prefill_flops(n_fwd, m.n_layers, m.attn_width, self.s_in, m.lm_head),
+            forward_flops_per_token(n_fwd, m.n_layers, m.attn_width_decode, self.ctx),
+            2.0 * n_fwd,
+            m.routed_expert_params * self.w_bytes,
+        )
+        self._last = (m, consts)
+        return consts
 
     def terms(self, m: Dims, gpus: int, batch: int) -> Terms:
         """Every term of the roofline for ``batch`` sequences on a ``gpus``-GPU replica of the model
         with dimensions ``m`` (see :class:`Terms`)."""
         s_out, ctx = self.s_out, self.ctx
-        weights, f_pf_one, f_tok, f_gemm_tok, experts = self._model_consts if m is self._last_model else self._model(m)
+        last = self._last
+        weights, f_pf_one, f_tok, f_gemm_tok, experts = last[1] if last[0] is m else self._model(m)
         # flops: g P e_c [FLOP/s]; on 1 GPU there is no all-reduce (alpha = per_elem = 0)
         _, alpha, per_elem, flops, _ = self._gpu_consts.get(gpus) or self._gpus(gpus)
         bw = self.bw * self.be  # [B/s]
