@@ -265,16 +265,18 @@ def _scalar_text(value: Cell, name: str) -> str | None:
     return text_token(grid[0][0], name)
 
 
-def _pick(result: Result, metric: str) -> Any:
-    """``metric`` of a result, or an error saying why there is none."""
+def _pick(result: Result, metric: str, query: str = "") -> Any:
+    """``metric`` of a result, or an error saying why there is none (``query``: the query asked, for
+    a result computed without its canonical query)."""
     value = getattr(result, metric, None)
+    asked = result.query or query
     if value is None:
         raise ExcelArgumentError(
-            f"'{metric}' does not apply to this estimate ({result.kind}: {result.query}); "
+            f"'{metric}' does not apply to this estimate ({result.kind}: {asked}); "
             "choose another metric or give what it needs (e.g. requests per day for a daily cost)"
         )
     if isinstance(value, float) and not math.isfinite(value):
-        raise ExcelArgumentError(f"'{metric}' is {NOT_FINITE} for {result.query}")
+        raise ExcelArgumentError(f"'{metric}' is {NOT_FINITE} for {asked}")
     return value
 
 
@@ -317,8 +319,11 @@ def _estimate(kind: str | None, args: dict[str, CellOrRange], output: Cell, defa
     if shape == (1, 1):
         slots = {n: text_token(g[0][0], n) for n, g in zip(names, grids, strict=True)}
         _require(slots)
-        result = engine.run(_build(kind, slots), config=_config())
-        return _result_table(result) if metric == "table" else _pick(result, metric)
+        query = _build(kind, slots)
+        if metric == "table":
+            return _result_table(engine.run(query, config=_config()))
+        # one number: the engine's lean path (same numbers, no provenance text to build)
+        return _pick(engine.run(query, config=_config(), trace=False), metric, query)
     if metric == "table":
         raise ExcelArgumentError("a table needs single-cell arguments; ask for one metric to fill a range")
     varying = [n for n, g in zip(names, grids, strict=True) if shape_of(g) != (1, 1)]
@@ -405,7 +410,8 @@ def _one_cell(kind: str | None, slots: dict[str, str | None], metric: str) -> An
     """One estimate for one cell of a range: its value, or its error message as text."""
     try:
         _require(slots)
-        return _cell_value(_pick(engine.run(_build(kind, slots), config=_config()), metric), metric)
+        query = _build(kind, slots)
+        return _cell_value(_pick(engine.run(query, config=_config(), trace=False), metric, query), metric)
     except (GpucostError, ExcelArgumentError) as err:
         return _one_line(str(err))
 
