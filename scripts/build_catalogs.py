@@ -26,6 +26,13 @@ def _engine_price_columns() -> list[str]:
 
     return list(cols)
 
+
+def _engine_gpu_columns() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from engine.catalog import Accelerator
+
+    return list(Accelerator.model_fields)
+
 # (accelerator, variant) -> (id, aliases). Aliases are what users type; matching is forgiving
 # (case, spaces, dashes, "GB" vs "G", "SXM4" vs "SXM" are normalised in engine/catalog).
 IDS: dict[tuple[str, str], tuple[str, list[str]]] = {
@@ -104,27 +111,8 @@ SKYPILOT_GPU: dict[str, str] = {
     "TPU v6e": "tpu-v6e",
 }
 
-GPU_COLUMNS = [
-    "id",
-    "name",
-    "vendor",
-    "aliases",
-    "release_year",
-    "memory_gb",
-    "memory_bw_gb_s",
-    "peak_tflops_fp32",
-    "peak_tflops_tf32",
-    "peak_tflops_fp16",
-    "peak_tflops_fp8",
-    "peak_tops_int8",
-    "peak_tops_int4",
-    "tdp_w",
-    "interconnect_gb_s",
-    "interconnect_type",
-    "source",
-    "as_of",
-    "notes",
-]
+# The shipped accelerator file has exactly the fields of the engine's Accelerator, in order.
+GPU_COLUMNS = _engine_gpu_columns()
 # The shipped price file has exactly the columns the engine's price files have.
 PRICE_COLUMNS = _engine_price_columns()
 
