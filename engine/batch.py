@@ -17,12 +17,15 @@ from engine.query import parse_option, parse_query
 from engine.results import Result
 
 POSITIONAL = ("model", "gpu", "price")
-_NOT_METRICS = ("assumptions", "warnings", "breakdown", "trace", "table", "inputs", "sensitivity", "text")
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in Result.NUMBER_KEYS:
+        raise GpucostError(f"unknown metric '{metric}'", hint="use a result field such as cost_per_request")
 
 
 def _metric_value(r: object, metric: str) -> float | str:
-    if metric not in Result.model_fields or metric in _NOT_METRICS:
-        raise GpucostError(f"unknown metric '{metric}'", hint="use a result field such as cost_per_request")
+    _check_metric(metric)
     v = getattr(r, metric)
     if v is None:
         return f"{metric} not available for this query" + (f" ({r.warnings[0]})" if r.warnings else "")
@@ -44,8 +47,7 @@ def evaluate_many(
 
     cfg = config or EngineConfig()
     base = parse_query(base_query)
-    if metric not in Result.model_fields or metric in _NOT_METRICS:
-        raise GpucostError(f"unknown metric '{metric}'", hint="use a result field such as cost_per_request")
+    _check_metric(metric)
     if column == "model" and base.kind in ("inference", "daily") and not _file_token(values, cfg):
         fast = _model_column(base, values, metric, cfg)
         if fast is not None:

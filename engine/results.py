@@ -72,6 +72,24 @@ class Table(BaseModel):
     rows: list[list[Any]]
 
 
+#: ``Result`` fields that are text, lists or tables, not one number.
+_NOT_NUMBERS = frozenset(
+    {
+        "kind",
+        "query",
+        "currency",
+        "inputs",
+        "assumptions",
+        "warnings",
+        "breakdown",
+        "trace",
+        "sensitivity",
+        "table",
+        "text",
+    }
+)
+
+
 class Result(BaseModel):
     """What every engine call returns. Fields not relevant to a kind stay ``None``.
 
@@ -203,6 +221,8 @@ class Result(BaseModel):
         "table",
         "text",
     )
+    #: The keys of ``JSON_KEYS`` that hold one number (what a spreadsheet cell can show).
+    NUMBER_KEYS: ClassVar[tuple[str, ...]] = tuple(k for k in JSON_KEYS if k not in _NOT_NUMBERS)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The result as plain JSON data: stable keys, absent (None/empty) ones left out."""

@@ -99,24 +99,7 @@ __all__ = [
 ]
 
 #: Result fields that hold one number, in the order of ``Result.JSON_KEYS``.
-NUMERIC_FIELDS: tuple[str, ...] = tuple(
-    key
-    for key in Result.JSON_KEYS
-    if key
-    not in {
-        "kind",
-        "query",
-        "currency",
-        "inputs",
-        "assumptions",
-        "warnings",
-        "breakdown",
-        "trace",
-        "sensitivity",
-        "table",
-        "text",
-    }
-)
+NUMERIC_FIELDS: tuple[str, ...] = Result.NUMBER_KEYS
 
 #: Friendly names a spreadsheet user may type for a metric, to the ``Result`` field.
 METRIC_ALIASES: dict[str, str] = {

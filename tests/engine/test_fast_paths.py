@@ -136,3 +136,9 @@ def test_a_copied_model_recomputes_its_derived_numbers() -> None:
     b = a.model_copy(update={"params_override": 1.4e10})
     assert b.dims.total_params == 1.4e10 and b.forward_params() == 1.4e10
     assert a.dims.total_params == 7e9
+
+
+@pytest.mark.parametrize("metric", ["kind", "title", "query", "assumptions", "no_such_field"])
+def test_a_column_of_a_field_that_is_not_a_number_is_refused_in_one_line(metric: str) -> None:
+    with pytest.raises(GpucostError, match=f"unknown metric '{metric}'"):
+        evaluate_many("1e9 H100 2", "in", [100, 200], metric)
