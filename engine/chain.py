@@ -79,6 +79,18 @@ class Ctx:
     def given(self, key: str) -> bool:
         return key in self.q.values
 
+    def note(self, key: str, name: str, value: str, default_source: str) -> None:
+        """Record the assumption ``name`` that option ``key`` sets: "given in the query" (by the user)
+        when the query has ``key``, else ``default_source``."""
+        given = key in self.q.values
+        self.add(name, value, "given in the query" if given else default_source, given)
+
+    def setting(self, key: str, name: str, default: float, default_source: str) -> float:
+        """Number option ``key`` (``default`` when not given), recorded with :meth:`note`."""
+        value = float(self.opt(key, default))  # type: ignore[arg-type]
+        self.note(key, name, f"{value:g}", default_source)
+        return value
+
 
 class _Draft:
     """A result under construction: plain attribute writes (pydantic's validated ``__setattr__`` is
@@ -301,12 +313,7 @@ def _efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
         be = float(ctx.opt("bw_eff"))
         ctx.add("bandwidth efficiency", f"{be:g}", "given in the query", True)
     batching = str(ctx.opt("batching", preset.batching))
-    ctx.add(
-        "batching",
-        batching,
-        "given in the query" if ctx.given("batching") else f"{preset.name} preset",
-        ctx.given("batching"),
-    )
+    ctx.note("batching", "batching", batching, f"{preset.name} preset")
     if batching != "static":
         if ctx.given("out_spread"):
             ctx.warnings.append("out_spread= applies to static batching only (batching=static); ignored")
@@ -502,12 +509,7 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
         ctx.add("compute precision", prec.compute_dtype, n)
     ctx.warnings += prec.warnings
     kv = str(ctx.opt("kv")) if ctx.given("kv") else _kv_default(dtype, acc)
-    ctx.add(
-        "KV-cache precision",
-        kv,
-        "given in the query" if ctx.given("kv") else "same as the weights (16-bit for INT8/INT4 weights)",
-        ctx.given("kv"),
-    )
+    ctx.note("kv", "KV-cache precision", kv, "same as the weights (16-bit for INT8/INT4 weights)")
     s_in = int(ctx.opt("in", DEFAULT_IN))
     s_out = int(ctx.opt("out", DEFAULT_OUT))
     if not ctx.given("in") or not ctx.given("out"):
@@ -609,7 +611,8 @@ def _energy(ctx: Ctx, gpu_hours: float) -> tuple[float | None, float | None]:
     if not power:
         ctx.warnings.append(f"no TDP for {ctx.acc.short} in the catalog: give power= to see energy")
         return None, None
-    pue = float(ctx.opt("pue", DEFAULT_PUE))
+    ctx.note("power", "power per GPU", f"{power:g} W", POWER_SOURCE)
+    pue = ctx.setting("pue", "PUE", DEFAULT_PUE, PUE_SOURCE)
     kwh = gpu_hours * power * pue / 1000
     if ctx.given("kwh"):
         value, cur = ctx.opt("kwh")  # type: ignore[misc]
@@ -618,13 +621,6 @@ def _energy(ctx: Ctx, gpu_hours: float) -> tuple[float | None, float | None]:
     else:
         kwh_price = convert(DEFAULT_KWH_USD, "USD", ctx.currency, ctx.config)
         src = KWH_SOURCE
-    ctx.add(
-        "power per GPU",
-        f"{power:g} W",
-        "given in the query" if ctx.given("power") else POWER_SOURCE,
-        ctx.given("power"),
-    )
-    ctx.add("PUE", f"{pue:g}", "given in the query" if ctx.given("pue") else PUE_SOURCE, ctx.given("pue"))
     ctx.add("electricity price", f"{fmt_money(kwh_price, ctx.currency)}/kWh", src, ctx.given("kwh"))
     return kwh, kwh * kwh_price
 
@@ -671,25 +667,11 @@ def _traffic(ctx: Ctx, s_in: int, s_out: int) -> float:
 
 def _utilisation(ctx: Ctx) -> float:
     """Target utilisation, run / (run + idle), recorded with its provenance."""
-    util = float(ctx.opt("util", eff.DEFAULT_UTILISATION))
-    ctx.add(
-        "utilisation",
-        f"{util:g}",
-        "given in the query" if ctx.given("util") else eff.UTILISATION_SOURCE,
-        ctx.given("util"),
-    )
-    return util
+    return ctx.setting("util", "utilisation", eff.DEFAULT_UTILISATION, eff.UTILISATION_SOURCE)
 
 
 def _peak(ctx: Ctx) -> float:
-    peak = float(ctx.opt("peak", eff.DEFAULT_PEAK_TO_AVERAGE))
-    ctx.add(
-        "peak-to-average",
-        f"{peak:g}",
-        "given in the query" if ctx.given("peak") else eff.PEAK_SOURCE,
-        ctx.given("peak"),
-    )
-    return peak
+    return ctx.setting("peak", "peak-to-average", eff.DEFAULT_PEAK_TO_AVERAGE, eff.PEAK_SOURCE)
 
 
 def fleet_replicas(requests_per_day: float, peak: float, replica_rps: float, util: float) -> int:
@@ -1105,17 +1087,8 @@ def train(ctx: Ctx) -> Result:
     )
     per_tok = training_flops_per_token(n, arch.n_layers, arch.n_heads, arch.d_head, seq)
     flops = tokens * per_tok
-    mfu = float(ctx.opt("mfu", eff.DEFAULT_MFU))
-    goodput = float(ctx.opt("goodput", eff.DEFAULT_GOODPUT))
-    ctx.add(
-        "MFU (steady state)", f"{mfu:g}", "given in the query" if ctx.given("mfu") else eff.MFU_SOURCE, ctx.given("mfu")
-    )
-    ctx.add(
-        "goodput",
-        f"{goodput:g}",
-        "given in the query" if ctx.given("goodput") else eff.GOODPUT_SOURCE,
-        ctx.given("goodput"),
-    )
+    mfu = ctx.setting("mfu", "MFU (steady state)", eff.DEFAULT_MFU, eff.MFU_SOURCE)
+    goodput = ctx.setting("goodput", "goodput", eff.DEFAULT_GOODPUT, eff.GOODPUT_SOURCE)
     steady_h = flops / (prec.peak_flops * mfu) / 3600
     gpu_hours = steady_h / goodput
     state_gb = arch.total_params * TRAIN_STATE_BYTES / 1e9
