@@ -8,21 +8,19 @@ from typing import Any
 from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.listeners.context import service, team_of
+from bot.listeners.context import button_request
 from bot.listeners.uploads import upload_chart
 
 
 def compare_gpus(
     body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, logger: logging.Logger
 ) -> None:
-    """Run ``compare <query>``, reply with the ranking and upload its chart to the channel."""
-    svc = service(context)
-    team, user = team_of(context, body), body["user"]["id"]
-    query = body["actions"][0]["value"]
-    refusal = svc.refuse(team, user, query)
-    if refusal is not None:
-        respond(**refusal.as_message(), replace_original=False)
+    """Run ``compare <query>``, reply with the ranking privately and upload its chart to the user's DM
+    with the app (``upload_chart``)."""
+    request = button_request(body, context, respond)
+    if request is None:
         return
+    svc, team, user, query = request
     reply = svc.estimate_reply(team, f"compare {query}")
     respond(**reply.as_message(), replace_original=False)
     if reply.result is not None:

@@ -7,20 +7,17 @@ from typing import Any
 from slack_bolt import BoltContext, Respond
 
 from bot import render
-from bot.listeners.context import service, team_of
+from bot.listeners.context import button_request
 from bot.service import error_reply
 from engine.errors import GpucostError
 
 
 def explain(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     """Run ``explain <query>`` (trace + sensitivity) and reply with it under the estimate."""
-    svc = service(context)
-    team, user = team_of(context, body), body["user"]["id"]
-    query = body["actions"][0]["value"]
-    refusal = svc.refuse(team, user, query)
-    if refusal is not None:
-        respond(**refusal.as_message(), replace_original=False)
+    request = button_request(body, context, respond)
+    if request is None:
         return
+    svc, team, _, query = request
     try:
         result = svc.run(team, f"explain {query}")
     except GpucostError as err:

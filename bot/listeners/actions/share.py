@@ -7,18 +7,15 @@ from typing import Any
 
 from slack_bolt import BoltContext, Respond
 
-from bot.listeners.context import service, team_of
+from bot.listeners.context import button_request
 
 
 def share_to_channel(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     """Re-run the button's query with the workspace settings and post it for everyone."""
-    svc = service(context)
-    team, user = team_of(context, body), body["user"]["id"]
-    query = body["actions"][0]["value"]
-    refusal = svc.refuse(team, user, query)
-    if refusal is not None:
-        respond(**refusal.as_message(), replace_original=False)
+    request = button_request(body, context, respond)
+    if request is None:
         return
+    svc, team, user, query = request
     reply = svc.estimate_reply(team, query, shared_by=user)
     if reply.result is None:  # the query no longer runs (e.g. catalog changed): tell only the user
         respond(**reply.as_message(), replace_original=False)
