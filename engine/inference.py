@@ -195,12 +195,12 @@ class Roofline:
         self.ctx = s_in + (s_out + 1) / 2  # mean context of a decode step [tokens]
         self.ce, self.be = compute_eff, bandwidth_eff
         self.static, self.spread = static_batching, out_spread
-        self._gpu_consts: dict[int, tuple[int, float, float, float, str]] = {}
+        self._gpu_consts: dict[int, tuple[float, float, float, str]] = {}
         self._last: tuple[Dims | None, tuple] = (None, ())  # (model, its constants): one attribute, so
         # a reader never pairs one model with another's constants, even across threads
 
-    def _gpus(self, gpus: int) -> tuple[int, float, float, float, str]:
-        """Per replica size: tensor-parallel degree (at most 8, a node), all-reduce latency [s] and
+    def _gpus(self, gpus: int) -> tuple[float, float, float, str]:
+        """Per replica size (tensor parallel within a node: tp = min(g, 8)): all-reduce latency [s],
         seconds per token-width element ``2 (tp-1)/tp x 2 B / link`` (ring all-reduce), the replica's
         effective FLOP/s ``g P e_c``, and the link's description."""
         got = self._gpu_consts.get(gpus)
@@ -211,7 +211,7 @@ class Roofline:
                 per_elem = 2 * (tp - 1) / tp * ACT_BYTES / link_bw
             else:
                 alpha, per_elem, desc = 0.0, 0.0, "none (1 GPU)"
-            got = (tp, alpha, per_elem, gpus * self.peak * self.ce, desc)
+            got = (alpha, per_elem, gpus * self.peak * self.ce, desc)
             self._gpu_consts[gpus] = got
         return got
 
@@ -240,7 +240,7 @@ class Roofline:
         last = self._last
         weights, f_pf_one, f_tok, f_gemm_tok, experts = last[1] if last[0] is m else self._model(m)
         # flops: g P e_c [FLOP/s]; on 1 GPU there is no all-reduce (alpha = per_elem = 0)
-        _, alpha, per_elem, flops, _ = self._gpu_consts.get(gpus) or self._gpus(gpus)
+        alpha, per_elem, flops, _ = self._gpu_consts.get(gpus) or self._gpus(gpus)
         bw = self.bw * self.be  # [B/s]
         kv_tok_gpu = kv_per_gpu(m, self.kv_bytes, gpus)
         # two all-reduces per layer of (tokens x d) activations: 2 L (alpha + per_elem tokens d)
@@ -341,7 +341,7 @@ class Roofline:
         t_mem, t_cmp = t_gemm_mem + t_attn_mem, t_gemm_cmp + t_attn_cmp
         bound = "memory bandwidth" if t_mem >= t_cmp else "compute"
         mem_gpu = InferencePoint(self, arch, arch.dims, gpus, batch, terms).memory_per_gpu_gb * 1e9
-        link_desc = self._gpus(gpus)[4]
+        link_desc = self._gpus(gpus)[3]
         return [
             dict(
                 name="weights",

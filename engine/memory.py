@@ -26,11 +26,6 @@ from engine.efficiency import MEMORY_UTILISATION
 PREFILL_CHUNK_TOKENS = 2048
 
 
-def weight_bytes(arch: ModelArch, bytes_per_weight: float) -> float:
-    """All weights of a replica [B]."""
-    return arch.total_params * bytes_per_weight
-
-
 def kv_bytes_per_token(arch: ModelArch, bytes_per_element: float) -> float:
     """KV cache of one token over all layers, whole model [B]."""
     return arch.kv_elements_per_token() * bytes_per_element
@@ -50,15 +45,10 @@ def kv_per_gpu(dims: Dims, bytes_per_element: float, gpus: int) -> float:
     return total * math.ceil(heads / gpus) / heads if gpus <= heads else total / heads
 
 
-def activation_bytes_per_gpu(arch: ModelArch, gpus: int, act_bytes: float = 2.0) -> float:
+def activation_per_gpu(dims: Dims, gpus: int, act_bytes: float = 2.0) -> float:
     """Activation workspace for one prefill chunk [B]: hidden states, QKV and MLP intermediates of
     ``PREFILL_CHUNK_TOKENS`` tokens (about ``4 d + 2 d_ff`` values per token; MoE: the ``k`` routed
-    experts' width), split over GPUs."""
-    return activation_per_gpu(arch.dims, gpus, act_bytes)
-
-
-def activation_per_gpu(dims: Dims, gpus: int, act_bytes: float = 2.0) -> float:
-    """:func:`activation_bytes_per_gpu` from a model's :class:`~engine.architecture.Dims` [B]."""
+    experts' width, ``Dims.act_width``), split over GPUs."""
     return PREFILL_CHUNK_TOKENS * dims.act_width * act_bytes / gpus
 
 

@@ -36,7 +36,7 @@ def test_plain_counts_read_like_the_grammar(token: str) -> None:
 
 @pytest.mark.parametrize("token", ["117M", "1.17亿", "7e4", "1e15", "nan", "inf", "1_000_000", "-7e9", "0x10"])
 def test_other_tokens_go_through_the_grammar(token: str) -> None:
-    assert _plain_count(token) is None or _plain_count(token) == parse_number(token)
+    assert _plain_count(token) is None  # suffixes, CJK units, out of range, not a number: the grammar decides
 
 
 def test_dims_of_catalog_models_match_their_formulas() -> None:
