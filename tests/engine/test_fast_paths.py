@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from engine import run
 from engine.architecture import dense_dims, infer_dense
 from engine.batch import _plain_count, evaluate_many
-from engine.catalog import list_models, resolve_model
+from engine.catalog import resolve_model
 from engine.errors import GpucostError
 from engine.results import Result
 from engine.units import parse_number
@@ -39,14 +39,23 @@ def test_other_tokens_go_through_the_grammar(token: str) -> None:
     assert _plain_count(token) is None  # suffixes, CJK units, out of range, not a number: the grammar decides
 
 
-def test_dims_of_catalog_models_match_their_formulas() -> None:
-    for spec in list_models():
-        m = resolve_model(spec.id)
-        d = m.dims
-        assert d.total_params == m.total_params and d.forward_params == m.forward_params()
-        assert d.kv_elements == m.kv_elements_per_token() and d.attn_width == m.attn_width()
-        assert d.attn_width_decode == m.attn_width(decode=True)
-        assert d.routed_expert_params == (m.expert_params() if m.is_moe else 0.0)
+def test_dims_by_hand() -> None:
+    # Llama 2 70B: 80 layers, d 8192, 64 heads of 128, 8 KV heads, gated MLP 28672
+    d = resolve_model("llama-2-70b").dims
+    assert d.kv_elements == 2 * 80 * 8 * 128 and d.kv_heads == 8 and not d.kv_replicated
+    assert d.attn_width == d.attn_width_decode == 64 * 128
+    assert d.act_width == 4 * 8192 + 2 * 28672
+    assert d.routed_expert_params == 0.0 and d.top_k_share == 0.0
+    # DeepSeek-V3 (MLA, arXiv:2412.19437): latent 512 + RoPE key 64 per layer, replicated on every rank;
+    # prefill attends with 128 heads of (128 + 64) Q.K and 128 A.V dims, decode in the latent space
+    d = resolve_model("deepseek-v3").dims
+    assert d.kv_elements == 61 * (512 + 64) and d.kv_replicated
+    assert d.attn_width == 128 * ((128 + 64) + 128) // 2
+    assert d.attn_width_decode == 128 * (2 * 512 + 64) // 2
+    assert d.top_k_share == 8 / 256 and d.routed_expert_params > 0.9 * d.total_params
+    # Mixtral 8x7B: 2 of 8 experts per token, each of width 14336, in all 32 layers
+    d = resolve_model("mixtral-8x7b").dims
+    assert d.top_k_share == 2 / 8 and d.routed_expert_params == 32 * 8 * 3 * 4096 * 14336
 
 
 @pytest.mark.parametrize(
