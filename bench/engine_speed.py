@@ -47,8 +47,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=9)
     args = ap.parse_args()
+    from engine import EngineConfig
     from engine.batch import evaluate_many
-    from engine.chain import _default_config, run, run_query
+    from engine.chain import run, run_query
     from engine.query import parse_query
 
     queries = [
@@ -60,7 +61,7 @@ def main() -> int:
     for q in queries:
         run(q)
     small = {"a": 1.0, "b": [1, 2, 3]}
-    cfg = _default_config()
+    cfg = EngineConfig()
     print("one estimate, best of", args.repeat, "rounds; each beside json.dumps(small dict) timed just before it")
     for q in queries:
         base = per_call(lambda: json.dumps(small), 2000, args.repeat)
