@@ -30,6 +30,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine._model import empty_list
 from engine.errors import GpucostError
 
 AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
@@ -61,7 +62,7 @@ class ModelArch(BaseModel):
 
     id: str
     name: str
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=empty_list)
     n_layers: int = Field(gt=0)
     d_model: int = Field(gt=0)
     n_heads: int = Field(gt=0)

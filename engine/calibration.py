@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from engine._model import empty_list
 from engine.config import EngineConfig, default_calibration_dir
 from engine.errors import GpucostError, suggest
 
@@ -54,7 +55,7 @@ class Profile(BaseModel):
     n_points: int = 0
     rms_log_error: float = 0.0
     created: str = ""
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=empty_list)
 
     def describe(self) -> str:
         return (

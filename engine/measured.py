@@ -71,6 +71,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from engine._model import empty_list
 from engine.config import EngineConfig
 from engine.errors import GpucostError, user_path
 from engine.results import Assumption, Result, Table
@@ -101,7 +102,7 @@ class BenchmarkResult(BaseModel):
     mean_latency_s: float | None = Field(default=None, description="mean end-to-end request latency [s]")
     concurrency: int | None = Field(default=None, description="concurrent requests the client kept in flight")
     scenario: str | None = Field(default=None, description="MLPerf scenario (Offline, Server, ...)")
-    notes: list[str] = Field(default_factory=list, description="how derived values were computed, caveats")
+    notes: list[str] = Field(default_factory=empty_list, description="how derived values were computed, caveats")
 
     @property
     def tool_label(self) -> str:

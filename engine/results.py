@@ -14,7 +14,9 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, PrivateAttr, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, model_validator
+
+from engine._model import empty_dict, empty_list
 
 Kind = Literal["inference", "daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import"]
 
@@ -33,23 +35,23 @@ class Assumption(BaseModel):
 class BreakdownLine(BaseModel):
     """One audited cost line: quantity x unit price = cost (all in the result's currency)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     component: str
-    quantity: FiniteFloat
+    quantity: float
     unit: str
-    unit_price: FiniteFloat
-    cost: FiniteFloat
+    unit_price: float
+    cost: float
 
 
 class TraceStep(BaseModel):
     """One step of the formula trace behind a number: ``name = formula = value unit`` [ref]."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     name: str
     formula: str
-    value: FiniteFloat
+    value: float
     unit: str
     ref: str = ""
 
@@ -94,48 +96,50 @@ class Result(BaseModel):
     """What every engine call returns. Fields not relevant to a kind stay ``None``.
 
     Units are in the field names or documented here: times in seconds, costs in ``currency``.
-    Every number is finite (``FiniteFloat``): a NaN or infinity is an engine bug, never an answer.
+    Every number is finite (``allow_inf_nan=False``): a NaN or infinity is an engine bug, never an answer.
     """
 
-    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not a silently dropped number
+    # extra="forbid": a misspelt field is an error, not a silently dropped number.
+    # allow_inf_nan=False: every float field (numbers here, in breakdown lines and trace steps) is finite.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     kind: Kind
     query: str = Field(description="canonical query string that reproduces this result")
     title: str = ""
     currency: str = "USD"
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, Any] = Field(default_factory=empty_dict)
 
     gpus: int | None = None
     gpus_per_replica: int | None = None
     replicas: int | None = None
     batch: int | None = None
     max_batch: int | None = None
-    tokens_per_s: FiniteFloat | None = None
-    tokens_per_s_per_gpu: FiniteFloat | None = None
-    requests_per_s: FiniteFloat | None = None
-    ttft_s: FiniteFloat | None = None
-    tpot_s: FiniteFloat | None = None
-    request_latency_s: FiniteFloat | None = None
-    memory_per_gpu_gb: FiniteFloat | None = None
-    price_per_gpu_hour: FiniteFloat | None = None
-    cost_per_request: FiniteFloat | None = None
-    cost_per_million_input_tokens: FiniteFloat | None = None
-    cost_per_million_output_tokens: FiniteFloat | None = None
-    cost_per_million_tokens: FiniteFloat | None = None
-    cost_per_hour: FiniteFloat | None = None
-    cost_per_day: FiniteFloat | None = None
-    cost_per_month: FiniteFloat | None = None
-    gpu_hours: FiniteFloat | None = None
-    days: FiniteFloat | None = None
-    cost: FiniteFloat | None = None
-    flops: FiniteFloat | None = None
-    energy_kwh: FiniteFloat | None = None
-    energy_cost: FiniteFloat | None = None
+    tokens_per_s: float | None = None
+    tokens_per_s_per_gpu: float | None = None
+    requests_per_s: float | None = None
+    ttft_s: float | None = None
+    tpot_s: float | None = None
+    request_latency_s: float | None = None
+    memory_per_gpu_gb: float | None = None
+    price_per_gpu_hour: float | None = None
+    cost_per_request: float | None = None
+    cost_per_million_input_tokens: float | None = None
+    cost_per_million_output_tokens: float | None = None
+    cost_per_million_tokens: float | None = None
+    cost_per_hour: float | None = None
+    cost_per_day: float | None = None
+    cost_per_month: float | None = None
+    gpu_hours: float | None = None
+    days: float | None = None
+    cost: float | None = None
+    flops: float | None = None
+    energy_kwh: float | None = None
+    energy_cost: float | None = None
 
-    breakdown: list[BreakdownLine] = Field(default_factory=list)
-    assumptions: list[Assumption] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
-    sensitivity: list[Sensitivity] = Field(default_factory=list)
+    breakdown: list[BreakdownLine] = Field(default_factory=empty_list)
+    assumptions: list[Assumption] = Field(default_factory=empty_list)
+    warnings: list[str] = Field(default_factory=empty_list)
+    sensitivity: list[Sensitivity] = Field(default_factory=empty_list)
     table: Table | None = None
     text: str | None = Field(default=None, description="free text (help)")
     #: Where the trace comes from: steps (dicts or :class:`TraceStep`) and functions returning lists of

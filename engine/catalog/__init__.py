@@ -19,6 +19,7 @@ from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from engine._model import empty_list
 from engine.architecture import ModelArch, from_hf_config
 from engine.errors import GpucostError, UnknownNameError, suggest, user_path
 
@@ -39,7 +40,7 @@ class Accelerator(BaseModel):
     id: str
     name: str
     vendor: str
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=empty_list)
     release_year: int | None = None
     memory_gb: float | None = None
     memory_bw_gb_s: float | None = None

@@ -113,3 +113,19 @@ def test_import_skypilot_into_price_file(tmp_path):
     d = json.loads(cli("--json", "7B", "H100", env=env).stdout)
     assert d["price_per_gpu_hour"] == pytest.approx(2.0)  # 16.0 per instance-hour / 8 GPUs
     assert any("big.8x" in a["value"] for a in d["assumptions"])
+
+
+def test_console_script_delivers_all_output_before_its_fast_exit(capsys):
+    """The console script ends with ``os._exit`` (no interpreter teardown): a large answer through a
+    pipe still arrives whole, byte for byte what ``main()`` prints in-process, with its exit code."""
+    from engine.cli import main
+
+    assert main(["--json", "prices"]) == 0
+    expected = capsys.readouterr().out
+    assert len(expected) > 200_000  # several times a pipe's buffer: the writer must block and flush
+    p = cli("--json", "prices")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == expected
+    assert len(json.loads(p.stdout)["table"]["rows"]) > 1000
+    bad = cli("1.17e8", "P4", "0.3", "tp=x")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and bad.stdout == ""
