@@ -10,8 +10,11 @@ Imports only pydantic, the standard library and engine modules; never ``bot`` or
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
 
 from engine import efficiency as eff
 from engine.architecture import Dims, ModelArch, format_params, infer_dense
@@ -49,6 +52,7 @@ POWER_SOURCE = "board power = TDP from the catalog (an upper bound; measured dra
 TRAIN_SEQ_CAP = 8192
 TRAIN_STATE_BYTES = 16.0  # bf16 weights 2 + grads 2 + fp32 master 4 + Adam m, v 8 (ZeRO, arXiv:1910.02054)
 HOURS_PER_MONTH = 730.0  # 365 x 24 / 12, the cloud billing convention
+T = TypeVar("T")
 COMPARE_DEFAULT = ("H100", "H200", "A100-80G", "A100", "L40S", "L4", "A10G", "T4", "MI300X", "H20")
 
 
@@ -116,6 +120,78 @@ def assumption(name: str, value: str, source: str, user: bool = False) -> Assump
     """One :class:`Assumption`, interned: most lines (presets, defaults, catalog rows) recur in every
     estimate, and a frozen model can be shared, so each is validated once, not once per estimate."""
     return Assumption(name=name, value=value, source=source, user_given=user)
+
+
+class _Memo:
+    """A bounded memo of one resolution step of an estimate: its value, with the assumption lines and
+    warnings it recorded, replayed into the next estimate whose inputs are the same.
+
+    A step is memoised only when it is a pure function of its key: it reads nothing but the key's
+    parts, records only assumptions and warnings, and returns a value no caller mutates. Estimates
+    repeat these steps (a Slack channel asks the same GPU and options again, a spreadsheet
+    recalculates, a column varies only the model), and each takes tens of microseconds of name
+    resolution, formatting and provenance records. Safe across threads: a race computes a step
+    twice, never a mixed entry."""
+
+    __slots__ = ("_data", "_maxsize")
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self._data: dict[object, tuple[object, tuple[Assumption, ...], tuple[str, ...]]] = {}
+        self._maxsize = maxsize
+
+    def __call__(self, ctx: Ctx, key: object, step: Callable[[Ctx], T]) -> T:
+        hit = self._data.get(key)
+        if hit is None:
+            n_a, n_w = len(ctx.assumptions), len(ctx.warnings)
+            value = step(ctx)
+            if len(self._data) >= self._maxsize:
+                self._data.clear()  # simple and bounded; refilled by the next estimates
+            self._data[key] = (value, tuple(ctx.assumptions[n_a:]), tuple(ctx.warnings[n_w:]))
+            return value
+        value, added, warned = hit
+        if added:
+            ctx.assumptions.extend(added)
+        if warned:
+            ctx.warnings.extend(warned)
+        return value  # type: ignore[return-value]
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+def _options_key(ctx: Ctx) -> frozenset | None:
+    """Every option of the query, as a key (None when a value cannot be one)."""
+    try:
+        return frozenset(ctx.q.values.items())
+    except TypeError:
+        return None
+
+
+def _file_stamp(path: object) -> tuple[int, int]:
+    """Modification time [ns] and size of a settings file ((0, 0) when unset or missing): memo keys
+    change when the file does."""
+    if not path:
+        return 0, 0
+    try:
+        st = os.stat(path)  # type: ignore[arg-type]
+    except OSError:
+        return 0, 0
+    return st.st_mtime_ns, st.st_size
+
+
+_PRICE_MEMO = _Memo()
+_PLAN_MEMO = _Memo()
+_SERVICE_MEMO = _Memo()
+_ENERGY_MEMO = _Memo()
+_MEMOS = (_PRICE_MEMO, _PLAN_MEMO, _SERVICE_MEMO, _ENERGY_MEMO)
+
+
+def clear_memos() -> None:
+    """Forget every memoised resolution step (tests; a process that swaps catalogs)."""
+    for m in _MEMOS:
+        m.clear()
+    _MODEL_LINES.clear()
+    _canonical_text.cache_clear()
 
 
 # ---- resolution ------------------------------------------------------------------------------------
@@ -207,6 +283,50 @@ def looks_like_path(token: str) -> bool:
     return token.endswith(".json") or "/" in token or "\\" in token or token.startswith(("~", "./", "../"))
 
 
+_MODEL_LINES: dict[int, tuple[ModelArch, Assumption, str | None]] = {}
+
+
+def _model_line(arch: ModelArch) -> tuple[Assumption, str | None]:
+    """The assumption line naming the model, and for an inferred shape the warning that says so
+    (kept per model object: catalog and inferred shapes are themselves cached)."""
+    hit = _MODEL_LINES.get(id(arch))
+    if hit is not None and hit[0] is arch:
+        return hit[1], hit[2]
+    if arch.inferred:
+        line = assumption("model shape", f"{arch.describe()} (inferred)", arch.source)
+        warning: str | None = (
+            f"model shape inferred from {format_params(arch.total_params)} parameters (GPT-3 ratios, "
+            "MHA): KV cache may be larger than a GQA model's; name a catalog model for its real shape"
+        )
+    else:
+        line, warning = assumption("model", f"{arch.name}: {arch.describe()}", arch.source), None
+    if len(_MODEL_LINES) >= 4096:
+        _MODEL_LINES.clear()
+    _MODEL_LINES[id(arch)] = (arch, line, warning)  # holding arch keeps its id from being reused
+    return line, warning
+
+
+def _where(ctx: Ctx) -> tuple[str, float | None, str]:
+    """Currency, price per GPU-hour and its label, with the accelerator, price and FX lines: a pure
+    function of the GPU, the price token, the options ``currency``, ``provider``, ``region``, ``spot``
+    and the settings (memoised by :func:`resolve_ctx`)."""
+    q, config, acc = ctx.q, ctx.config, ctx.acc
+    # Results are shown in: currency=, else the currency the query's price is written in, else settings.
+    parsed = parse_price(q.price) if q.price else None
+    price_cur = parsed[1] if parsed else None
+    currency = normalise_currency(str(q.values.get("currency") or price_cur or config.currency))
+    ctx.add(
+        "accelerator",
+        f"{acc.short}: {acc.memory_gb or 0:g} GB, {acc.memory_bw_gb_s or 0:g} GB/s",
+        f"{acc.source} (as of {acc.as_of})" if acc.as_of else acc.source,
+    )
+    price, label = _price(q, config, acc, currency, ctx.warnings, ctx.add, parsed)
+    if currency == "CNY" or (parsed and (parsed[1] or config.currency) != currency):
+        rate, src = cny_per_usd(config)
+        ctx.add("FX rate", f"{rate:g} CNY per USD", src)
+    return currency, price, label
+
+
 def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
     if not q.model:
         raise GpucostError("the query names no model", hint="e.g. 'gpucost 1.17e8 P4 0.3'")
@@ -221,46 +341,25 @@ def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
             hint="keep one of them",
         )
     acc = resolve_gpu(gpu_name)
-    # Results are shown in: currency=, else the currency the query's price is written in, else settings.
-    parsed = parse_price(q.price) if q.price else None
-    price_cur = parsed[1] if parsed else None
-    currency = normalise_currency(str(q.values.get("currency") or price_cur or config.currency))
-    assumptions: list[Assumption] = []
-    warnings: list[str] = []
-
-    def add(name: str, value: str, source: str, user: bool = False) -> None:
-        if not lean:
-            assumptions.append(assumption(name, value, source, user))
-
-    if arch.inferred:
-        add("model shape", f"{arch.describe()} (inferred)", arch.source)
-        warnings.append(
-            f"model shape inferred from {format_params(arch.total_params)} parameters (GPT-3 ratios, "
-            "MHA): KV cache may be larger than a GQA model's; name a catalog model for its real shape"
-        )
-    else:
-        add("model", f"{arch.name}: {arch.describe()}", arch.source)
-    add(
-        "accelerator",
-        f"{acc.short}: {acc.memory_gb or 0:g} GB, {acc.memory_bw_gb_s or 0:g} GB/s",
-        f"{acc.source} (as of {acc.as_of})" if acc.as_of else acc.source,
+    ctx = Ctx(q=q, config=config, arch=arch, acc=acc, count=count, currency="", price=None, price_label="", lean=lean)
+    line, warning = _model_line(arch)
+    if not lean:
+        ctx.assumptions.append(line)
+    if warning:
+        ctx.warnings.append(warning)
+    v = q.values
+    key = (
+        acc.id,
+        q.price,
+        v.get("currency"),
+        v.get("provider"),
+        v.get("region"),
+        bool(v.get("spot", False)),
+        config,
+        _file_stamp(config.price_file),
+        lean,
     )
-    price, label = _price(q, config, acc, currency, warnings, add, parsed)
-    if currency == "CNY" or (parsed and (parsed[1] or config.currency) != currency):
-        rate, src = cny_per_usd(config)
-        add("FX rate", f"{rate:g} CNY per USD", src)
-    ctx = Ctx(
-        q=q,
-        config=config,
-        arch=arch,
-        acc=acc,
-        count=count,
-        currency=currency,
-        price=price,
-        price_label=label,
-        assumptions=assumptions,
-        warnings=warnings,
-    )
+    ctx.currency, ctx.price, ctx.price_label = _PRICE_MEMO(ctx, key, _where)
     ctx.inputs = {
         "model": arch.id if not arch.inferred else format_params(arch.total_params),
         "model_name": arch.name,
@@ -268,8 +367,8 @@ def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
         "active_params": arch.active_params,
         "gpu": acc.id,
         "gpu_name": acc.short,
-        "price_per_gpu_hour": price,
-        "price_source": label,
+        "price_per_gpu_hour": ctx.price,
+        "price_source": ctx.price_label,
     }
     return ctx
 
@@ -540,10 +639,19 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
     )
 
 
+def planned(ctx: Ctx) -> ServingPlan:
+    """:func:`serving_plan`, memoised on the GPU, the replica size asked, the settings and every
+    option (a calibration profile is a file, read afresh each time)."""
+    opts = None if "calibration" in ctx.q.values else _options_key(ctx)
+    if opts is None:
+        return serving_plan(ctx)
+    return _PLAN_MEMO(ctx, (ctx.acc.id, ctx.count, ctx.config, ctx.lean, opts), serving_plan)
+
+
 def serving_setup(ctx: Ctx) -> ServingSetup:
     """Resolve precision, replica size and batch, and run the roofline."""
     arch, acc = ctx.arch, ctx.acc
-    plan = serving_plan(ctx)
+    plan = planned(ctx)
     dtype, kv, s_in, s_out, ce, be = plan.dtype, plan.kv, plan.s_in, plan.s_out, plan.ce, plan.be
     wb, asked, bopt = plan.wb, plan.asked, plan.bopt
     seq = s_in + s_out
@@ -605,15 +713,15 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
     return ServingSetup(point=p, gpus=gpus, dtype=dtype, kv=kv, compute_eff=ce, bw_eff=be, util=plan.util)
 
 
-def _energy(ctx: Ctx, gpu_hours: float) -> tuple[float | None, float | None]:
-    """Energy [kWh] = GPU-hours x power [W] x PUE / 1000 and its cost [currency]."""
+def _energy_rates(ctx: Ctx) -> tuple[float, float, float] | None:
+    """Power per GPU [W], PUE and electricity price [currency per kWh], recorded as assumptions;
+    None (with a warning) when the catalog has no TDP and no power= is given."""
     power = float(ctx.opt("power")) if ctx.given("power") else ctx.acc.tdp_w
     if not power:
         ctx.warnings.append(f"no TDP for {ctx.acc.short} in the catalog: give power= to see energy")
-        return None, None
+        return None
     ctx.note("power", "power per GPU", f"{power:g} W", POWER_SOURCE)
     pue = ctx.setting("pue", "PUE", DEFAULT_PUE, PUE_SOURCE)
-    kwh = gpu_hours * power * pue / 1000
     if ctx.given("kwh"):
         value, cur = ctx.opt("kwh")  # type: ignore[misc]
         kwh_price = convert(value, cur or ctx.config.currency, ctx.currency, ctx.config)
@@ -622,6 +730,20 @@ def _energy(ctx: Ctx, gpu_hours: float) -> tuple[float | None, float | None]:
         kwh_price = convert(DEFAULT_KWH_USD, "USD", ctx.currency, ctx.config)
         src = KWH_SOURCE
     ctx.add("electricity price", f"{fmt_money(kwh_price, ctx.currency)}/kWh", src, ctx.given("kwh"))
+    return power, pue, kwh_price
+
+
+def _energy(ctx: Ctx, gpu_hours: float) -> tuple[float | None, float | None]:
+    """Energy [kWh] = GPU-hours x power [W] x PUE / 1000 and its cost [currency]."""
+    opts = _options_key(ctx)
+    if opts is None:
+        rates = _energy_rates(ctx)
+    else:
+        rates = _ENERGY_MEMO(ctx, (ctx.acc.id, ctx.currency, ctx.config, ctx.lean, opts), _energy_rates)
+    if rates is None:
+        return None, None
+    power, pue, kwh_price = rates
+    kwh = gpu_hours * power * pue / 1000
     return kwh, kwh * kwh_price
 
 
@@ -665,6 +787,19 @@ def _traffic(ctx: Ctx, s_in: int, s_out: int) -> float:
     return DEFAULT_REQUESTS_PER_DAY
 
 
+def _service(ctx: Ctx, s_in: int, s_out: int) -> tuple[float, float]:
+    """Requests per day (:func:`_traffic`) and peak-to-average ratio (:func:`_peak`), memoised on
+    the lengths and every option."""
+    opts = _options_key(ctx)
+
+    def step(c: Ctx) -> tuple[float, float]:
+        return _traffic(c, s_in, s_out), _peak(c)
+
+    if opts is None:
+        return step(ctx)
+    return _SERVICE_MEMO(ctx, (s_in, s_out, ctx.lean, opts), step)
+
+
 def _utilisation(ctx: Ctx) -> float:
     """Target utilisation, run / (run + idle), recorded with its provenance."""
     return ctx.setting("util", "utilisation", eff.DEFAULT_UTILISATION, eff.UTILISATION_SOURCE)
@@ -700,8 +835,13 @@ def _canonical(ctx: Ctx, kind: str, gpus: int | None = None) -> str:
     gpu = ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id
     if ctx.count or (gpus and gpus > 1 and not q.values.get("tp") and not q.values.get("gpus")):
         gpu = f"{ctx.count or gpus}x{gpu}"
-    parts = Query(kind=kind, model=model, gpu=gpu, price=q.price, options=dict(q.options))
-    return parts.canonical()
+    return _canonical_text(kind, model, gpu, q.price, tuple(q.options.items()))
+
+
+@lru_cache(maxsize=4096)
+def _canonical_text(kind: str, model: str | None, gpu: str, price: str | None, options: tuple) -> str:
+    """The canonical query string of these parts (see :meth:`Query.canonical`)."""
+    return Query(kind=kind, model=model, gpu=gpu, price=price, options=dict(options)).canonical()
 
 
 def infer(ctx: Ctx) -> Result:
@@ -710,8 +850,8 @@ def infer(ctx: Ctx) -> Result:
     p = s.point
     res = _base(ctx, "inference", s.gpus)
     res.title = f"{ctx.arch.name} on {s.gpus}x {ctx.acc.short} ({s.dtype})"
-    r_day = _traffic(ctx, p.s_in, p.s_out)
-    _fill_serving(res, ctx, s, inference_fields(p, s.gpus, s.util, ctx.price, r_day, _peak(ctx)))
+    r_day, peak = _service(ctx, p.s_in, p.s_out)
+    _fill_serving(res, ctx, s, inference_fields(p, s.gpus, s.util, ctx.price, r_day, peak))
     if ctx.price is not None:
         c = {"per_request": res.cost_per_request}
         gpu_s = s.gpus * p.t_cycle / p.batch  # GPU-seconds of busy time per request
@@ -915,8 +1055,7 @@ def daily(ctx: Ctx) -> Result:
         gpu_s_per_req = s.gpus * p.t_cycle / p.batch
         prefill_share = p.prefill_share
     res.title = f"{ctx.arch.name} service on {ctx.acc.short}"
-    r_day = _traffic(ctx, s_in, s_out)
-    peak = _peak(ctx)
+    r_day, peak = _service(ctx, s_in, s_out)
     avg_rps = r_day / 86400
     peak_rps = avg_rps * peak
     replica_rps = gpus_per_replica / gpu_s_per_req
