@@ -112,7 +112,7 @@ class _Draft:
     def build(self) -> Result:
         fields = dict(self.__dict__)
         trace = fields.pop("trace")
-        return Result(**fields).with_trace(*trace)
+        return Result.from_engine(fields, *trace)
 
 
 @lru_cache(maxsize=4096)

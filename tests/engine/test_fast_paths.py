@@ -8,6 +8,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from engine import run
 from engine.architecture import dense_dims, infer_dense
@@ -151,3 +152,40 @@ def test_a_copied_model_recomputes_its_derived_numbers() -> None:
 def test_a_column_of_a_field_that_is_not_a_number_is_refused_in_one_line(metric: str) -> None:
     with pytest.raises(GpucostError, match=f"unknown metric '{metric}'"):
         evaluate_many("1e9 H100 2", "in", [100, 200], metric)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "1.17e8 P4 0.3",
+        "daily llama-3-70b H100 requests=5M",
+        "train llama-2-7b A100-80G 2usd tokens=2T gpus=1024",
+        "mixtral-8x7b 2xA100-80G 1.5 currency=CNY",
+    ],
+)
+def test_results_from_engine_equal_validated_ones(query: str) -> None:
+    """``Result.from_engine`` (the engine's path: the model schema without the Python hooks) makes
+    the same result as ``Result(**data)``, field by field and type by type."""
+    r = run(query)
+    data = {k: getattr(r, k) for k in r.model_fields_set}
+    validated = Result(**data).with_trace(*r.trace)
+    assert r == validated and r.model_fields_set == validated.model_fields_set
+    for name in Result.model_fields:
+        assert type(getattr(r, name)) is type(getattr(validated, name)), name
+    assert r.model_dump_json() == validated.model_dump_json()
+
+
+def test_from_engine_applies_the_schema_rules() -> None:
+    ok = Result.from_engine(
+        {"kind": "inference", "query": "q", "gpus": 2.0, "cost": 3},
+        {"name": "x", "formula": "1", "value": 1, "unit": "u"},
+    )
+    assert ok.gpus == 2 and type(ok.gpus) is int and ok.cost == 3.0 and type(ok.cost) is float
+    assert [s.name for s in ok.trace] == ["x"] and ok.model_fields_set == {"kind", "query", "gpus", "cost"}
+    for bad in ({"cost": float("nan")}, {"cost": float("inf")}, {"gpus": 1.5}, {"kind": "nope"}, {"bogus": 1}):
+        with pytest.raises(ValidationError):
+            Result.from_engine({"kind": "inference", "query": "q", **bad})
+    with pytest.raises(ValidationError):  # a breakdown line is validated as one too
+        Result.from_engine(
+            {"kind": "inference", "query": "q", "breakdown": [{"component": "a", "quantity": float("nan")}]}
+        )
