@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from typing import TypeVar
 
 from engine import efficiency as eff
@@ -569,11 +570,22 @@ class ServingPlan:
     tpot_max: float | None
     util: float
     roofline: Roofline
+    #: sizings already made under this plan, per model object (a pure function of the two)
+    _sizes: dict[int, tuple[ModelArch, Sizing]] = field(default_factory=dict, repr=False, compare=False)
 
     def size(self, arch: ModelArch) -> Sizing:
-        """Replica size, batch and performance of ``arch`` under this plan (numbers only)."""
+        """Replica size, batch and performance of ``arch`` under this plan (numbers only). A plan is
+        shared by the estimates with the same GPU and options (see :func:`planned`), so the sizing
+        of a model it has sized before is kept, not searched again."""
+        hit = self._sizes.get(id(arch))
+        if hit is not None and hit[0] is arch:
+            return hit[1]
         check_context(arch, self.s_in, self.s_out)
-        return size_replica(arch, self.roofline, self.wb, self.asked, self.bopt, self.tpot_max)
+        sized = size_replica(arch, self.roofline, self.wb, self.asked, self.bopt, self.tpot_max)
+        if len(self._sizes) >= 256:
+            self._sizes.clear()
+        self._sizes[id(arch)] = (arch, sized)  # holding arch keeps its id from being reused
+        return sized
 
 
 def check_context(arch: ModelArch, s_in: int, s_out: int) -> bool:
@@ -648,6 +660,44 @@ def planned(ctx: Ctx) -> ServingPlan:
     return _PLAN_MEMO(ctx, (ctx.acc.id, ctx.count, ctx.config, ctx.lean, opts), serving_plan)
 
 
+@lru_cache(maxsize=4096)
+def _replica_lines(
+    gpu: str,
+    weights_gb: float,
+    need: int,
+    gpus: int,
+    tried: tuple[int, ...],
+    asked: int | None,
+    bopt: object,
+    batch: int,
+    tpot_limited: bool,
+) -> tuple[Assumption, ...]:
+    """The assumption lines of a replica's size and batch, and why they were chosen."""
+    if asked is None:
+        fits = (
+            f"needs at least {need}x {gpu} (TP={need}) to hold {weights_gb:,.1f} GB of weights + KV cache"
+            if need > 1
+            else f"fits on one {gpu}"
+        )
+        why = (
+            f"{fits}; {gpus}x gives the most tokens/s per GPU of {', '.join(f'{c}x' for c in tried)}"
+            if len(tried) > 1
+            else fits
+        )
+        size = assumption("GPUs per replica", str(gpus), why)
+    elif asked < need:
+        size = assumption("GPUs per replica", str(gpus), f"raised from {asked}: the least that fits")
+    else:
+        size = assumption("GPUs per replica", str(gpus), "given in the query", True)
+    if bopt == "max":
+        return size, assumption("batch", f"{batch} (max that fits)", "batch=max", True)
+    if tpot_limited:
+        return size, assumption("batch", f"{batch} (largest meeting tpot_max)", "latency limit", True)
+    if bopt is not None:
+        return size, assumption("batch", str(batch), "given in the query", True)
+    return size, assumption("batch", str(batch), BATCH_SOURCE)
+
+
 def serving_setup(ctx: Ctx) -> ServingSetup:
     """Resolve precision, replica size and batch, and run the roofline."""
     arch, acc = ctx.arch, ctx.acc
@@ -666,30 +716,9 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
     gpus, need, mb, p = sz.gpus, sz.need, sz.max_batch, sz.point
     weights_gb = arch.total_params * wb / 1e9
     if not ctx.lean:
-        if asked is None:
-            fits = (
-                f"needs at least {need}x {acc.short} (TP={need}) to hold {weights_gb:,.1f} GB of weights + KV cache"
-                if need > 1
-                else f"fits on one {acc.short}"
-            )
-            why = (
-                f"{fits}; {gpus}x gives the most tokens/s per GPU of {', '.join(f'{c}x' for c in sz.tried)}"
-                if len(sz.tried) > 1
-                else fits
-            )
-            ctx.add("GPUs per replica", str(gpus), why)
-        elif asked < need:
-            ctx.add("GPUs per replica", str(gpus), f"raised from {asked}: the least that fits")
-        else:
-            ctx.add("GPUs per replica", str(gpus), "given in the query", True)
-        if bopt == "max":
-            ctx.add("batch", f"{sz.batch} (max that fits)", "batch=max", True)
-        elif sz.tpot_limited:
-            ctx.add("batch", f"{sz.batch} (largest meeting tpot_max)", "latency limit", True)
-        elif bopt is not None:
-            ctx.add("batch", str(sz.batch), "given in the query", True)
-        else:
-            ctx.add("batch", str(sz.batch), BATCH_SOURCE)
+        ctx.assumptions += _replica_lines(
+            acc.short, weights_gb, need, gpus, tuple(sz.tried), asked, bopt, sz.batch, sz.tpot_limited
+        )
     if asked is not None and asked < need:
         ctx.warnings.append(
             f"does not fit: {arch.name} at {dtype} needs at least {need}x {acc.short} (TP={need}) for "
@@ -852,46 +881,52 @@ def infer(ctx: Ctx) -> Result:
     res.title = f"{ctx.arch.name} on {s.gpus}x {ctx.acc.short} ({s.dtype})"
     r_day, peak = _service(ctx, p.s_in, p.s_out)
     _fill_serving(res, ctx, s, inference_fields(p, s.gpus, s.util, ctx.price, r_day, peak))
-    if ctx.price is not None:
-        c = {"per_request": res.cost_per_request}
-        gpu_s = s.gpus * p.t_cycle / p.batch  # GPU-seconds of busy time per request
+    price = ctx.price
+    if price is not None:
+        util, batch, t_cycle, share = s.util, p.batch, p.t_cycle, p.prefill_share
+        gpu_s = s.gpus * t_cycle / batch  # GPU-seconds of busy time per request
         res.breakdown = [
             dict(
-                component="prefill (busy GPU time)",
-                quantity=gpu_s * p.prefill_share / 3600,
+                component=component,
+                quantity=gpu_s * part / 3600,
                 unit="GPU-h/request",
-                unit_price=ctx.price,
-                cost=gpu_s * p.prefill_share / 3600 * ctx.price,
-            ),
-            dict(
-                component="decode (busy GPU time)",
-                quantity=gpu_s * (1 - p.prefill_share) / 3600,
-                unit="GPU-h/request",
-                unit_price=ctx.price,
-                cost=gpu_s * (1 - p.prefill_share) / 3600 * ctx.price,
-            ),
-            dict(
-                component=f"idle capacity (utilisation {s.util:g})",
-                quantity=gpu_s * (1 / s.util - 1) / 3600,
-                unit="GPU-h/request",
-                unit_price=ctx.price,
-                cost=gpu_s * (1 / s.util - 1) / 3600 * ctx.price,
-            ),
-        ]
-        res.trace.append(
-            dict(
-                name="cost per request",
-                formula=f"price x GPUs x T_cycle / b / util = "
-                f"{ctx.price:.4g} x {s.gpus} x {p.t_cycle:.4g} / 3600 / {p.batch} / {s.util:g}",
-                value=c["per_request"],
-                unit=ctx.currency,
-                ref="reference README: cost",
+                unit_price=price,
+                cost=gpu_s * part / 3600 * price,
             )
-        )
+            for component, part in (
+                ("prefill (busy GPU time)", share),
+                ("decode (busy GPU time)", 1 - share),
+                (f"idle capacity (utilisation {util:g})", 1 / util - 1),
+            )
+        ]
+        if not ctx.lean:
+            res.trace.append(
+                _cost_trace(price, s.gpus, t_cycle, batch, util, res.cost_per_request, ctx.currency)  # type: ignore[arg-type]
+            )
         kwh, ecost = _energy(ctx, res.cost_per_day / ctx.price)
         res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
     return res if ctx.lean else res.build()  # type: ignore[return-value]
+
+
+def _cost_trace(
+    price: float, gpus: int, t_cycle: float, batch: int, util: float, per_request: float, currency: str
+) -> Callable[[], list[dict[str, object]]]:
+    """The trace step of the cost per request, formatted when the trace is read."""
+
+    def steps() -> list[dict[str, object]]:
+        return [
+            dict(
+                name="cost per request",
+                formula=f"price x GPUs x T_cycle / b / util = "
+                f"{price:.4g} x {gpus} x {t_cycle:.4g} / 3600 / {batch} / {util:g}",
+                value=per_request,
+                unit=currency,
+                ref="reference README: cost",
+            )
+        ]
+
+    return steps
 
 
 def _base(ctx: Ctx, kind: str, gpus: int | None) -> _Draft:
@@ -910,7 +945,8 @@ class ServingFields:
     price, the costs. A spreadsheet column reads one of them per row; :func:`inference_fields` all.
 
     Costs are of one replica's work at utilisation ``util`` [currency]; a cycle's GPU time is split
-    between input and output tokens by the prefill share of the cycle."""
+    between input and output tokens by the prefill share of the cycle. Plain reads are
+    ``attrgetter`` properties (no Python frame: an estimate reads all of them)."""
 
     __slots__ = ("_cycle_cost", "_replicas", "g", "p", "peak", "price", "requests_per_day", "util")
 
@@ -929,16 +965,16 @@ class ServingFields:
         self._cycle_cost: float | None = None
 
     # one replica
-    gpus_per_replica = property(lambda self: self.g)
-    batch = property(lambda self: self.p.batch)
-    max_batch = property(lambda self: self.p.max_batch)
-    tokens_per_s = property(lambda self: self.p.output_tokens_per_s)
+    gpus_per_replica = property(attrgetter("g"))
+    batch = property(attrgetter("p.batch"))
+    max_batch = property(attrgetter("p.max_batch"))
+    tokens_per_s = property(attrgetter("p.output_tokens_per_s"))
     tokens_per_s_per_gpu = property(lambda self: self.p.output_tokens_per_s / self.g)
-    requests_per_s = property(lambda self: self.p.requests_per_s)
-    ttft_s = property(lambda self: self.p.ttft_s)
-    tpot_s = property(lambda self: self.p.tpot_s)
-    request_latency_s = property(lambda self: self.p.latency_s)
-    memory_per_gpu_gb = property(lambda self: self.p.memory_per_gpu_gb)
+    requests_per_s = property(attrgetter("p.requests_per_s"))
+    ttft_s = property(attrgetter("p.ttft_s"))
+    tpot_s = property(attrgetter("p.tpot_s"))
+    request_latency_s = property(attrgetter("p.latency_s"))
+    memory_per_gpu_gb = property(attrgetter("p.memory_per_gpu_gb"))
 
     # the fleet
     @property
@@ -992,27 +1028,64 @@ class ServingFields:
         p = self.p
         return None if self.price is None else self._cost_cycle / (p.batch * (p.s_in + p.s_out)) * 1e6
 
+    def values(self) -> tuple[float | int | None, ...]:
+        """Every field, in ``INFERENCE_FIELDS`` order: the properties above computed at once from
+        shared intermediates (an estimate reads them all; reading 19 properties one by one took
+        twice as long). The same operations in the same order, so the same bits: tests compare
+        every property with this for many estimates."""
+        p, g, price = self.p, self.g, self.price
+        batch, out_tps, rps = p.batch, p.output_tokens_per_s, p.requests_per_s
+        replicas = self.replicas
+        head = (
+            replicas * g,
+            g,
+            replicas,
+            batch,
+            p.max_batch,
+            out_tps,
+            out_tps / g,
+            rps,
+            p.ttft_s,
+            p.tpot_s,
+            p.latency_s,
+            p.memory_per_gpu_gb,
+        )
+        if price is None:
+            return (*head, None, None, None, None, None, None, None)
+        cycle, share, s_in, s_out = self._cost_cycle, p.prefill_share, p.s_in, p.s_out
+        day = replicas * g * 24 * price
+        return (
+            *head,
+            cycle / batch,
+            cycle * share / (batch * s_in) * 1e6,
+            cycle * (1 - share) / (batch * s_out) * 1e6,
+            cycle / (batch * (s_in + s_out)) * 1e6,
+            replicas * g * price,
+            day,
+            day * HOURS_PER_MONTH / 24,
+        )
+
 
 #: Result fields :class:`ServingFields` fills (the spreadsheet column path can serve these), in
 #: ``Result.JSON_KEYS`` order; the first group describes one replica, the rest the fleet and its costs.
 INFERENCE_FIELDS = tuple(k for k in Result.JSON_KEYS if isinstance(getattr(ServingFields, k, None), property))
 _POINT_FIELDS = tuple(k for k in INFERENCE_FIELDS if k not in ("gpus", "replicas") and not k.startswith("cost_"))
-
-
-def point_fields(p: InferencePoint, gpus: int) -> dict[str, float | int]:
-    """The Result fields one replica's performance fills (``gpus``: the replica's)."""
-    f = ServingFields(p, gpus, 1.0, None, 0.0, 1.0)
-    out = {k: getattr(f, k) for k in _POINT_FIELDS}
-    out["gpus"] = gpus
-    return out
+_POINT_GETTER = attrgetter(*_POINT_FIELDS)
 
 
 def inference_fields(
     p: InferencePoint, gpus: int, util: float, price: float | None, requests_per_day: float, peak: float
 ) -> dict[str, float | int | None]:
     """All of :class:`ServingFields` as a dict."""
-    f = ServingFields(p, gpus, util, price, requests_per_day, peak)
-    return {k: getattr(f, k) for k in INFERENCE_FIELDS}
+    values = ServingFields(p, gpus, util, price, requests_per_day, peak).values()
+    return dict(zip(INFERENCE_FIELDS, values, strict=True))
+
+
+def point_fields(p: InferencePoint, gpus: int) -> dict[str, float | int]:
+    """The Result fields one replica's performance fills (``gpus``: the replica's)."""
+    out = dict(zip(_POINT_FIELDS, _POINT_GETTER(ServingFields(p, gpus, 1.0, None, 0.0, 1.0)), strict=True))
+    out["gpus"] = gpus
+    return out
 
 
 def _fill_serving(res: _Draft, ctx: Ctx, s: ServingSetup, fields: dict[str, object] | None = None) -> None:

@@ -34,6 +34,7 @@ Imports only pydantic, the standard library and engine modules.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import NamedTuple
 
 from engine.architecture import Dims, ModelArch
@@ -85,13 +86,13 @@ class InferencePoint:
         self.max_batch = -1  # largest batch that fits: set by the caller, which sized the batch
         self.s_in, self.s_out = rf.s_in, rf.s_out
 
-    output_tokens_per_s = property(lambda self: self._t.out_tps, doc="output tokens/s of the replica")
-    tpot_s = property(lambda self: self._t.tpot, doc="time per output token [s], incl. prefills it waits for")
-    ttft_s = property(lambda self: self._t.t_prefill_one, doc="time to first token: one request's prefill [s]")
+    output_tokens_per_s = property(attrgetter("_t.out_tps"), doc="output tokens/s of the replica")
+    tpot_s = property(attrgetter("_t.tpot"), doc="time per output token [s], incl. prefills it waits for")
+    ttft_s = property(attrgetter("_t.t_prefill_one"), doc="time to first token: one request's prefill [s]")
     t_prefill_one = ttft_s
-    t_prefill_batch = property(lambda self: self._t.t_prefill_batch, doc="prefill of the whole batch [s]")
-    t_step = property(lambda self: self._t.t_step, doc="one decode step [s]")
-    t_cycle = property(lambda self: self._t.t_cycle, doc="one cycle: batch prefill + decode steps [s]")
+    t_prefill_batch = property(attrgetter("_t.t_prefill_batch"), doc="prefill of the whole batch [s]")
+    t_step = property(attrgetter("_t.t_step"), doc="one decode step [s]")
+    t_cycle = property(attrgetter("_t.t_cycle"), doc="one cycle: batch prefill + decode steps [s]")
 
     @property
     def requests_per_s(self) -> float:

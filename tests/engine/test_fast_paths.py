@@ -189,3 +189,32 @@ def test_from_engine_applies_the_schema_rules() -> None:
         Result.from_engine(
             {"kind": "inference", "query": "q", "breakdown": [{"component": "a", "quantity": float("nan")}]}
         )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "llama-3-70b H100 2usd in=800 out=200",
+        "llama-3-70b H100 in=800 out=200",  # no price: the costs are None
+        "1.17e8 P4 0.3 batch=3",
+        "mixtral-8x7b 16xA100-80G 1.1 batching=static util=0.3 requests=1e9",
+        "deepseek-v3 8xH200 3 kv=fp8 tpot_max=0.02",
+    ],
+)
+def test_serving_fields_at_once_equal_each_property(query: str) -> None:
+    """``ServingFields.values()`` (an estimate reads every field) gives bit for bit what each
+    property (a spreadsheet column reads one) gives, in ``INFERENCE_FIELDS`` order, which is
+    ``Result.JSON_KEYS`` order."""
+    from engine.chain import INFERENCE_FIELDS, ServingFields, _default_config, resolve_ctx, serving_setup
+    from engine.query import parse_query
+
+    assert INFERENCE_FIELDS == tuple(k for k in Result.JSON_KEYS if k in INFERENCE_FIELDS)
+    ctx = resolve_ctx(parse_query(query), _default_config())
+    s = serving_setup(ctx)
+    for requests, peak in ((1e7, 1.5), (3.0, 1.0), (1e10, 4.0)):
+        f = ServingFields(s.point, s.gpus, s.util, ctx.price, requests, peak)
+        by_property = tuple(
+            getattr(ServingFields(s.point, s.gpus, s.util, ctx.price, requests, peak), k) for k in INFERENCE_FIELDS
+        )
+        assert f.values() == by_property
+        assert (by_property[-1] is None) == (ctx.price is None)
