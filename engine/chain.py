@@ -28,8 +28,8 @@ from engine.hardware import BYTES, default_dtype, resolve_precision
 from engine.inference import NODE_GPUS, InferencePoint, Roofline, Terms
 from engine.memory import batch_room, min_gpus, usable_bytes
 from engine.prices import lowest_price
-from engine.query import Query, parse_query
-from engine.results import Assumption, Result, Table
+from engine.query import Query, parse_query, parse_text
+from engine.results import Assumption, BreakdownLine, Result, Table
 from engine.units import fmt_money, fmt_num, parse_number, parse_price
 
 DEFAULT_IN = 512
@@ -113,6 +113,10 @@ class _Draft:
     def build(self) -> Result:
         fields = dict(self.__dict__)
         trace = fields.pop("trace")
+        if fields["breakdown"]:
+            fields["breakdown"] = [
+                breakdown_line(**line) if type(line) is dict else line for line in fields["breakdown"]
+            ]
         return Result.from_engine(fields, *trace)
 
 
@@ -180,19 +184,26 @@ def _file_stamp(path: object) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_size
 
 
-_PRICE_MEMO = _Memo()
 _PLAN_MEMO = _Memo()
 _SERVICE_MEMO = _Memo()
 _ENERGY_MEMO = _Memo()
-_MEMOS = (_PRICE_MEMO, _PLAN_MEMO, _SERVICE_MEMO, _ENERGY_MEMO)
+_MEMOS = (_PLAN_MEMO, _SERVICE_MEMO, _ENERGY_MEMO)
 
 
 def clear_memos() -> None:
     """Forget every memoised resolution step (tests; a process that swaps catalogs)."""
     for m in _MEMOS:
         m.clear()
+    _CTX_MEMO.clear()
     _MODEL_LINES.clear()
     _canonical_text.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def breakdown_line(component: str, quantity: float, unit: str, unit_price: float, cost: float) -> BreakdownLine:
+    """One :class:`BreakdownLine`, interned like :func:`assumption` (an estimate asked again has the
+    same lines): validated once, shared afterwards (the model is frozen)."""
+    return BreakdownLine(component=component, quantity=quantity, unit=unit, unit_price=unit_price, cost=cost)
 
 
 # ---- resolution ------------------------------------------------------------------------------------
@@ -310,7 +321,7 @@ def _model_line(arch: ModelArch) -> tuple[Assumption, str | None]:
 def _where(ctx: Ctx) -> tuple[str, float | None, str]:
     """Currency, price per GPU-hour and its label, with the accelerator, price and FX lines: a pure
     function of the GPU, the price token, the options ``currency``, ``provider``, ``region``, ``spot``
-    and the settings (memoised by :func:`resolve_ctx`)."""
+    and the settings (see :func:`resolve_ctx`)."""
     q, config, acc = ctx.q, ctx.config, ctx.acc
     # Results are shown in: currency=, else the currency the query's price is written in, else settings.
     parsed = parse_price(q.price) if q.price else None
@@ -329,6 +340,55 @@ def _where(ctx: Ctx) -> tuple[str, float | None, str]:
 
 
 def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
+    """The model, GPU, price and currency a query names, with their assumption lines and warnings.
+
+    A pure function of the model, GPU and price tokens, the options ``tp``, ``currency``,
+    ``provider``, ``region``, ``spot``, the settings and the price file's stamp: memoised on them
+    (the context is built afresh from the memo, so an estimate may add to its lists)."""
+    v = q.values
+    key = (
+        q.model,
+        q.gpu,
+        q.price,
+        v.get("tp"),
+        v.get("currency"),
+        v.get("provider"),
+        v.get("region"),
+        bool(v.get("spot", False)),
+        config,
+        _file_stamp(config.price_file),
+        lean,
+    )
+    hit = _CTX_MEMO.get(key)
+    if hit is None:
+        ctx = _resolve(q, config, lean)
+        hit = (ctx.arch, ctx.acc, ctx.count, ctx.currency, ctx.price, ctx.price_label)
+        hit += (tuple(ctx.assumptions), tuple(ctx.warnings), dict(ctx.inputs))
+        if len(_CTX_MEMO) >= 1024:
+            _CTX_MEMO.clear()
+        _CTX_MEMO[key] = hit
+        return ctx
+    arch, acc, count, currency, price, label, assumptions, warnings, inputs = hit
+    return Ctx(
+        q=q,
+        config=config,
+        arch=arch,
+        acc=acc,
+        count=count,
+        currency=currency,
+        price=price,
+        price_label=label,
+        assumptions=list(assumptions),
+        warnings=list(warnings),
+        inputs=dict(inputs),
+        lean=lean,
+    )
+
+
+_CTX_MEMO: dict[tuple, tuple] = {}
+
+
+def _resolve(q: Query, config: EngineConfig, lean: bool) -> Ctx:
     if not q.model:
         raise GpucostError("the query names no model", hint="e.g. 'gpucost 1.17e8 P4 0.3'")
     arch = resolve_arch(q.model, config.allow_files)
@@ -348,19 +408,7 @@ def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
         ctx.assumptions.append(line)
     if warning:
         ctx.warnings.append(warning)
-    v = q.values
-    key = (
-        acc.id,
-        q.price,
-        v.get("currency"),
-        v.get("provider"),
-        v.get("region"),
-        bool(v.get("spot", False)),
-        config,
-        _file_stamp(config.price_file),
-        lean,
-    )
-    ctx.currency, ctx.price, ctx.price_label = _PRICE_MEMO(ctx, key, _where)
+    ctx.currency, ctx.price, ctx.price_label = _where(ctx)
     ctx.inputs = {
         "model": arch.id if not arch.inferred else format_params(arch.total_params),
         "model_name": arch.name,
@@ -1549,6 +1597,8 @@ def run(query: str | Query | list[str], config: EngineConfig | None = None, trac
                 raise GpucostError(f"Query.{name} must be text", hint="or use engine.build_query(...)")
         query = parse_query(query.canonical())
     # a fresh Query either way (a caller's Query was re-parsed above): the chain may fill derived values in
+    if isinstance(query, str):
+        query = parse_text(query)
     return run_query(query if isinstance(query, Query) else parse_query(query), cfg, trace)
 
 
