@@ -423,8 +423,11 @@ def _resolve(q: Query, config: EngineConfig, lean: bool) -> Ctx:
 
 
 # ---- inference -------------------------------------------------------------------------------------
-@dataclass
+@dataclass(frozen=True)
 class ServingSetup:
+    """A replica as an estimate serves it: its performance point, size, precisions, efficiencies and
+    utilisation; ``inputs`` are these as the Result's resolved inputs."""
+
     point: InferencePoint
     gpus: int
     dtype: str
@@ -432,6 +435,7 @@ class ServingSetup:
     compute_eff: float
     bw_eff: float
     util: float
+    inputs: dict[str, object]
 
 
 def _efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
@@ -618,8 +622,13 @@ class ServingPlan:
     tpot_max: float | None
     util: float
     roofline: Roofline
-    #: sizings already made under this plan, per model object (a pure function of the two)
+    ttft_max: float | None = None  # [s]; a warning when TTFT exceeds it
+    ttft_max_text: str = ""  # as the query wrote it
+    #: sizings and setups already made under this plan, per model object (pure functions of the two)
     _sizes: dict[int, tuple[ModelArch, Sizing]] = field(default_factory=dict, repr=False, compare=False)
+    _setups: dict[int, tuple[ModelArch, ServingSetup, tuple[Assumption, ...], tuple[str, ...]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def size(self, arch: ModelArch) -> Sizing:
         """Replica size, batch and performance of ``arch`` under this plan (numbers only). A plan is
@@ -696,6 +705,8 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
         bopt=ctx.opt("batch"),
         tpot_max=float(ctx.opt("tpot_max")) if ctx.given("tpot_max") else None,
         util=util,
+        ttft_max=float(ctx.opt("ttft_max")) if ctx.given("ttft_max") else None,  # type: ignore[arg-type]
+        ttft_max_text=ctx.q.options.get("ttft_max", ""),
     )
 
 
@@ -747,47 +758,77 @@ def _replica_lines(
 
 
 def serving_setup(ctx: Ctx) -> ServingSetup:
-    """Resolve precision, replica size and batch, and run the roofline."""
-    arch, acc = ctx.arch, ctx.acc
+    """Resolve precision, replica size and batch, and run the roofline (with the assumption lines
+    and warnings that explain them). Under one plan (GPU and options, see :func:`planned`) this is a
+    pure function of the model, so the plan keeps what it made per model object."""
     plan = planned(ctx)
+    arch = ctx.arch
+    hit = plan._setups.get(id(arch))
+    if hit is None or hit[0] is not arch:
+        setup, lines, warnings = _setup(plan, arch)
+        if len(plan._setups) >= 256:
+            plan._setups.clear()
+        hit = plan._setups[id(arch)] = (arch, setup, lines, warnings)  # holding arch keeps its id unique
+    if not ctx.lean:
+        ctx.assumptions += hit[2]
+    ctx.warnings += hit[3]
+    return hit[1]
+
+
+def _setup(plan: ServingPlan, arch: ModelArch) -> tuple[ServingSetup, tuple[Assumption, ...], tuple[str, ...]]:
+    """:func:`serving_setup` of ``arch`` under ``plan``: the setup, its assumption lines, its warnings."""
+    acc = plan.acc
+    warnings: list[str] = []
     dtype, kv, s_in, s_out, ce, be = plan.dtype, plan.kv, plan.s_in, plan.s_out, plan.ce, plan.be
     wb, asked, bopt = plan.wb, plan.asked, plan.bopt
     seq = s_in + s_out
     if check_context(arch, s_in, s_out):
-        ctx.warnings.append(f"in+out = {s_in + s_out} tokens exceeds the assumed context of {arch.max_context}")
+        warnings.append(f"in+out = {s_in + s_out} tokens exceeds the assumed context of {arch.max_context}")
     if asked and asked <= NODE_GPUS and (arch.n_heads % asked or (arch.kv_heads % asked and asked % arch.kv_heads)):
-        ctx.warnings.append(
+        warnings.append(
             f"{asked} GPUs per replica does not divide {arch.name}'s {arch.n_heads} attention heads "
             f"({arch.kv_heads} KV heads): serving engines need the tensor-parallel degree to divide them"
         )
     sz = plan.size(arch)
     gpus, need, mb, p = sz.gpus, sz.need, sz.max_batch, sz.point
     weights_gb = arch.total_params * wb / 1e9
-    if not ctx.lean:
-        ctx.assumptions += _replica_lines(
-            acc.short, weights_gb, need, gpus, tuple(sz.tried), asked, bopt, sz.batch, sz.tpot_limited
-        )
+    lines = _replica_lines(acc.short, weights_gb, need, gpus, tuple(sz.tried), asked, bopt, sz.batch, sz.tpot_limited)
     if asked is not None and asked < need:
-        ctx.warnings.append(
+        warnings.append(
             f"does not fit: {arch.name} at {dtype} needs at least {need}x {acc.short} (TP={need}) for "
             f"{weights_gb:,.1f} GB of weights + KV cache, not {asked}; estimated at {need}x"
         )
     if isinstance(bopt, int) and bopt > mb:
-        ctx.warnings.append(
+        warnings.append(
             f"batch={bopt} does not fit in memory (at most {mb} sequences of {seq} tokens); estimated at {mb}"
         )
     if sz.tpot_unmet:
-        ctx.warnings.append(
+        warnings.append(
             f"time per output token {p.tpot_s * 1e3:.1f} ms exceeds tpot_max even at "
             "batch 1; more GPUs per replica (tp=) or a faster GPU would cut it"
         )
-    if ctx.given("ttft_max") and p.ttft_s > float(ctx.opt("ttft_max")):
-        ctx.warnings.append(
-            f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={ctx.q.options['ttft_max']}; a shorter prompt "
+    if plan.ttft_max is not None and p.ttft_s > plan.ttft_max:
+        warnings.append(
+            f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={plan.ttft_max_text}; a shorter prompt "
             "or more GPUs per replica (tp=) would cut it"
         )
-    ctx.warnings += p.warnings
-    return ServingSetup(point=p, gpus=gpus, dtype=dtype, kv=kv, compute_eff=ce, bw_eff=be, util=plan.util)
+    warnings += p.warnings
+    inputs = {
+        "dtype": dtype,
+        "kv_dtype": kv,
+        "in": p.s_in,
+        "out": p.s_out,
+        "gpus_per_replica": gpus,
+        "batch": p.batch,
+        "decode_bound": p.decode_bound,
+        "compute_efficiency": ce,
+        "bandwidth_efficiency": be,
+        "util": plan.util,
+    }
+    setup = ServingSetup(
+        point=p, gpus=gpus, dtype=dtype, kv=kv, compute_eff=ce, bw_eff=be, util=plan.util, inputs=inputs
+    )
+    return setup, lines, tuple(warnings)
 
 
 def _energy_rates(ctx: Ctx) -> tuple[float, float, float] | None:
@@ -1141,19 +1182,7 @@ def _fill_serving(res: _Draft, ctx: Ctx, s: ServingSetup, fields: dict[str, obje
     p = s.point
     res.__dict__.update(fields if fields is not None else point_fields(p, s.gpus))
     res.trace = [] if ctx.lean else [p.make_trace]  # formatted when the Result's trace is first read
-    res.inputs = {
-        **res.inputs,
-        "dtype": s.dtype,
-        "kv_dtype": s.kv,
-        "in": p.s_in,
-        "out": p.s_out,
-        "gpus_per_replica": s.gpus,
-        "batch": p.batch,
-        "decode_bound": p.decode_bound,
-        "compute_efficiency": s.compute_eff,
-        "bandwidth_efficiency": s.bw_eff,
-        "util": s.util,
-    }
+    res.inputs = {**res.inputs, **s.inputs}
 
 
 # ---- daily service -----------------------------------------------------------------------------------
