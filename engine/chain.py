@@ -113,10 +113,9 @@ class _Draft:
     def build(self) -> Result:
         fields = dict(self.__dict__)
         trace = fields.pop("trace")
-        if fields["breakdown"]:
-            fields["breakdown"] = [
-                breakdown_line(**line) if type(line) is dict else line for line in fields["breakdown"]
-            ]
+        lines = fields["breakdown"]
+        if any(type(line) is dict for line in lines):
+            fields["breakdown"] = [breakdown_line(**line) if type(line) is dict else line for line in lines]
         return Result.from_engine(fields, *trace)
 
 
@@ -974,20 +973,7 @@ def infer(ctx: Ctx) -> Result:
     if price is not None:
         util, batch, t_cycle, share = s.util, p.batch, p.t_cycle, p.prefill_share
         gpu_s = s.gpus * t_cycle / batch  # GPU-seconds of busy time per request
-        res.breakdown = [
-            dict(
-                component=component,
-                quantity=gpu_s * part / 3600,
-                unit="GPU-h/request",
-                unit_price=price,
-                cost=gpu_s * part / 3600 * price,
-            )
-            for component, part in (
-                ("prefill (busy GPU time)", share),
-                ("decode (busy GPU time)", 1 - share),
-                (f"idle capacity (utilisation {util:g})", 1 / util - 1),
-            )
-        ]
+        res.breakdown = _request_breakdown(gpu_s, share, util, price)
         if not ctx.lean:
             res.trace.append(
                 _cost_trace(price, s.gpus, t_cycle, batch, util, res.cost_per_request, ctx.currency)  # type: ignore[arg-type]
@@ -996,6 +982,21 @@ def infer(ctx: Ctx) -> Result:
         res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
     return res if ctx.lean else res.build()  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=4096)
+def _request_breakdown(gpu_s: float, share: float, util: float, price: float) -> tuple[BreakdownLine, ...]:
+    """The cost of one request: its busy GPU-seconds ``gpu_s`` split into prefill (``share``) and
+    decode, and the idle capacity utilisation ``util`` leaves, at ``price`` per GPU-hour. Interned
+    (an estimate asked again has the same lines): frozen lines in a tuple, made a list by the Result."""
+    return tuple(
+        breakdown_line(component, gpu_s * part / 3600, "GPU-h/request", price, gpu_s * part / 3600 * price)
+        for component, part in (
+            ("prefill (busy GPU time)", share),
+            ("decode (busy GPU time)", 1 - share),
+            (f"idle capacity (utilisation {util:g})", 1 / util - 1),
+        )
+    )
 
 
 def _cost_trace(
