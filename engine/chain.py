@@ -115,7 +115,18 @@ class _Draft:
         trace = fields.pop("trace")
         lines = fields["breakdown"]
         if any(type(line) is dict for line in lines):
-            fields["breakdown"] = [breakdown_line(**line) if type(line) is dict else line for line in lines]
+            fields["breakdown"] = [
+                breakdown_line(
+                    line.get("component"),
+                    line.get("quantity"),
+                    line.get("unit"),
+                    line.get("unit_price"),
+                    line.get("cost"),
+                )
+                if type(line) is dict
+                else line
+                for line in lines
+            ]
         return Result.from_engine(fields, *trace)
 
 
@@ -140,19 +151,21 @@ class _Memo:
     __slots__ = ("_data", "_maxsize")
 
     def __init__(self, maxsize: int = 1024) -> None:
-        self._data: dict[object, tuple[object, tuple[Assumption, ...], tuple[str, ...]]] = {}
+        self._data: dict[object, tuple[object, tuple[Assumption, ...], tuple[str, ...], object]] = {}
         self._maxsize = maxsize
 
-    def __call__(self, ctx: Ctx, key: object, step: Callable[[Ctx], T]) -> T:
+    def __call__(self, ctx: Ctx, key: object, step: Callable[[Ctx], T], guard: object = None) -> T:
+        """``step(ctx)``, or its memoised value with its records replayed into ``ctx``. ``guard``:
+        an object the entry must have been made for (a key holding ``id(obj)`` passes ``obj``)."""
         hit = self._data.get(key)
-        if hit is None:
+        if hit is None or hit[3] is not guard:
             n_a, n_w = len(ctx.assumptions), len(ctx.warnings)
             value = step(ctx)
             if len(self._data) >= self._maxsize:
                 self._data.clear()  # simple and bounded; refilled by the next estimates
-            self._data[key] = (value, tuple(ctx.assumptions[n_a:]), tuple(ctx.warnings[n_w:]))
+            self._data[key] = (value, tuple(ctx.assumptions[n_a:]), tuple(ctx.warnings[n_w:]), guard)
             return value
-        value, added, warned = hit
+        value, added, warned, _ = hit
         if added:
             ctx.assumptions.extend(added)
         if warned:
@@ -186,7 +199,8 @@ def _file_stamp(path: object) -> tuple[int, int]:
 _PLAN_MEMO = _Memo()
 _SERVICE_MEMO = _Memo()
 _ENERGY_MEMO = _Memo()
-_MEMOS = (_PLAN_MEMO, _SERVICE_MEMO, _ENERGY_MEMO)
+_TRAIN_MEMO = _Memo()
+_MEMOS = (_PLAN_MEMO, _SERVICE_MEMO, _ENERGY_MEMO, _TRAIN_MEMO)
 
 
 def clear_memos() -> None:
@@ -1225,23 +1239,28 @@ def daily(ctx: Ctx) -> Result:
     res.gpus = gpus
     res.gpus_per_replica = gpus_per_replica
     res.requests_per_s = avg_rps
-    res.trace += [
-        dict(name="average request rate", formula=f"{fmt_num(r_day)} / 86400 s", value=avg_rps, unit="req/s"),
-        dict(name="peak request rate", formula=f"average x {peak:g}", value=peak_rps, unit="req/s"),
-        dict(
-            name="replica capacity",
-            formula=f"GPUs per replica / GPU-seconds per request = {gpus_per_replica} / {gpu_s_per_req:.4g}",
-            value=replica_rps,
-            unit="req/s",
-        ),
-        dict(
-            name="replicas",
-            formula=f"ceil(peak / (capacity x util)) = ceil({peak_rps:.4g} / ({replica_rps:.4g} x {util:g}))",
-            value=replicas,
-            unit="replicas",
-            ref="reference README: fleet",
-        ),
-    ]
+
+    def fleet_trace() -> list[dict[str, object]]:  # formatted when the trace is read
+        return [
+            dict(name="average request rate", formula=f"{fmt_num(r_day)} / 86400 s", value=avg_rps, unit="req/s"),
+            dict(name="peak request rate", formula=f"average x {peak:g}", value=peak_rps, unit="req/s"),
+            dict(
+                name="replica capacity",
+                formula=f"GPUs per replica / GPU-seconds per request = {gpus_per_replica} / {gpu_s_per_req:.4g}",
+                value=replica_rps,
+                unit="req/s",
+            ),
+            dict(
+                name="replicas",
+                formula=f"ceil(peak / (capacity x util)) = ceil({peak_rps:.4g} / ({replica_rps:.4g} x {util:g}))",
+                value=replicas,
+                unit="replicas",
+                ref="reference README: fleet",
+            ),
+        ]
+
+    if not ctx.lean:
+        res.trace.append(fleet_trace)
     if ctx.price is not None:
         price = ctx.price
         res.cost_per_hour = gpus * price
@@ -1280,14 +1299,13 @@ def daily(ctx: Ctx) -> Result:
                 cost=idle_h * price,
             ),
         ]
-        res.trace.append(
-            dict(
-                name="cost per day",
-                formula=f"{gpus} GPUs x 24 h x {price:.4g}",
-                value=res.cost_per_day,
-                unit=ctx.currency,
+        if not ctx.lean:
+            day, currency = res.cost_per_day, ctx.currency
+            res.trace.append(
+                lambda: [
+                    dict(name="cost per day", formula=f"{gpus} GPUs x 24 h x {price:.4g}", value=day, unit=currency)
+                ]
             )
-        )
         kwh, ecost = _energy(ctx, gpus * 24)
         res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
@@ -1341,8 +1359,29 @@ def _measured_setup(ctx: Ctx, s_in: int, s_out: int) -> tuple[_Draft, int, float
 
 
 # ---- training -----------------------------------------------------------------------------------------
-def train(ctx: Ctx) -> Result:
-    """Training run: model FLOPs, GPU-hours at steady-state MFU and goodput, wall-clock and cost."""
+@dataclass(frozen=True)
+class TrainPlan:
+    """What a training estimate derives from the model, GPU and options (numbers only)."""
+
+    dtype: str
+    peak_flops: float  # [FLOP/s per GPU] at the training precision
+    n: float  # forward parameters [count]
+    tokens: float
+    seq: int
+    per_tok: float  # training FLOPs per token
+    flops: float
+    mfu: float
+    goodput: float
+    steady_h: float  # GPU-hours at steady-state MFU
+    gpu_hours: float  # steady_h / goodput
+    gpus: int
+    days: float
+
+
+def train_plan(ctx: Ctx) -> TrainPlan:
+    """Model FLOPs, GPU-hours at steady-state MFU and goodput, GPUs and wall-clock, with the
+    assumption lines and warnings that explain them: a pure function of the model, the GPU, the
+    count given with it and the options (memoised by :func:`train`)."""
     arch, acc = ctx.arch, ctx.acc
     if ctx.given("dtype"):
         dtype = str(ctx.opt("dtype"))
@@ -1384,7 +1423,7 @@ def train(ctx: Ctx) -> Result:
     state_gb = arch.total_params * TRAIN_STATE_BYTES / 1e9
     min_g = max(1, math.ceil(state_gb * 1e9 / usable_bytes(acc.memory_gb))) if acc.memory_gb else 1
     if ctx.count or ctx.given("gpus"):
-        g = int(ctx.count or ctx.opt("gpus"))
+        g = int(ctx.count or ctx.opt("gpus"))  # type: ignore[call-overload]
         ctx.add("GPUs", str(g), "given in the query", True)
         if g < min_g:
             ctx.warnings.append(
@@ -1392,7 +1431,7 @@ def train(ctx: Ctx) -> Result:
                 f"for weights, gradients and Adam, fully sharded); needs at least {min_g}"
             )
     elif ctx.given("days"):
-        g = max(min_g, math.ceil(gpu_hours / (float(ctx.opt("days")) * 24)))
+        g = max(min_g, math.ceil(gpu_hours / (float(ctx.opt("days")) * 24)))  # type: ignore[arg-type]
         ctx.add("GPUs", str(g), f"the least that finishes in {ctx.q.options['days']} days", True)
     else:
         g = 1
@@ -1405,7 +1444,33 @@ def train(ctx: Ctx) -> Result:
             f"the least power of two (at least one 8-GPU node) that holds the training state "
             f"({state_gb:,.0f} GB at 16 bytes/param, ZeRO-3 sharded); give gpus= or days=",
         )
-    days = gpu_hours / g / 24
+    return TrainPlan(
+        dtype=dtype,
+        peak_flops=prec.peak_flops,
+        n=n,
+        tokens=tokens,
+        seq=seq,
+        per_tok=per_tok,
+        flops=flops,
+        mfu=mfu,
+        goodput=goodput,
+        steady_h=steady_h,
+        gpu_hours=gpu_hours,
+        gpus=g,
+        days=gpu_hours / g / 24,
+    )
+
+
+def train(ctx: Ctx) -> Result:
+    """Training run: model FLOPs, GPU-hours at steady-state MFU and goodput, wall-clock and cost."""
+    arch, acc = ctx.arch, ctx.acc
+    opts = _options_key(ctx)
+    if opts is None:
+        t = train_plan(ctx)
+    else:
+        t = _TRAIN_MEMO(ctx, (id(arch), acc.id, ctx.count, ctx.lean, opts), train_plan, guard=arch)
+    g, tokens, seq, mfu, goodput, dtype = t.gpus, t.tokens, t.seq, t.mfu, t.goodput, t.dtype
+    gpu_hours, steady_h, days = t.gpu_hours, t.steady_h, t.days
     res = _Draft(
         kind="train",
         query=_canonical(ctx, "train", g if not ctx.count else None),
@@ -1414,54 +1479,56 @@ def train(ctx: Ctx) -> Result:
         price_per_gpu_hour=ctx.price,
     )
     res.title = f"train {ctx.arch.name} on {fmt_num(tokens)} tokens, {g}x {acc.short}"
-    res.gpus, res.flops, res.gpu_hours, res.days = g, flops, gpu_hours, days
-    res.trace = [
-        dict(
-            name="FLOPs per token",
-            formula=f"6 N + 12 L H Q T = 6 x {n:.4g} + 12 x {arch.n_layers} x {arch.n_heads} x {arch.d_head} x {seq}",
-            value=per_tok,
-            unit="FLOP",
-            ref="PaLM, arXiv:2204.02311 App. B",
-        ),
-        dict(
-            name="training FLOPs",
-            formula=f"tokens x per-token = {tokens:.4g} x {per_tok:.4g}",
-            value=flops,
-            unit="FLOP",
-            ref="Kaplan 2020; Hoffmann 2022",
-        ),
-        dict(
-            name="steady-state GPU-hours",
-            formula=f"FLOPs / ({prec.peak_flops / 1e12:g}T x {mfu:g}) / 3600",
-            value=steady_h,
-            unit="GPU-h",
-            ref="MFU: PaLM App. B",
-        ),
-        dict(name="GPU-hours", formula=f"steady-state / goodput {goodput:g}", value=gpu_hours, unit="GPU-h"),
-        dict(name="wall-clock", formula=f"GPU-hours / {g} GPUs / 24", value=days, unit="days"),
-    ]
+    res.gpus, res.flops, res.gpu_hours, res.days = g, t.flops, gpu_hours, days
+    if not ctx.lean:
+        res.trace = [lambda: _train_trace(arch, t)]  # formatted when the trace is read
     if ctx.price is not None:
-        res.cost = gpu_hours * ctx.price
+        price = ctx.price
+        res.cost = gpu_hours * price
         res.breakdown = [
-            dict(
-                component="training compute (steady state)",
-                quantity=steady_h,
-                unit="GPU-h",
-                unit_price=ctx.price,
-                cost=steady_h * ctx.price,
-            ),
-            dict(
-                component=f"restarts and downtime (goodput {goodput:g})",
-                quantity=gpu_hours - steady_h,
-                unit="GPU-h",
-                unit_price=ctx.price,
-                cost=(gpu_hours - steady_h) * ctx.price,
+            breakdown_line("training compute (steady state)", steady_h, "GPU-h", price, steady_h * price),
+            breakdown_line(
+                f"restarts and downtime (goodput {goodput:g})",
+                gpu_hours - steady_h,
+                "GPU-h",
+                price,
+                (gpu_hours - steady_h) * price,
             ),
         ]
     kwh, ecost = _energy(ctx, gpu_hours)
     res.energy_kwh, res.energy_cost = kwh, ecost
     res.assumptions, res.warnings = ctx.assumptions, ctx.warnings
     return res if ctx.lean else res.build()  # type: ignore[return-value]
+
+
+def _train_trace(arch: ModelArch, t: TrainPlan) -> list[dict[str, object]]:
+    """The formula trace of a training estimate, step by step, with the numbers put in."""
+    return [
+        dict(
+            name="FLOPs per token",
+            formula=f"6 N + 12 L H Q T = 6 x {t.n:.4g} + 12 x {arch.n_layers} x {arch.n_heads} x {arch.d_head} "
+            f"x {t.seq}",
+            value=t.per_tok,
+            unit="FLOP",
+            ref="PaLM, arXiv:2204.02311 App. B",
+        ),
+        dict(
+            name="training FLOPs",
+            formula=f"tokens x per-token = {t.tokens:.4g} x {t.per_tok:.4g}",
+            value=t.flops,
+            unit="FLOP",
+            ref="Kaplan 2020; Hoffmann 2022",
+        ),
+        dict(
+            name="steady-state GPU-hours",
+            formula=f"FLOPs / ({t.peak_flops / 1e12:g}T x {t.mfu:g}) / 3600",
+            value=t.steady_h,
+            unit="GPU-h",
+            ref="MFU: PaLM App. B",
+        ),
+        dict(name="GPU-hours", formula=f"steady-state / goodput {t.goodput:g}", value=t.gpu_hours, unit="GPU-h"),
+        dict(name="wall-clock", formula=f"GPU-hours / {t.gpus} GPUs / 24", value=t.days, unit="days"),
+    ]
 
 
 # ---- compare -------------------------------------------------------------------------------------------
