@@ -449,6 +449,7 @@ class ServingSetup:
     bw_eff: float
     util: float
     inputs: dict[str, object]
+    fields: dict[str, float | int]  # the Result fields of one replica (see point_fields)
 
 
 def _efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
@@ -839,7 +840,15 @@ def _setup(plan: ServingPlan, arch: ModelArch) -> tuple[ServingSetup, tuple[Assu
         "util": plan.util,
     }
     setup = ServingSetup(
-        point=p, gpus=gpus, dtype=dtype, kv=kv, compute_eff=ce, bw_eff=be, util=plan.util, inputs=inputs
+        point=p,
+        gpus=gpus,
+        dtype=dtype,
+        kv=kv,
+        compute_eff=ce,
+        bw_eff=be,
+        util=plan.util,
+        inputs=inputs,
+        fields=point_fields(p, gpus),
     )
     return setup, lines, tuple(warnings)
 
@@ -1193,9 +1202,9 @@ def point_fields(p: InferencePoint, gpus: int) -> dict[str, float | int]:
 
 
 def _fill_serving(res: _Draft, ctx: Ctx, s: ServingSetup, fields: dict[str, object] | None = None) -> None:
-    """Write the serving fields (``fields``, else one replica's :func:`point_fields`), trace and inputs."""
+    """Write the serving fields (``fields``, else one replica's, ``s.fields``), trace and inputs."""
     p = s.point
-    res.__dict__.update(fields if fields is not None else point_fields(p, s.gpus))
+    res.__dict__.update(fields if fields is not None else s.fields)
     res.trace = [] if ctx.lean else [p.make_trace]  # formatted when the Result's trace is first read
     res.inputs = {**res.inputs, **s.inputs}
 
@@ -1282,21 +1291,16 @@ def daily(ctx: Ctx) -> Result:
         if prefill_share == 0:  # measured without prefill_tps=: one busy line, prompt processing included
             busy_lines = [("generation incl. prompt processing (busy GPU time, measured)", 1.0)]
         res.breakdown = [
-            dict(
-                component=name,
-                quantity=busy_gpu_h * share,
-                unit="GPU-h/day",
-                unit_price=price,
-                cost=busy_gpu_h * share * price,
-            )
-            for name, share in busy_lines
-        ] + [
-            dict(
-                component="headroom and idle (peak sizing, utilisation, whole replicas)",
-                quantity=idle_h,
-                unit="GPU-h/day",
-                unit_price=price,
-                cost=idle_h * price,
+            *(
+                breakdown_line(name, busy_gpu_h * share, "GPU-h/day", price, busy_gpu_h * share * price)
+                for name, share in busy_lines
+            ),
+            breakdown_line(
+                "headroom and idle (peak sizing, utilisation, whole replicas)",
+                idle_h,
+                "GPU-h/day",
+                price,
+                idle_h * price,
             ),
         ]
         if not ctx.lean:
