@@ -13,7 +13,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from typing import TypeVar
 
@@ -130,11 +130,15 @@ class _Draft:
         return Result.from_engine(fields, *trace)
 
 
+_new_assumption = Assumption.__pydantic_validator__.validate_python  # Assumption(**d), without the __init__ frame
+_new_line = BreakdownLine.__pydantic_validator__.validate_python  # likewise BreakdownLine(**d)
+
+
 @lru_cache(maxsize=4096)
 def assumption(name: str, value: str, source: str, user: bool = False) -> Assumption:
     """One :class:`Assumption`, interned: most lines (presets, defaults, catalog rows) recur in every
     estimate, and a frozen model can be shared, so each is validated once, not once per estimate."""
-    return Assumption(name=name, value=value, source=source, user_given=user)
+    return _new_assumption({"name": name, "value": value, "source": source, "user_given": user})
 
 
 class _Memo:
@@ -204,19 +208,38 @@ _MEMOS = (_PLAN_MEMO, _SERVICE_MEMO, _ENERGY_MEMO, _TRAIN_MEMO)
 
 
 def clear_memos() -> None:
-    """Forget every memoised resolution step (tests; a process that swaps catalogs)."""
+    """Forget everything remembered from earlier estimates: memoised steps, parsed queries, resolved
+    and inferred models, interned lines (tests; benchmarks of a first estimate; a process that swaps
+    catalogs). The catalogs themselves stay loaded."""
+    from engine.architecture import infer_dense
+    from engine.query import _parsed
+    from engine.units import parse_price
+
     for m in _MEMOS:
         m.clear()
     _CTX_MEMO.clear()
     _MODEL_LINES.clear()
-    _canonical_text.cache_clear()
+    for cached in (
+        _canonical_text,
+        _replica_lines,
+        _request_breakdown,
+        breakdown_line,
+        assumption,
+        resolve_arch,
+        infer_dense,
+        _parsed,
+        parse_price,
+    ):
+        cached.cache_clear()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def breakdown_line(component: str, quantity: float, unit: str, unit_price: float, cost: float) -> BreakdownLine:
     """One :class:`BreakdownLine`, interned like :func:`assumption` (an estimate asked again has the
     same lines): validated once, shared afterwards (the model is frozen)."""
-    return BreakdownLine(component=component, quantity=quantity, unit=unit, unit_price=unit_price, cost=cost)
+    return _new_line(
+        {"component": component, "quantity": quantity, "unit": unit, "unit_price": unit_price, "cost": cost}
+    )
 
 
 # ---- resolution ------------------------------------------------------------------------------------
@@ -325,7 +348,7 @@ def _model_line(arch: ModelArch) -> tuple[Assumption, str | None]:
         )
     else:
         line, warning = assumption("model", f"{arch.name}: {arch.describe()}", arch.source), None
-    if len(_MODEL_LINES) >= 4096:
+    if len(_MODEL_LINES) >= 1024:
         _MODEL_LINES.clear()
     _MODEL_LINES[id(arch)] = (arch, line, warning)  # holding arch keeps its id from being reused
     return line, warning
@@ -449,7 +472,11 @@ class ServingSetup:
     bw_eff: float
     util: float
     inputs: dict[str, object]
-    fields: dict[str, float | int]  # the Result fields of one replica (see point_fields)
+
+    @cached_property
+    def fields(self) -> dict[str, float | int]:
+        """The Result fields of one replica (:func:`point_fields`), made when first read."""
+        return point_fields(self.point, self.gpus)
 
 
 def _efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
@@ -733,7 +760,7 @@ def planned(ctx: Ctx) -> ServingPlan:
     return _PLAN_MEMO(ctx, (ctx.acc.id, ctx.count, ctx.config, ctx.lean, opts), serving_plan)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _replica_lines(
     gpu: str,
     weights_gb: float,
@@ -848,7 +875,6 @@ def _setup(plan: ServingPlan, arch: ModelArch) -> tuple[ServingSetup, tuple[Assu
         bw_eff=be,
         util=plan.util,
         inputs=inputs,
-        fields=point_fields(p, gpus),
     )
     return setup, lines, tuple(warnings)
 
@@ -978,7 +1004,7 @@ def _canonical(ctx: Ctx, kind: str, gpus: int | None = None) -> str:
     return _canonical_text(kind, model, gpu, q.price, tuple(q.options.items()))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _canonical_text(kind: str, model: str | None, gpu: str, price: str | None, options: tuple) -> str:
     """The canonical query string of these parts (see :meth:`Query.canonical`)."""
     return Query(kind=kind, model=model, gpu=gpu, price=price, options=dict(options)).canonical()
@@ -1007,13 +1033,21 @@ def infer(ctx: Ctx) -> Result:
     return res if ctx.lean else res.build()  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _request_breakdown(gpu_s: float, share: float, util: float, price: float) -> tuple[BreakdownLine, ...]:
     """The cost of one request: its busy GPU-seconds ``gpu_s`` split into prefill (``share``) and
     decode, and the idle capacity utilisation ``util`` leaves, at ``price`` per GPU-hour. Interned
     (an estimate asked again has the same lines): frozen lines in a tuple, made a list by the Result."""
     return tuple(
-        breakdown_line(component, gpu_s * part / 3600, "GPU-h/request", price, gpu_s * part / 3600 * price)
+        _new_line(
+            {
+                "component": component,
+                "quantity": gpu_s * part / 3600,
+                "unit": "GPU-h/request",
+                "unit_price": price,
+                "cost": gpu_s * part / 3600 * price,
+            }
+        )
         for component, part in (
             ("prefill (busy GPU time)", share),
             ("decode (busy GPU time)", 1 - share),
