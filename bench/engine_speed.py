@@ -65,10 +65,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=9)
     args = ap.parse_args()
-    from engine import EngineConfig
     from engine.batch import evaluate_many
-    from engine.chain import clear_memos, run, run_query
-    from engine.query import parse_query
+    from engine.chain import clear_memos, run
 
     queries = [
         "1.17e8 P4 0.3",
@@ -79,7 +77,6 @@ def main() -> int:
     for q in queries:
         run(q)
     small = {"a": 1.0, "b": [1, 2, 3]}
-    cfg = EngineConfig()
     print(
         f"one estimate, query string to validated Result: median (best) of {args.repeat} rounds of 200, "
         "each beside json.dumps(small dict) timed just before it"
@@ -88,7 +85,7 @@ def main() -> int:
     for q in queries:
         base, _ = per_call(lambda: json.dumps(small), 2000, args.repeat)
         full, best = per_call(lambda q=q: run(q), 200, args.repeat)
-        core, _ = per_call(lambda q=q: run_query(parse_query(q), cfg, False), 200, args.repeat)
+        core, _ = per_call(lambda q=q: run(q, trace=False), 200, args.repeat)  # a spreadsheet cell's call
         medians.append(full)
         print(
             f"  {q!r:<55} {full * 1e6:6.1f} us ({best * 1e6:5.1f}) = {full / base:4.1f}x json ({base * 1e6:.1f} us);"
