@@ -54,6 +54,7 @@ TRAIN_SEQ_CAP = 8192
 TRAIN_STATE_BYTES = 16.0  # bf16 weights 2 + grads 2 + fp32 master 4 + Adam m, v 8 (ZeRO, arXiv:1910.02054)
 HOURS_PER_MONTH = 730.0  # 365 x 24 / 12, the cloud billing convention
 T = TypeVar("T")
+MEMO_ENTRIES = 256  # per memo: a working set of queries (a sheet, a channel); more costs garbage collection
 COMPARE_DEFAULT = ("H100", "H200", "A100-80G", "A100", "L40S", "L4", "A10G", "T4", "MI300X", "H20")
 
 
@@ -154,7 +155,7 @@ class _Memo:
 
     __slots__ = ("_data", "_maxsize")
 
-    def __init__(self, maxsize: int = 1024) -> None:
+    def __init__(self, maxsize: int = MEMO_ENTRIES) -> None:
         self._data: dict[object, tuple[object, tuple[Assumption, ...], tuple[str, ...], object]] = {}
         self._maxsize = maxsize
 
@@ -233,7 +234,7 @@ def clear_memos() -> None:
         cached.cache_clear()
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=MEMO_ENTRIES)
 def breakdown_line(component: str, quantity: float, unit: str, unit_price: float, cost: float) -> BreakdownLine:
     """One :class:`BreakdownLine`, interned like :func:`assumption` (an estimate asked again has the
     same lines): validated once, shared afterwards (the model is frozen)."""
@@ -348,7 +349,7 @@ def _model_line(arch: ModelArch) -> tuple[Assumption, str | None]:
         )
     else:
         line, warning = assumption("model", f"{arch.name}: {arch.describe()}", arch.source), None
-    if len(_MODEL_LINES) >= 1024:
+    if len(_MODEL_LINES) >= MEMO_ENTRIES:
         _MODEL_LINES.clear()
     _MODEL_LINES[id(arch)] = (arch, line, warning)  # holding arch keeps its id from being reused
     return line, warning
@@ -400,7 +401,7 @@ def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
         ctx = _resolve(q, config, lean)
         hit = (ctx.arch, ctx.acc, ctx.count, ctx.currency, ctx.price, ctx.price_label)
         hit += (tuple(ctx.assumptions), tuple(ctx.warnings), dict(ctx.inputs))
-        if len(_CTX_MEMO) >= 1024:
+        if len(_CTX_MEMO) >= MEMO_ENTRIES:
             _CTX_MEMO.clear()
         _CTX_MEMO[key] = hit
         return ctx
@@ -680,7 +681,7 @@ class ServingPlan:
             return hit[1]
         check_context(arch, self.s_in, self.s_out)
         sized = size_replica(arch, self.roofline, self.wb, self.asked, self.bopt, self.tpot_max)
-        if len(self._sizes) >= 256:
+        if len(self._sizes) >= MEMO_ENTRIES:
             self._sizes.clear()
         self._sizes[id(arch)] = (arch, sized)  # holding arch keeps its id from being reused
         return sized
@@ -760,7 +761,7 @@ def planned(ctx: Ctx) -> ServingPlan:
     return _PLAN_MEMO(ctx, (ctx.acc.id, ctx.count, ctx.config, ctx.lean, opts), serving_plan)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=MEMO_ENTRIES)
 def _replica_lines(
     gpu: str,
     weights_gb: float,
@@ -807,7 +808,7 @@ def serving_setup(ctx: Ctx) -> ServingSetup:
     hit = plan._setups.get(id(arch))
     if hit is None or hit[0] is not arch:
         setup, lines, warnings = _setup(plan, arch)
-        if len(plan._setups) >= 256:
+        if len(plan._setups) >= MEMO_ENTRIES:
             plan._setups.clear()
         hit = plan._setups[id(arch)] = (arch, setup, lines, warnings)  # holding arch keeps its id unique
     if not ctx.lean:
@@ -1004,7 +1005,7 @@ def _canonical(ctx: Ctx, kind: str, gpus: int | None = None) -> str:
     return _canonical_text(kind, model, gpu, q.price, tuple(q.options.items()))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=MEMO_ENTRIES)
 def _canonical_text(kind: str, model: str | None, gpu: str, price: str | None, options: tuple) -> str:
     """The canonical query string of these parts (see :meth:`Query.canonical`)."""
     return Query(kind=kind, model=model, gpu=gpu, price=price, options=dict(options)).canonical()
@@ -1033,7 +1034,7 @@ def infer(ctx: Ctx) -> Result:
     return res if ctx.lean else res.build()  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=MEMO_ENTRIES)
 def _request_breakdown(gpu_s: float, share: float, util: float, price: float) -> tuple[BreakdownLine, ...]:
     """The cost of one request: its busy GPU-seconds ``gpu_s`` split into prefill (``share``) and
     decode, and the idle capacity utilisation ``util`` leaves, at ``price`` per GPU-hour. Interned

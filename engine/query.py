@@ -270,7 +270,7 @@ def parse_text(text: str) -> Query:
     return Query(kind, model, gpu, price, dict(options), dict(values), list(rest))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)  # like engine.chain.MEMO_ENTRIES
 def _parsed(text: str) -> tuple:
     q = parse_query(text)
     return q.kind, q.model, q.gpu, q.price, q.options, q.values, tuple(q.rest)
