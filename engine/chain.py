@@ -181,10 +181,13 @@ class _Memo:
         self._data.clear()
 
 
-def _options_key(ctx: Ctx) -> frozenset | None:
-    """Every option of the query, as a key (None when a value cannot be one)."""
+def _options_key(ctx: Ctx) -> tuple[frozenset, frozenset] | None:
+    """Every option of the query as a key: the typed values (with any the chain derived) and the text
+    as written (some lines quote it: ``ttft_max=10ms`` and ``ttft_max=0.01s`` are one value, two
+    texts). None when a value cannot be part of a key."""
+    q = ctx.q
     try:
-        return frozenset(ctx.q.values.items())
+        return frozenset(q.values.items()), frozenset(q.options.items())
     except TypeError:
         return None
 
@@ -201,6 +204,10 @@ def _file_stamp(path: object) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_size
 
 
+#: sizings and serving setups per (plan, model object): pure functions of the two (one bound for
+#: all plans, so the memory they hold stays small however many plans are remembered)
+_SIZES: dict[tuple[int, int], tuple] = {}
+_SETUPS: dict[tuple[int, int], tuple] = {}
 _PLAN_MEMO = _Memo()
 _SERVICE_MEMO = _Memo()
 _ENERGY_MEMO = _Memo()
@@ -220,6 +227,8 @@ def clear_memos() -> None:
         m.clear()
     _CTX_MEMO.clear()
     _MODEL_LINES.clear()
+    _SIZES.clear()
+    _SETUPS.clear()
     for cached in (
         _canonical_text,
         _replica_lines,
@@ -666,24 +675,20 @@ class ServingPlan:
     roofline: Roofline
     ttft_max: float | None = None  # [s]; a warning when TTFT exceeds it
     ttft_max_text: str = ""  # as the query wrote it
-    #: sizings and setups already made under this plan, per model object (pure functions of the two)
-    _sizes: dict[int, tuple[ModelArch, Sizing]] = field(default_factory=dict, repr=False, compare=False)
-    _setups: dict[int, tuple[ModelArch, ServingSetup, tuple[Assumption, ...], tuple[str, ...]]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
 
     def size(self, arch: ModelArch) -> Sizing:
         """Replica size, batch and performance of ``arch`` under this plan (numbers only). A plan is
         shared by the estimates with the same GPU and options (see :func:`planned`), so the sizing
-        of a model it has sized before is kept, not searched again."""
-        hit = self._sizes.get(id(arch))
-        if hit is not None and hit[0] is arch:
-            return hit[1]
+        of a model it has sized before is kept (in ``_SIZES``), not searched again."""
+        key = (id(self), id(arch))
+        hit = _SIZES.get(key)
+        if hit is not None and hit[0] is self and hit[1] is arch:
+            return hit[2]
         check_context(arch, self.s_in, self.s_out)
         sized = size_replica(arch, self.roofline, self.wb, self.asked, self.bopt, self.tpot_max)
-        if len(self._sizes) >= MEMO_ENTRIES:
-            self._sizes.clear()
-        self._sizes[id(arch)] = (arch, sized)  # holding arch keeps its id from being reused
+        if len(_SIZES) >= MEMO_ENTRIES:
+            _SIZES.clear()
+        _SIZES[key] = (self, arch, sized)  # holding both keeps their ids from being reused
         return sized
 
 
@@ -802,19 +807,20 @@ def _replica_lines(
 def serving_setup(ctx: Ctx) -> ServingSetup:
     """Resolve precision, replica size and batch, and run the roofline (with the assumption lines
     and warnings that explain them). Under one plan (GPU and options, see :func:`planned`) this is a
-    pure function of the model, so the plan keeps what it made per model object."""
+    pure function of the model, so what it made is kept per (plan, model object) in ``_SETUPS``."""
     plan = planned(ctx)
     arch = ctx.arch
-    hit = plan._setups.get(id(arch))
-    if hit is None or hit[0] is not arch:
+    key = (id(plan), id(arch))
+    hit = _SETUPS.get(key)
+    if hit is None or hit[0] is not plan or hit[1] is not arch:
         setup, lines, warnings = _setup(plan, arch)
-        if len(plan._setups) >= MEMO_ENTRIES:
-            plan._setups.clear()
-        hit = plan._setups[id(arch)] = (arch, setup, lines, warnings)  # holding arch keeps its id unique
+        if len(_SETUPS) >= MEMO_ENTRIES:
+            _SETUPS.clear()
+        hit = _SETUPS[key] = (plan, arch, setup, lines, warnings)  # holding both keeps their ids unique
     if not ctx.lean:
-        ctx.assumptions += hit[2]
-    ctx.warnings += hit[3]
-    return hit[1]
+        ctx.assumptions += hit[3]
+    ctx.warnings += hit[4]
+    return hit[2]
 
 
 def _setup(plan: ServingPlan, arch: ModelArch) -> tuple[ServingSetup, tuple[Assumption, ...], tuple[str, ...]]:

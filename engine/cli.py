@@ -121,13 +121,15 @@ def entry() -> None:
       the engine registers no ``atexit`` work.
 
     Tests call :func:`main`, which changes neither."""
-    gc.disable()
-    try:
-        import engine.chain  # noqa: F401  (what nearly every command imports; an import error is reported by main)
-    except Exception:  # pragma: no cover - a broken install; main() reports it in one line
-        pass
-    gc.freeze()
-    gc.enable()
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # before any model is built (see main)
+    if sys.argv[1:2] not in (["--help"], ["-h"], ["--version"]):  # those two need no engine
+        gc.disable()
+        try:
+            import engine.chain  # noqa: F401  (what nearly every command imports; an import error is reported by main)
+        except Exception:  # pragma: no cover - a broken install; main() reports it in one line
+            pass
+        gc.freeze()
+        gc.enable()
     code = main()
     try:
         sys.stdout.flush()

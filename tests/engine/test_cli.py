@@ -129,3 +129,25 @@ def test_console_script_delivers_all_output_before_its_fast_exit(capsys):
     assert len(json.loads(p.stdout)["table"]["rows"]) > 1000
     bad = cli("1.17e8", "P4", "0.3", "tp=x")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and bad.stdout == ""
+
+
+def test_console_entry_turns_pydantic_plugins_off_before_building_models():
+    """The console entry imports the engine early (to freeze its objects); pydantic's plugin scan
+    (every installed distribution's metadata) must already be off, as ``main`` intends."""
+    code = (
+        "import importlib.metadata as m, sys\n"
+        "real = m.distributions\n"
+        "def scan(*a, **k):\n"
+        "    sys.stderr.write('PLUGIN SCAN\\n')\n"
+        "    return real(*a, **k)\n"
+        "m.distributions = scan\n"
+        "sys.argv = ['gpucost', '1.17e8', 'P4', '0.3']\n"
+        "from engine.cli import entry\n"
+        "entry()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "PLUGIN SCAN" not in p.stderr and "cost per request" in p.stdout
+    v = cli("--version")
+    assert v.returncode == 0 and v.stdout.startswith("gpucost ")

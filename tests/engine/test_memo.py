@@ -115,3 +115,32 @@ def test_a_memo_stays_bounded() -> None:
         assert len(memo._data) <= 16
     assert memo(C, 99, lambda c: pytest.fail("a hit recomputes nothing")) == 198  # type: ignore[arg-type]
     assert len(calls) == 100
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "quoted"),
+    [
+        ("llama-3-70b H100 in=4000 ttft_max=10ms", "llama-3-70b H100 in=4000 ttft_max=0.01s", "ttft_max=0.01s"),
+        ("train 7B H100 days=30", "train 7B H100 days=3e1", "finishes in 3e1 days"),
+    ],
+)
+def test_an_option_written_another_way_is_quoted_as_written(first: str, second: str, quoted: str) -> None:
+    """Two spellings of one value share every number, but lines that quote the option quote the
+    query's own text, not the text of the query that filled the memo."""
+    clear_memos()
+    run(first)
+    r = run(second)
+    text = " ".join([*r.warnings, *(a.source for a in r.assumptions)])
+    assert quoted in text
+    assert r.model_dump() == _fresh(second)
+
+
+def test_sizings_and_setups_are_bounded_over_all_plans() -> None:
+    from engine import chain
+
+    clear_memos()
+    for n_in in range(40):  # 40 plans (prompt lengths) x 10 models: more than one memo holds
+        for i in range(10):
+            run(f"{1e9 * (1 + i)} H100 2 in={100 + n_in}")
+    assert len(chain._SIZES) <= chain.MEMO_ENTRIES and len(chain._SETUPS) <= chain.MEMO_ENTRIES
+    assert len(chain._PLAN_MEMO._data) <= chain.MEMO_ENTRIES
