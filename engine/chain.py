@@ -27,7 +27,6 @@ from engine.fx import cny_per_usd, convert, normalise_currency
 from engine.hardware import BYTES, default_dtype, resolve_precision
 from engine.inference import NODE_GPUS, InferencePoint, Roofline, Terms
 from engine.memory import batch_room, min_gpus, usable_bytes
-from engine.prices import lowest_price
 from engine.query import Query, parse_query, parse_text
 from engine.results import Assumption, BreakdownLine, Result, Table
 from engine.units import fmt_money, fmt_num, parse_number, parse_price
@@ -308,6 +307,8 @@ def _price(
         except GpucostError:
             continue
     spot = bool(q.values.get("spot", False))
+    from engine.prices import lowest_price  # the price catalog's model, only when a price is looked up
+
     try:
         row = lowest_price(acc.id, q.values.get("provider"), q.values.get("region"), spot, config)
     except GpucostError as exc:
