@@ -100,11 +100,18 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    if sys.stdout is None:  # started with stdout closed (`gpucost ... >&-`)
+        print("gpucost: standard output is closed; nothing to write the answer to", file=sys.stderr)
+        return 1
     try:
         print(out)
         sys.stdout.flush()
     except BrokenPipeError:  # `gpucost ... | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as exc:  # a full disk, a revoked terminal: one line, not a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the unwritten rest goes nowhere
+        print(f"gpucost: cannot write the answer ({exc.strerror or exc})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -131,11 +138,12 @@ def entry() -> None:
         gc.freeze()
         gc.enable()
     code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:  # the reader left (`gpucost ... | head`); not an error
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except OSError:  # the reader left (`gpucost ... | head`), or the disk is full: reported by main
+            pass
     os._exit(code)
 
 

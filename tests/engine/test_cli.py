@@ -151,3 +151,13 @@ def test_console_entry_turns_pydantic_plugins_off_before_building_models():
     assert "PLUGIN SCAN" not in p.stderr and "cost per request" in p.stdout
     v = cli("--version")
     assert v.returncode == 0 and v.stdout.startswith("gpucost ")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_an_answer_that_cannot_be_written_is_one_line_not_a_traceback():
+    cmd = [GPUCOST, "1.17e8", "P4", "0.3"] if GPUCOST else [sys.executable, "-m", "engine", "1.17e8", "P4", "0.3"]
+    with open("/dev/full", "w") as full:  # every write fails: no space left on device
+        p = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert p.returncode == 1 and p.stderr.count("\n") == 1 and "cannot write the answer" in p.stderr
+    closed = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, timeout=60, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 1 and closed.stderr.count("\n") == 1 and "output is closed" in closed.stderr
