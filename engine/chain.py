@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from operator import attrgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from engine import efficiency as eff
 from engine.architecture import Dims, ModelArch, format_params, infer_dense
@@ -113,20 +113,6 @@ class _Draft:
     def build(self) -> Result:
         fields = dict(self.__dict__)
         trace = fields.pop("trace")
-        lines = fields["breakdown"]
-        if any(type(line) is dict for line in lines):
-            fields["breakdown"] = [
-                breakdown_line(
-                    line.get("component"),
-                    line.get("quantity"),
-                    line.get("unit"),
-                    line.get("unit_price"),
-                    line.get("cost"),
-                )
-                if type(line) is dict
-                else line
-                for line in lines
-            ]
         return Result.from_engine(fields, *trace)
 
 
@@ -155,19 +141,18 @@ class _Memo:
     __slots__ = ("_data", "_maxsize")
 
     def __init__(self, maxsize: int = MEMO_ENTRIES) -> None:
-        self._data: dict[object, tuple[object, tuple[Assumption, ...], tuple[str, ...], object]] = {}
+        self._data: dict[object, Any] = {}
         self._maxsize = maxsize
 
-    def __call__(self, ctx: Ctx, key: object, step: Callable[[Ctx], T], guard: object = None) -> T:
-        """``step(ctx)``, or its memoised value with its records replayed into ``ctx``. ``guard``:
-        an object the entry must have been made for (a key holding ``id(obj)`` passes ``obj``)."""
-        hit = self._data.get(key)
-        if hit is None or hit[3] is not guard:
+    def __call__(self, ctx: Ctx, key: object, step: Callable[[Ctx], T], keep: object = None) -> T:
+        """``step(ctx)``, or its memoised value with its records replayed into ``ctx``. ``keep``: the
+        objects a key names by ``id()``, held by the entry so that no other object can take their id
+        while it lives (a hit on such a key is therefore a hit on the same objects)."""
+        hit = self.get(key)
+        if hit is None:
             n_a, n_w = len(ctx.assumptions), len(ctx.warnings)
             value = step(ctx)
-            if len(self._data) >= self._maxsize:
-                self._data.clear()  # simple and bounded; refilled by the next estimates
-            self._data[key] = (value, tuple(ctx.assumptions[n_a:]), tuple(ctx.warnings[n_w:]), guard)
+            self.put(key, (value, tuple(ctx.assumptions[n_a:]), tuple(ctx.warnings[n_w:]), keep))
             return value
         value, added, warned, _ = hit
         if added:
@@ -175,6 +160,14 @@ class _Memo:
         if warned:
             ctx.warnings.extend(warned)
         return value  # type: ignore[return-value]
+
+    def get(self, key: object) -> Any:
+        return self._data.get(key)
+
+    def put(self, key: object, entry: object) -> None:
+        if len(self._data) >= self._maxsize:
+            self._data.clear()  # simple and bounded; refilled by the next estimates
+        self._data[key] = entry
 
     def clear(self) -> None:
         self._data.clear()
@@ -203,15 +196,13 @@ def _file_stamp(path: object) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_size
 
 
-#: sizings and serving setups per (plan, model object): pure functions of the two (one bound for
-#: all plans, so the memory they hold stays small however many plans are remembered)
-_SIZES: dict[tuple[int, int], tuple] = {}
-_SETUPS: dict[tuple[int, int], tuple] = {}
+_CTX_MEMO = _Memo()  # resolve_ctx
 _PLAN_MEMO = _Memo()
+_SETUP_MEMO = _Memo()  # per (plan, model object): one bound for all plans
 _SERVICE_MEMO = _Memo()
 _ENERGY_MEMO = _Memo()
 _TRAIN_MEMO = _Memo()
-_MEMOS = (_PLAN_MEMO, _SERVICE_MEMO, _ENERGY_MEMO, _TRAIN_MEMO)
+_MEMOS = (_CTX_MEMO, _PLAN_MEMO, _SETUP_MEMO, _SERVICE_MEMO, _ENERGY_MEMO, _TRAIN_MEMO)
 
 
 def clear_memos() -> None:
@@ -224,10 +215,6 @@ def clear_memos() -> None:
 
     for m in _MEMOS:
         m.clear()
-    _CTX_MEMO.clear()
-    _MODEL_LINES.clear()
-    _SIZES.clear()
-    _SETUPS.clear()
     for cached in (
         _canonical_text,
         _replica_lines,
@@ -342,27 +329,16 @@ def looks_like_path(token: str) -> bool:
     return token.endswith(".json") or "/" in token or "\\" in token or token.startswith(("~", "./", "../"))
 
 
-_MODEL_LINES: dict[int, tuple[ModelArch, Assumption, str | None]] = {}
-
-
 def _model_line(arch: ModelArch) -> tuple[Assumption, str | None]:
-    """The assumption line naming the model, and for an inferred shape the warning that says so
-    (kept per model object: catalog and inferred shapes are themselves cached)."""
-    hit = _MODEL_LINES.get(id(arch))
-    if hit is not None and hit[0] is arch:
-        return hit[1], hit[2]
+    """The assumption line naming the model, and for an inferred shape the warning that says so."""
     if arch.inferred:
         line = assumption("model shape", f"{arch.describe()} (inferred)", arch.source)
-        warning: str | None = (
+        warning = (
             f"model shape inferred from {format_params(arch.total_params)} parameters (GPT-3 ratios, "
             "MHA): KV cache may be larger than a GQA model's; name a catalog model for its real shape"
         )
-    else:
-        line, warning = assumption("model", f"{arch.name}: {arch.describe()}", arch.source), None
-    if len(_MODEL_LINES) >= MEMO_ENTRIES:
-        _MODEL_LINES.clear()
-    _MODEL_LINES[id(arch)] = (arch, line, warning)  # holding arch keeps its id from being reused
-    return line, warning
+        return line, warning
+    return assumption("model", f"{arch.name}: {arch.describe()}", arch.source), None
 
 
 def _where(ctx: Ctx) -> tuple[str, float | None, str]:
@@ -411,9 +387,7 @@ def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
         ctx = _resolve(q, config, lean)
         hit = (ctx.arch, ctx.acc, ctx.count, ctx.currency, ctx.price, ctx.price_label)
         hit += (tuple(ctx.assumptions), tuple(ctx.warnings), dict(ctx.inputs))
-        if len(_CTX_MEMO) >= MEMO_ENTRIES:
-            _CTX_MEMO.clear()
-        _CTX_MEMO[key] = hit
+        _CTX_MEMO.put(key, hit)
         return ctx
     arch, acc, count, currency, price, label, assumptions, warnings, inputs = hit
     return Ctx(
@@ -430,9 +404,6 @@ def resolve_ctx(q: Query, config: EngineConfig, lean: bool = False) -> Ctx:
         inputs=dict(inputs),
         lean=lean,
     )
-
-
-_CTX_MEMO: dict[tuple, tuple] = {}
 
 
 def _resolve(q: Query, config: EngineConfig, lean: bool) -> Ctx:
@@ -678,19 +649,9 @@ class ServingPlan:
     ttft_max_text: str = ""  # as the query wrote it
 
     def size(self, arch: ModelArch) -> Sizing:
-        """Replica size, batch and performance of ``arch`` under this plan (numbers only). A plan is
-        shared by the estimates with the same GPU and options (see :func:`planned`), so the sizing
-        of a model it has sized before is kept (in ``_SIZES``), not searched again."""
-        key = (id(self), id(arch))
-        hit = _SIZES.get(key)
-        if hit is not None and hit[0] is self and hit[1] is arch:
-            return hit[2]
+        """Replica size, batch and performance of ``arch`` under this plan (numbers only)."""
         check_context(arch, self.s_in, self.s_out)
-        sized = size_replica(arch, self.roofline, self.wb, self.asked, self.bopt, self.tpot_max)
-        if len(_SIZES) >= MEMO_ENTRIES:
-            _SIZES.clear()
-        _SIZES[key] = (self, arch, sized)  # holding both keeps their ids from being reused
-        return sized
+        return size_replica(arch, self.roofline, self.wb, self.asked, self.bopt, self.tpot_max)
 
 
 def check_context(arch: ModelArch, s_in: int, s_out: int) -> bool:
@@ -808,26 +769,16 @@ def _replica_lines(
 def serving_setup(ctx: Ctx) -> ServingSetup:
     """Resolve precision, replica size and batch, and run the roofline (with the assumption lines
     and warnings that explain them). Under one plan (GPU and options, see :func:`planned`) this is a
-    pure function of the model, so what it made is kept per (plan, model object) in ``_SETUPS``."""
+    pure function of the model, memoised per (plan, model object)."""
     plan = planned(ctx)
     arch = ctx.arch
-    key = (id(plan), id(arch))
-    hit = _SETUPS.get(key)
-    if hit is None or hit[0] is not plan or hit[1] is not arch:
-        setup, lines, warnings = _setup(plan, arch)
-        if len(_SETUPS) >= MEMO_ENTRIES:
-            _SETUPS.clear()
-        hit = _SETUPS[key] = (plan, arch, setup, lines, warnings)  # holding both keeps their ids unique
-    if not ctx.lean:
-        ctx.assumptions += hit[3]
-    ctx.warnings += hit[4]
-    return hit[2]
+    return _SETUP_MEMO(ctx, (id(plan), id(arch), ctx.lean), lambda c: _setup(c, plan, arch), keep=(plan, arch))
 
 
-def _setup(plan: ServingPlan, arch: ModelArch) -> tuple[ServingSetup, tuple[Assumption, ...], tuple[str, ...]]:
-    """:func:`serving_setup` of ``arch`` under ``plan``: the setup, its assumption lines, its warnings."""
+def _setup(ctx: Ctx, plan: ServingPlan, arch: ModelArch) -> ServingSetup:
+    """:func:`serving_setup` of ``arch`` under ``plan``, recording its lines and warnings in ``ctx``."""
     acc = plan.acc
-    warnings: list[str] = []
+    warnings = ctx.warnings
     dtype, kv, s_in, s_out, ce, be = plan.dtype, plan.kv, plan.s_in, plan.s_out, plan.ce, plan.be
     wb, asked, bopt = plan.wb, plan.asked, plan.bopt
     seq = s_in + s_out
@@ -841,7 +792,10 @@ def _setup(plan: ServingPlan, arch: ModelArch) -> tuple[ServingSetup, tuple[Assu
     sz = plan.size(arch)
     gpus, need, mb, p = sz.gpus, sz.need, sz.max_batch, sz.point
     weights_gb = arch.total_params * wb / 1e9
-    lines = _replica_lines(acc.short, weights_gb, need, gpus, tuple(sz.tried), asked, bopt, sz.batch, sz.tpot_limited)
+    if not ctx.lean:
+        ctx.assumptions += _replica_lines(
+            acc.short, weights_gb, need, gpus, tuple(sz.tried), asked, bopt, sz.batch, sz.tpot_limited
+        )
     if asked is not None and asked < need:
         warnings.append(
             f"does not fit: {arch.name} at {dtype} needs at least {need}x {acc.short} (TP={need}) for "
@@ -874,7 +828,7 @@ def _setup(plan: ServingPlan, arch: ModelArch) -> tuple[ServingSetup, tuple[Assu
         "bandwidth_efficiency": be,
         "util": plan.util,
     }
-    setup = ServingSetup(
+    return ServingSetup(
         point=p,
         gpus=gpus,
         dtype=dtype,
@@ -884,7 +838,6 @@ def _setup(plan: ServingPlan, arch: ModelArch) -> tuple[ServingSetup, tuple[Assu
         util=plan.util,
         inputs=inputs,
     )
-    return setup, lines, tuple(warnings)
 
 
 def _energy_rates(ctx: Ctx) -> tuple[float, float, float] | None:
@@ -1047,15 +1000,7 @@ def _request_breakdown(gpu_s: float, share: float, util: float, price: float) ->
     decode, and the idle capacity utilisation ``util`` leaves, at ``price`` per GPU-hour. Interned
     (an estimate asked again has the same lines): frozen lines in a tuple, made a list by the Result."""
     return tuple(
-        _new_line(
-            {
-                "component": component,
-                "quantity": gpu_s * part / 3600,
-                "unit": "GPU-h/request",
-                "unit_price": price,
-                "cost": gpu_s * part / 3600 * price,
-            }
-        )
+        breakdown_line(component, gpu_s * part / 3600, "GPU-h/request", price, gpu_s * part / 3600 * price)
         for component, part in (
             ("prefill (busy GPU time)", share),
             ("decode (busy GPU time)", 1 - share),
@@ -1514,7 +1459,7 @@ def train(ctx: Ctx) -> Result:
     if opts is None:
         t = train_plan(ctx)
     else:
-        t = _TRAIN_MEMO(ctx, (id(arch), acc.id, ctx.count, ctx.lean, opts), train_plan, guard=arch)
+        t = _TRAIN_MEMO(ctx, (id(arch), acc.id, ctx.count, ctx.lean, opts), train_plan, keep=arch)
     g, tokens, seq, mfu, goodput, dtype = t.gpus, t.tokens, t.seq, t.mfu, t.goodput, t.dtype
     gpu_hours, steady_h, days = t.gpu_hours, t.steady_h, t.days
     res = _Draft(

@@ -142,5 +142,5 @@ def test_sizings_and_setups_are_bounded_over_all_plans() -> None:
     for n_in in range(40):  # 40 plans (prompt lengths) x 10 models: more than one memo holds
         for i in range(10):
             run(f"{1e9 * (1 + i)} H100 2 in={100 + n_in}")
-    assert len(chain._SIZES) <= chain.MEMO_ENTRIES and len(chain._SETUPS) <= chain.MEMO_ENTRIES
+    assert len(chain._SETUP_MEMO._data) <= chain.MEMO_ENTRIES
     assert len(chain._PLAN_MEMO._data) <= chain.MEMO_ENTRIES
