@@ -75,24 +75,6 @@ class Table(BaseModel):
     rows: list[list[Any]]
 
 
-#: ``Result`` fields that are text, lists or tables, not one number.
-_NOT_NUMBERS = frozenset(
-    {
-        "kind",
-        "query",
-        "currency",
-        "inputs",
-        "assumptions",
-        "warnings",
-        "breakdown",
-        "trace",
-        "sensitivity",
-        "table",
-        "text",
-    }
-)
-
-
 class Result(BaseModel):
     """What every engine call returns. Fields not relevant to a kind stay ``None``.
 
@@ -238,8 +220,9 @@ class Result(BaseModel):
         "table",
         "text",
     )
-    #: The keys of ``JSON_KEYS`` that hold one number (what a spreadsheet cell can show).
-    NUMBER_KEYS: ClassVar[tuple[str, ...]] = tuple(k for k in JSON_KEYS if k not in _NOT_NUMBERS)
+    #: The keys of ``JSON_KEYS`` that hold one number (what a spreadsheet cell can show): the fields
+    #: typed ``int | None`` or ``float | None`` (set below, from the fields).
+    NUMBER_KEYS: ClassVar[tuple[str, ...]]
 
     def to_json_dict(self) -> dict[str, Any]:
         """The result as plain JSON data: stable keys, absent (None/empty) ones left out."""
@@ -259,6 +242,13 @@ class Result(BaseModel):
         from engine.format import headline
 
         return headline(self)
+
+
+Result.NUMBER_KEYS = tuple(
+    k
+    for k in Result.JSON_KEYS
+    if k in Result.model_fields and Result.model_fields[k].annotation in (int | None, float | None)
+)
 
 
 @cache
