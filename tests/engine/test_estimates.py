@@ -223,6 +223,15 @@ def test_json_keys():
         ("70B A30", "no memory size"),
         ("daily 70B H100 prefill_tps=100", "decode_tps"),
         ("70B H100 engine=tgi", "not one of"),
+        ("llama-2-7b 0xH100", "asks for 0 GPUs"),
+        ("llama-2-7b H100 provider=nobody", "unknown provider"),
+        ("llama-2-7b H100 region=mars", "no H100 SXM5 80GB price in region 'mars'"),
+        ("llama-2-7b H100 kwh=-1", "per kWh"),
+        ("llama-2-7b H100 in=5 in=6", "given twice"),
+        ("llama-2-7b 8xH100 tp=2", "both set the GPUs per replica"),
+        ("llama-2-7b H100 in=4000 out=1000", "exceeds Llama 2 7B's context of 4096"),
+        ("daily llama-2-7b H100 tokens_in=1e9 requests=1", "tokens per request"),
+        ("7B H100 in=1e7 out=1e7", "needs 10,813 GB of KV cache"),
     ],
 )
 def test_bad_input_is_one_helpful_line(query, fragment):
@@ -248,26 +257,6 @@ def test_compare_one_gpu_against_the_usual_alternatives_with_its_own_price():
     h100 = next(row for row in r.table.rows if row[1] == "H100")
     a100 = next(row for row in r.table.rows if row[1] == "A100-80G")
     assert h100[4] == 1.0 and a100[4] != 1.0  # the query's price is the first GPU's only
-
-
-@pytest.mark.parametrize(
-    ("query", "fragment"),
-    [
-        ("llama-2-7b 0xH100", "asks for 0 GPUs"),
-        ("llama-2-7b H100 provider=nobody", "unknown provider"),
-        ("llama-2-7b H100 region=mars", "no H100 SXM5 80GB price in region 'mars'"),
-        ("llama-2-7b H100 kwh=-1", "per kWh"),
-        ("llama-2-7b H100 in=5 in=6", "given twice"),
-        ("llama-2-7b 8xH100 tp=2", "both set the GPUs per replica"),
-        ("llama-2-7b H100 in=4000 out=1000", "exceeds Llama 2 7B's context of 4096"),
-        ("daily llama-2-7b H100 tokens_in=1e9 requests=1", "tokens per request"),
-        ("7B H100 in=1e7 out=1e7", "needs 10,813 GB of KV cache"),
-    ],
-)
-def test_more_bad_input_is_refused(query, fragment):
-    with pytest.raises(GpucostError) as e:
-        run(query)
-    assert fragment in str(e.value) and "\n" not in str(e.value)
 
 
 def test_tensor_parallel_that_does_not_divide_heads_is_flagged():
