@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def run(query: Any, config: Any = None, trace: bool = True) -> Any:
     """Parse and evaluate a query string; returns a :class:`engine.results.Result`.
     ``trace=False`` leaves out the formula trace (bulk use)."""
-    from engine.chain import run as _run
+    from engine.commands import run as _run
 
     return _run(query, config, trace)
 
@@ -50,6 +50,18 @@ def __getattr__(name: str) -> Any:
         "batch",
         "calibration",
         "chain",
+        "commands",
+        "compare",
+        "serving",
+        "service",
+        "costs",
+        "training",
+        "energy",
+        "resolve",
+        "provenance",
+        "defaults",
+        "profiles",
+        "measured",
         "units",
         "efficiency",
         "hardware",

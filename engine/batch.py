@@ -1,22 +1,36 @@
-"""Fast column evaluation for spreadsheets: one query, one column of values, one metric.
+"""Column evaluation for spreadsheets: one query, one column of values, one metric.
 
 ``evaluate_many("1.17e8 P4 0.3", "model", [1e8, 2e8, ...], "cost_per_request")`` parses the base
-query once and re-runs only the chain for each value; identical values are computed once. A bad row
-returns its error message (a string) instead of a number, so one bad cell never spoils a column.
+query once and answers each row; identical values are computed once. A bad row returns its error
+message (a string) instead of a number, so one bad cell never spoils a column.
 
-Imports only pydantic, the standard library and engine modules.
+A column of models for an inference metric (``=AIGC_COST(A2:A10001, "H100", 2.5)``) resolves what
+the rows share once (GPU, price, currency, serving plan, traffic) and then runs per row only what
+depends on the model: :func:`engine.serving.size_dims`, the roofline point and
+:func:`engine.costs.serving_fields`, the functions a single estimate calls. Every other column runs
+one estimate per row.
+
+Imports the estimators' public functions and ``commands``; nothing in the engine imports it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
+from engine.architecture import dense_dims
+from engine.commands import default_config, run_query
 from engine.config import EngineConfig
+from engine.costs import INFERENCE_FIELDS, serving_fields
 from engine.errors import GpucostError
-from engine.query import parse_option, parse_query
+from engine.query import Query, parse_option, parse_query
+from engine.resolve import looks_like_path, resolve, resolve_arch
 from engine.results import Result
+from engine.service import peak_to_average, requests_per_day
+from engine.serving import ServingPlan, check_context, serving_plan, size_dims, size_replica
 
 POSITIONAL = ("model", "gpu", "price")
+Row = Callable[[object], "float | str"]
 
 
 def _check_metric(metric: str) -> None:
@@ -24,8 +38,7 @@ def _check_metric(metric: str) -> None:
         raise GpucostError(f"unknown metric '{metric}'", hint="use a result field such as cost_per_request")
 
 
-def _metric_value(r: object, metric: str) -> float | str:
-    _check_metric(metric)
+def _metric_value(r: Result, metric: str) -> float | str:
     v = getattr(r, metric)
     if v is None:
         return f"{metric} not available for this query" + (f" ({r.warnings[0]})" if r.warnings else "")
@@ -39,126 +52,91 @@ def _text(v: object) -> str:
     return str(v)
 
 
+def _with(base: Query, column: str, v: object) -> Query:
+    """``base`` with ``column`` set to ``v`` (None or empty: left as is)."""
+    q = base.model_copy(deep=True)
+    if v is not None and v != "":
+        if column in POSITIONAL:
+            setattr(q, column, _text(v))
+        else:
+            k, typed, canon = parse_option(column, _text(v))
+            q.values[k] = typed
+            q.options[k] = canon
+    return q
+
+
 def evaluate_many(
     base_query: str, column: str, values: list[object], metric: str, config: EngineConfig | None = None
 ) -> list[float | str]:
     """``metric`` of ``base_query`` with ``column`` set to each of ``values`` (None = leave as is)."""
-    from engine.chain import evaluate
-
-    cfg = config or EngineConfig()
+    cfg = config or default_config()
     base = parse_query(base_query)
     _check_metric(metric)
-    if column == "model" and base.kind in ("inference", "daily") and not _file_token(values, cfg):
-        fast = _model_column(base, values, metric, cfg)
-        if fast is not None:
-            return fast
-    cache: dict[object, float | str] = {}
-    out: list[float | str] = []
-    for v in values:
-        key = v if isinstance(v, (str, int, float, type(None))) else str(v)
-        if key in cache:
-            out.append(cache[key])
-            continue
-        try:
-            q = base.model_copy(deep=True)
-            if v is not None and v != "":
-                if column in POSITIONAL:
-                    setattr(q, column, _text(v))
-                else:
-                    k, typed, canon = parse_option(column, _text(v))
-                    q.values[k] = typed
-                    q.options[k] = canon
-            val: float | str = _metric_value(evaluate(q, cfg, lean=True), metric)
-        except GpucostError as exc:
-            val = str(exc)
-        cache[key] = val
-        out.append(val)
-    return out
+    row: Row | None = None
+    if column == "model" and not any(isinstance(v, str) and looks_like_path(v) for v in values):
+        row = _model_rows(base, values, metric, cfg)
+    if row is None:
 
+        def row(v: object) -> float | str:
+            return _metric_value(run_query(_with(base, column, v), cfg, trace=False), metric)
 
-def _model_column(base, values: list[object], metric: str, cfg: EngineConfig) -> list[float | str] | None:
-    """A column of models (usually parameter counts) on one GPU: the GPU, price, currency, options
-    and traffic are resolved once, then each row runs only the per-model part of the chain: the
-    replica sizing and roofline (``ServingPlan.size``) and the same field formulas as a single
-    estimate (``inference_fields``). None when the base query itself does not resolve."""
-    import dataclasses
-
-    from engine.chain import (
-        INFERENCE_FIELDS,
-        _peak,
-        _traffic,
-        daily,
-        infer,
-        resolve_arch,
-        resolve_ctx,
-        serving_plan,
-    )
-
-    first = next((v for v in values if v is not None and v != ""), None)
-    if first is None:
-        return None
-    try:
-        q0 = base.model_copy(update={"model": _text(first), "values": dict(base.values)})
-        template = resolve_ctx(q0, cfg, lean=True)
-        template.lean = True
-        if base.kind == "inference" and metric in INFERENCE_FIELDS:
-            plan = serving_plan(template)
-            r_day = _traffic(template, plan.s_in, plan.s_out)
-            peak = _peak(template)
-        else:
-            plan = None
-    except GpucostError:
-        return None
-    row = _row_sizer(plan, template.price, r_day, peak, metric) if plan is not None else None
     cache: dict[object, float | str] = {}
     out: list[float | str] = []
     for v in values:
         key = v if isinstance(v, (str, int, float, type(None))) else str(v)
         if key not in cache:
-            if v is None or v == "":
-                v = base.model
             try:
-                if v is None:
-                    raise GpucostError("the query names no model", hint="give a model or a parameter count")
-                if row is not None:
-                    cache[key] = row(v)
-                else:
-                    arch = resolve_arch(_text(v))
-                    q = template.q.model_copy(update={"values": dict(template.q.values)})
-                    ctx = dataclasses.replace(template, q=q, arch=arch, assumptions=[], warnings=[])
-                    cache[key] = _metric_value((infer if base.kind == "inference" else daily)(ctx), metric)
+                cache[key] = row(v)
             except GpucostError as exc:
                 cache[key] = str(exc)
         out.append(cache[key])
     return out
 
 
-def _row_sizer(plan, price: float | None, r_day: float, peak: float, metric: str):
-    """A function that turns one row of a model column into ``metric``: size the replica, run the
-    roofline, read the field (the same functions a single estimate calls).
+def _model_rows(base: Query, values: list[object], metric: str, cfg: EngineConfig) -> Row | None:
+    """The per-row function of a model column of an inference metric, or None when the rows need
+    one whole estimate each: another kind or metric, no price for a cost (the single estimate's
+    message names the reason), or a base query that does not resolve (each row then says why)."""
+    first = next((v for v in values if v is not None and v != ""), None)
+    if base.kind != "inference" or metric not in INFERENCE_FIELDS or first is None:
+        return None
+    try:
+        ctx = resolve(_with(base, "model", first), cfg)
+        plan = serving_plan(ctx)
+        r_day = requests_per_day(ctx, plan.s_in, plan.s_out)
+        peak = peak_to_average(ctx)
+    except GpucostError:
+        return None
+    if ctx.price is None and metric.startswith("cost_"):
+        return None
+    return _sizer(plan, base.model, ctx.price, r_day, peak, metric)
 
-    A number in range goes straight to the inferred shape's :class:`~engine.architecture.Dims`
-    (``dense_dims``: no model object per row; the same numbers as ``infer_dense``, a test checks it);
-    anything else resolves like a query's model token."""
-    from engine.architecture import dense_dims
-    from engine.chain import ServingFields, resolve_arch, size_numbers
 
-    rf, wb, asked, bopt, tpot_max, util = plan.roofline, plan.wb, plan.asked, plan.bopt, plan.tpot_max, plan.util
+def _sizer(plan: ServingPlan, default: str | None, price: float | None, r_day: float, peak: float, metric: str) -> Row:
+    """Size the replica of one row's model, run the roofline there and read ``metric``.
+
+    A parameter count in range goes straight to the inferred shape's dimensions (``dense_dims``, the
+    numbers ``infer_dense`` gives, without a model object per row); anything else resolves like a
+    query's model token."""
+    rf = plan.roofline
 
     def row(v: object) -> float | str:
+        if v is None or v == "":
+            v = default
+        if v is None:
+            raise GpucostError("the query names no model", hint="give a model or a parameter count")
         n = _plain_count(v)
-        sized = None
+        sz = dims = None
         if n is not None:
             dims = dense_dims(n)
-            sized = size_numbers(dims, rf, wb, asked, bopt, tpot_max)
-        if sized is None:  # a named model, or a count that fits nowhere (its error comes from size())
-            sz = plan.size(resolve_arch(_text(v)))
-            gpus, p = sz.gpus, sz.point
-        else:
-            gpus, _, _, mb, batch, terms, _, _ = sized
-            p = rf.point(dims, gpus, batch, terms)
-            p.max_batch = mb
-        value = getattr(ServingFields(p, gpus, util, price, r_day, peak), metric)
+            sz = size_dims(dims, rf, plan.w_bytes, plan.asked, plan.batch_opt, plan.tpot_max_s)
+        if sz is None:  # a named model, or a count that fits nowhere (its error comes from size_replica)
+            arch = resolve_arch(_text(v))
+            check_context(arch, plan.s_in, plan.s_out)
+            sz = size_replica(arch, rf, plan.w_bytes, plan.asked, plan.batch_opt, plan.tpot_max_s)
+            dims = arch.dims
+        p = rf.point(dims, sz.gpus, sz.batch, sz.terms, sz.max_batch)
+        value = serving_fields(p, sz.gpus, plan.util, price, r_day, peak)[metric]
         if value is None:
             return f"{metric} not available for this query"
         return float(value) if math.isfinite(value) else f"{metric} is not finite"
@@ -180,10 +158,3 @@ def _plain_count(v: object) -> float | None:
     if type(v) in (int, float) and 1e5 <= v <= 1e14:  # type: ignore[operator]
         return float(v)  # type: ignore[arg-type]
     return None
-
-
-def _file_token(values: list[object], cfg: EngineConfig) -> bool:
-    """A column naming config.json files goes the slow way, where file access is checked per row."""
-    from engine.chain import looks_like_path
-
-    return any(isinstance(v, str) and looks_like_path(v) for v in values)

@@ -7,22 +7,36 @@ bandwidth efficiencies that make the roofline (``engine.inference``) reproduce t
 squared log error over all measured quantities. Profiles are saved as small JSON files and used with
 ``calibration=NAME`` in any query.
 
-Imports only pydantic, the standard library and engine modules.
+Sits above the serving model (it predicts through ``serving``/``inference``); the estimators
+never import it (they read profiles through :mod:`engine.profiles`).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from datetime import date
-from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from engine._model import empty_list
-from engine.config import EngineConfig, default_calibration_dir
-from engine.errors import GpucostError, suggest
+from engine.catalog import resolve_gpu
+from engine.errors import GpucostError
+from engine.hardware import BYTES, default_dtype, resolve_precision
+from engine.inference import InferencePoint, Roofline
+from engine.profiles import Profile, list_profiles, load_profile, profile_dir, save_profile
+from engine.resolve import resolve_arch
+from engine.serving import kv_default
+
+__all__ = [
+    "Measurement",
+    "Profile",
+    "fit_efficiency",
+    "list_profiles",
+    "load_profile",
+    "make_profile",
+    "predict",
+    "profile_dir",
+    "save_profile",
+]
 
 
 class Measurement(BaseModel):
@@ -44,39 +58,20 @@ class Measurement(BaseModel):
     source: str = ""
 
 
-class Profile(BaseModel):
-    """A named set of fitted efficiencies."""
-
-    name: str
-    compute_efficiency: float = Field(gt=0, le=1)
-    bandwidth_efficiency: float = Field(gt=0, le=1)
-    gpu: str | None = None
-    model: str | None = None
-    n_points: int = 0
-    rms_log_error: float = 0.0
-    created: str = ""
-    sources: list[str] = Field(default_factory=empty_list)
-
-    def describe(self) -> str:
-        return (
-            f"compute {self.compute_efficiency:.3g}, bandwidth {self.bandwidth_efficiency:.3g}, "
-            f"rms error {self.rms_log_error * 100:.1f}%"
-        )
-
-
-def _predict(m: Measurement, ce: float, be: float):
-    from engine.architecture import ModelArch
-    from engine.catalog import resolve_gpu
-    from engine.chain import resolve_arch
-    from engine.hardware import BYTES, default_dtype, resolve_precision
-    from engine.inference import roofline
-
-    arch: ModelArch = resolve_arch(m.model)
+def predict(m: Measurement, compute_eff: float, bandwidth_eff: float) -> InferencePoint:
+    """What the engine predicts for measurement ``m``'s setup at these efficiencies: the roofline
+    of the serving model with its own defaults (precision, KV-cache precision), so a profile is
+    fitted to the model it is later applied to."""
+    arch = resolve_arch(m.model)
     acc = resolve_gpu(m.gpu)
     dtype = m.dtype or default_dtype(acc)[0]
     prec = resolve_precision(acc, dtype)
-    kv = BYTES[m.kv or (dtype if dtype in ("fp32", "fp16", "bf16", "fp8") else "fp16")]
-    return roofline(arch, acc, prec, kv, m.gpus, m.batch, m.s_in, m.s_out, ce, be, m.static_batching, m.out_spread)
+    kv = BYTES[m.kv or kv_default(dtype, acc)]
+    rf = Roofline(acc, prec, kv, m.s_in, m.s_out, compute_eff, bandwidth_eff, m.static_batching, m.out_spread)
+    return rf.point(arch, m.gpus, m.batch)
+
+
+_predict = predict  # the name engine.measured and older tests use
 
 
 def _loss(ms: list[Measurement], ce: float, be: float) -> tuple[float, int]:
@@ -116,52 +111,10 @@ def fit_efficiency(measurements: list[Measurement]) -> tuple[float, float, float
     return ce, be, math.sqrt(loss / max(n, 1))
 
 
-def profile_dir(config: EngineConfig | None) -> Path:
-    return Path(config.calibration_dir) if config and config.calibration_dir else default_calibration_dir()
-
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def save_profile(profile: Profile, config: EngineConfig | None = None) -> Path:
-    if not _NAME.fullmatch(profile.name):
-        raise GpucostError(f"bad profile name '{profile.name}'", hint="use letters, digits, '-', '_' or '.'")
-    d = profile_dir(config)
-    d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{profile.name}.json"
-    path.write_text(profile.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return path
-
-
-def list_profiles(config: EngineConfig | None = None) -> list[str]:
-    d = profile_dir(config)
-    return sorted(p.stem for p in d.glob("*.json")) if d.exists() else []
-
-
-def load_profile(name: str, config: EngineConfig | None = None) -> Profile:
-    if not _NAME.fullmatch(name):
-        raise GpucostError(f"bad profile name '{name}'", hint="use letters, digits, '-', '_' or '.'")
-    path = profile_dir(config) / f"{name}.json"
-    if not path.exists():
-        names = list_profiles(config)
-        raise GpucostError(
-            f"no calibration profile '{name}'",
-            suggestions=suggest(name, names),
-            hint="create one with 'gpucost calibrate NAME FILE...'" if not names else "known: " + ", ".join(names[:8]),
-        )
-    try:
-        return Profile(**json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as exc:
-        raise GpucostError(
-            f"calibration profile '{name}' is unreadable ({exc.__class__.__name__})", hint=f"fix or delete {path}"
-        ) from None
-
-
 def make_profile(name: str, measurements: list[Measurement]) -> Profile:
     ce, be, err = fit_efficiency(measurements)
     gpus = {m.gpu for m in measurements}
     models = {m.model for m in measurements}
-    from engine.catalog import resolve_gpu
 
     return Profile(
         name=name,

@@ -76,10 +76,10 @@ def main(argv: list[str] | None = None) -> int:
 
             result = measured.cli_command(args, config)
         else:
-            from engine.chain import run
+            from engine.commands import run
 
             result = run(args, config)
-        # rendered here, inside the error handling: the formula trace is built when first read
+        # rendered here, inside the error handling
         if as_json:
             out = json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2)
         else:
@@ -132,7 +132,7 @@ def entry() -> None:
     if sys.argv[1:2] not in (["--help"], ["-h"], ["--version"]):  # those two need no engine
         gc.disable()
         try:
-            import engine.chain  # noqa: F401  (what nearly every command imports; an import error is reported by main)
+            import engine.commands  # noqa: F401  (what nearly every command imports; an import error is reported by main)
         except Exception:  # pragma: no cover - a broken install; main() reports it in one line
             pass
         gc.freeze()

@@ -10,9 +10,11 @@ Imports only pydantic, the standard library and engine modules.
 
 from __future__ import annotations
 
+from engine.chain import ESTIMATES
 from engine.config import EngineConfig
 from engine.errors import GpucostError
 from engine.query import Query
+from engine.resolve import resolve
 from engine.results import Result, Sensitivity
 
 # option -> (low, high, why): plausible ranges.
@@ -70,9 +72,12 @@ def _catalog_price_range(q: Query, base: Result, config: EngineConfig) -> tuple[
     )
 
 
-def explain(q: Query, config: EngineConfig) -> Result:
-    from engine.chain import run_query
+def run_query(q: Query, config: EngineConfig) -> Result:
+    """The estimate ``q`` names (inference, daily or train), with its trace."""
+    return ESTIMATES[q.kind](resolve(q, config))
 
+
+def explain(q: Query, config: EngineConfig) -> Result:
     kind = str(q.values.get("inner_kind", "inference"))
     values = {k: v for k, v in q.values.items() if k not in ("explain", "inner_kind")}
     base_q = q.model_copy(update={"kind": kind, "values": values})
@@ -127,7 +132,6 @@ def explain(q: Query, config: EngineConfig) -> Result:
             )
         sens.sort(key=lambda s: -s.swing_pct)
     res = base.model_copy(update={"kind": "explain", "sensitivity": sens, "query": "explain " + base.query})
-    res.with_trace(*base.trace)  # explain shows the trace: build it here, inside the engine's error handling
     if base.cost is None and base.cost_per_request is None and base.cost_per_day is None and sens:
         res.warnings = [*res.warnings, "no price: sensitivity shown on GPU-hours / time per token instead of cost"]
     return res

@@ -1,11 +1,16 @@
 """Plain-text rendering of results (the CLI's output, and text fallbacks for Slack and Excel).
 
+``headline`` lives in :mod:`engine.results` (re-exported here); this module reads results and is
+never imported by them.
+
 Imports only the standard library and engine modules.
 """
 
 from __future__ import annotations
 
-from engine.results import Result
+from engine.results import Result, headline
+
+__all__ = ["headline", "render_text"]
 from engine.units import fmt_money, fmt_num
 
 
@@ -15,42 +20,6 @@ def _t(seconds: float) -> str:
     if seconds < 600:
         return f"{seconds:.3g} s"
     return f"{seconds / 3600:.3g} h"
-
-
-def headline(r: Result) -> str:
-    """One line with the headline numbers."""
-    m = lambda x: fmt_money(x, r.currency)  # noqa: E731
-    if r.kind == "inference":
-        bits = [f"{fmt_num(r.tokens_per_s or 0)} tok/s on {r.gpus_per_replica} GPU(s)"]
-        if r.cost_per_request is not None:
-            bits += [
-                f"{m(r.cost_per_request)}/request",
-                f"{m(r.cost_per_million_output_tokens or 0)}/M output tokens",
-                f"{m(r.cost_per_day or 0)}/day for {r.replicas} replica(s)",
-            ]
-        return (r.title + ": " if r.title else "") + ", ".join(bits)
-    if r.kind == "daily":
-        bits = [f"{r.gpus} GPUs ({r.replicas} x {r.gpus_per_replica})"]
-        if r.cost_per_day is not None:
-            bits += [
-                f"{m(r.cost_per_day)}/day",
-                f"{m(r.cost_per_month or 0)}/month",
-                f"{m(r.cost_per_request or 0)}/request",
-            ]
-        return (r.title + ": " if r.title else "") + ", ".join(bits)
-    if r.kind == "train":
-        bits = [f"{fmt_num(r.gpu_hours or 0)} GPU-hours", f"{r.days:.3g} days on {r.gpus} GPUs"]
-        if r.cost is not None:
-            bits.append(f"{m(r.cost)}")
-        return (r.title + ": " if r.title else "") + ", ".join(bits)
-    if r.kind == "compare" and r.table and r.table.rows:
-        best = r.table.rows[0]
-        if r.cost_per_million_tokens is not None:
-            return f"{r.title}: cheapest {best[1]} at {m(r.cost_per_million_tokens)}/M tokens"
-        return r.title
-    if r.kind == "explain":
-        return "explain: " + (r.title or r.query)
-    return r.title or r.kind
 
 
 def _table(columns: list[str], rows: list[list[object]]) -> str:

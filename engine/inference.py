@@ -80,10 +80,19 @@ class InferencePoint:
 
     __slots__ = ("_arch", "_dims", "_rf", "_t", "batch", "gpus", "max_batch", "s_in", "s_out")
 
-    def __init__(self, rf: Roofline, arch: ModelArch | None, dims: Dims, gpus: int, batch: int, terms: Terms) -> None:
+    def __init__(
+        self,
+        rf: Roofline,
+        arch: ModelArch | None,
+        dims: Dims,
+        gpus: int,
+        batch: int,
+        terms: Terms,
+        max_batch: int = -1,
+    ) -> None:
         self._rf, self._arch, self._dims, self._t = rf, arch, dims, terms
         self.gpus, self.batch = gpus, batch
-        self.max_batch = -1  # largest batch that fits: set by the caller, which sized the batch
+        self.max_batch = max_batch  # largest batch that fits (-1: not sized)
         self.s_in, self.s_out = rf.s_in, rf.s_out
 
     output_tokens_per_s = property(attrgetter("_t.out_tps"), doc="output tokens/s of the replica")
@@ -138,11 +147,7 @@ class InferencePoint:
 
     @property
     def trace(self) -> list[dict[str, object]]:
-        """The formula trace (built on demand; a point made from :class:`Dims` alone has none)."""
-        return self.make_trace()
-
-    def make_trace(self) -> list[dict[str, object]]:
-        """:attr:`trace`, as a function to call later."""
+        """The formula trace (a point made from :class:`Dims` alone has none)."""
         return self._rf.trace(self._arch, self.gpus, self.batch) if self._arch is not None else []
 
 
@@ -302,14 +307,16 @@ class Roofline:
             ),
         )
 
-    def point(self, arch: ModelArch | Dims, gpus: int, batch: int, terms: Terms | None = None) -> InferencePoint:
+    def point(
+        self, arch: ModelArch | Dims, gpus: int, batch: int, terms: Terms | None = None, max_batch: int = -1
+    ) -> InferencePoint:
         """The performance of ``batch`` sequences on a ``gpus``-GPU replica of ``arch`` (given as its
         :class:`Dims` alone, the point has no formula trace); ``terms``: :meth:`terms` of the same
-        point, when the caller has them."""
+        point, when the caller has them; ``max_batch``: the largest batch that fits, when sized."""
         if isinstance(arch, Dims):
-            return InferencePoint(self, None, arch, gpus, batch, terms or self.terms(arch, gpus, batch))
+            return InferencePoint(self, None, arch, gpus, batch, terms or self.terms(arch, gpus, batch), max_batch)
         dims = arch.dims
-        return InferencePoint(self, arch, dims, gpus, batch, terms or self.terms(dims, gpus, batch))
+        return InferencePoint(self, arch, dims, gpus, batch, terms or self.terms(dims, gpus, batch), max_batch)
 
     def trace(self, arch: ModelArch, gpus: int, batch: int) -> list[dict[str, object]]:
         """The formula trace of :meth:`point`, step by step, with the numbers put in."""

@@ -17,7 +17,6 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from engine.errors import GpucostError, suggest
 from engine.units import parse_number, parse_price
@@ -260,20 +259,6 @@ def tokenize(text: str) -> list[str]:
         return shlex.split(text)
     except ValueError:
         return text.split()
-
-
-def parse_text(text: str) -> Query:
-    """:func:`parse_query` of a query string, as a fresh :class:`Query` each call (the chain may
-    fill derived values into it), from a cache of parsed strings: a Slack channel and a spreadsheet
-    ask the same query again, and parsing is a tenth of an estimate."""
-    kind, model, gpu, price, options, values, rest = _parsed(text)
-    return Query(kind, model, gpu, price, dict(options), dict(values), list(rest))
-
-
-@lru_cache(maxsize=256)  # like engine.chain.MEMO_ENTRIES
-def _parsed(text: str) -> tuple:
-    q = parse_query(text)
-    return q.kind, q.model, q.gpu, q.price, q.options, q.values, tuple(q.rest)
 
 
 def parse_query(text: str | list[str]) -> Query:

@@ -5,19 +5,18 @@ headline numbers, the cost breakdown (component, quantity, unit, unit price, cos
 assumptions with their provenance, warnings, a formula trace, and the canonical query string that
 reproduces it. ``Result.to_json_dict()`` gives the stable JSON keys the CLI's ``--json`` prints.
 
-This module imports only pydantic and the standard library; never ``bot`` or ``excel``.
+This module imports only pydantic, the standard library and ``engine.units``; never ``format``
+(which reads results), ``bot`` or ``excel``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache, cached_property
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, model_validator
-from pydantic_core import SchemaValidator
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine._model import empty_dict, empty_list
+from engine.units import fmt_money, fmt_num
 
 Kind = Literal["inference", "daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import"]
 
@@ -125,59 +124,9 @@ class Result(BaseModel):
     sensitivity: list[Sensitivity] = Field(default_factory=empty_list)
     table: Table | None = None
     text: str | None = Field(default=None, description="free text (help)")
-    #: Where the trace comes from: steps (dicts or :class:`TraceStep`) and functions returning lists of
-    #: them. Set by the engine; read through :attr:`trace`.
-    _trace_parts: tuple[Any, ...] = PrivateAttr(default=())
-
-    @computed_field(description="the formula trace behind the numbers, step by step")  # type: ignore[prop-decorator]
-    @cached_property
-    def trace(self) -> list[TraceStep]:
-        """The formula trace, built when first read (or dumped): most callers read one number and
-        never need the formatted steps. Steps are validated like any field."""
-        steps: list[Any] = []
-        for part in self._trace_parts:
-            if callable(part):
-                steps.extend(part())
-            else:
-                steps.append(part)
-        return [s if isinstance(s, TraceStep) else TraceStep.model_validate(s) for s in steps]
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _accept_trace(cls, data: Any, handler: Any) -> Result:
-        """``trace`` is computed, but a dumped result (``model_dump``, ``to_json_dict``) carries it:
-        given as input, it becomes the trace (so a result round-trips)."""
-        if isinstance(data, dict) and "trace" in data:
-            data = dict(data)
-            steps = data.pop("trace") or []
-            return handler(data).with_trace(*[TraceStep.model_validate(s) for s in steps])
-        return handler(data)
-
-    def __eq__(self, other: object) -> bool:
-        """Equal when every field, the trace included, is equal (not how the trace is produced)."""
-        if not isinstance(other, Result):
-            return NotImplemented
-        return self.model_dump() == other.model_dump()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
-
-    def with_trace(self, *parts: dict[str, Any] | TraceStep | Callable[[], list[dict[str, Any]]]) -> Result:
-        """Set where the trace comes from (see :attr:`trace`); returns ``self``."""
-        self.__pydantic_private__["_trace_parts"] = parts  # type: ignore[index]  # (setattr's checks are slow)
-        self.__dict__.pop("trace", None)  # forget a trace already built
-        return self
-
-    @classmethod
-    def from_engine(cls, data: dict[str, Any], *trace: Any) -> Result:
-        """A Result from the values an estimate computed and where its trace comes from (see
-        :meth:`with_trace`): validated by the same schema as ``Result(**data)``, every field
-        and rule (finite numbers, no unknown field) included, but without the two Python hooks
-        that the engine never needs: the wrap validator that reads a ``trace`` given as input,
-        and the initialisation of the private trace parts (set here directly). The pair was half
-        of the time it takes to make a result."""
-        m = _engine_validator(cls)(data)
-        object.__setattr__(m, "__pydantic_private__", {"_trace_parts": trace})
-        return m
+    trace: list[TraceStep] = Field(
+        default_factory=empty_list, description="the formula trace behind the numbers, step by step"
+    )
 
     #: The stable keys of ``--json``, in order. Keys that do not apply to a kind are left out,
     #: except ``assumptions``, ``warnings`` and ``breakdown``, which are always present (maybe empty).
@@ -239,8 +188,6 @@ class Result(BaseModel):
 
     def headline(self) -> str:
         """One line with the headline numbers, for plain-text fallbacks (Slack ``text``, tooltips)."""
-        from engine.format import headline
-
         return headline(self)
 
 
@@ -251,14 +198,37 @@ Result.NUMBER_KEYS = tuple(
 )
 
 
-@cache
-def _engine_validator(cls: type[Result]) -> Callable[[dict[str, Any]], Result]:
-    """``cls``'s own model schema, without the wrap validator around it and without the post-init
-    hook (private attributes), as a validator of dicts: see :meth:`Result.from_engine`. Should a
-    pydantic release lay the schema out otherwise, the full validation is used instead."""
-    outer = cls.__pydantic_core_schema__
-    inner = outer.get("schema") if outer.get("type") == "function-wrap" else None
-    if not inner or inner.get("type") != "model" or inner.get("cls") is not cls:
-        return lambda data: cls(**data)
-    schema = {k: v for k, v in inner.items() if k != "post_init"}
-    return SchemaValidator(schema).validate_python  # type: ignore[arg-type]
+def headline(r: Result) -> str:
+    """One line with the headline numbers."""
+    m = lambda x: fmt_money(x, r.currency)  # noqa: E731
+    if r.kind == "inference":
+        bits = [f"{fmt_num(r.tokens_per_s or 0)} tok/s on {r.gpus_per_replica} GPU(s)"]
+        if r.cost_per_request is not None:
+            bits += [
+                f"{m(r.cost_per_request)}/request",
+                f"{m(r.cost_per_million_output_tokens or 0)}/M output tokens",
+                f"{m(r.cost_per_day or 0)}/day for {r.replicas} replica(s)",
+            ]
+        return (r.title + ": " if r.title else "") + ", ".join(bits)
+    if r.kind == "daily":
+        bits = [f"{r.gpus} GPUs ({r.replicas} x {r.gpus_per_replica})"]
+        if r.cost_per_day is not None:
+            bits += [
+                f"{m(r.cost_per_day)}/day",
+                f"{m(r.cost_per_month or 0)}/month",
+                f"{m(r.cost_per_request or 0)}/request",
+            ]
+        return (r.title + ": " if r.title else "") + ", ".join(bits)
+    if r.kind == "train":
+        bits = [f"{fmt_num(r.gpu_hours or 0)} GPU-hours", f"{r.days:.3g} days on {r.gpus} GPUs"]
+        if r.cost is not None:
+            bits.append(f"{m(r.cost)}")
+        return (r.title + ": " if r.title else "") + ", ".join(bits)
+    if r.kind == "compare" and r.table and r.table.rows:
+        best = r.table.rows[0]
+        if r.cost_per_million_tokens is not None:
+            return f"{r.title}: cheapest {best[1]} at {m(r.cost_per_million_tokens)}/M tokens"
+        return r.title
+    if r.kind == "explain":
+        return "explain: " + (r.title or r.query)
+    return r.title or r.kind

@@ -1,0 +1,132 @@
+"""Compare: one inference workload across several GPUs (and providers), ranked by cost per million tokens.
+
+Each GPU is a separate inference estimate (:func:`engine.chain.infer`) at its own price; the rows
+are ranked by cost per million tokens, GPUs that could not be estimated or priced listed last with
+the reason.
+
+Imports ``chain`` and ``resolve``; never ``explain``, ``commands`` or the front ends.
+"""
+
+from __future__ import annotations
+
+from engine.catalog import parse_gpu_spec, resolve_gpu
+from engine.chain import infer
+from engine.config import EngineConfig
+from engine.defaults import COMPARE_DEFAULT
+from engine.errors import GpucostError
+from engine.provenance import Ctx
+from engine.query import Query
+from engine.resolve import resolve
+from engine.results import Assumption, Result, Table
+
+
+def compare(q: Query, config: EngineConfig) -> Result:
+    """One inference workload across several GPUs (and providers), ranked by cost per million tokens.
+
+    A single GPU is compared with the usual alternatives; a price written in the query is the first
+    GPU's (the others use their lowest catalog prices).
+
+    GPUs are a comma list (default: the usual alternatives); ``GPU@provider`` pins a provider, and
+    ``provider=aws,gcp,lambda`` compares every listed GPU at each provider's lowest price."""
+    gpus = [g.strip() for g in (q.gpu or "").split(",") if g.strip()]
+    if len(gpus) == 1:  # one GPU: compare it with the usual alternatives (Slack's "Compare GPUs" button)
+        first_id = resolve_gpu(parse_gpu_spec(gpus[0])[1]).id
+        gpus += [g for g in COMPARE_DEFAULT if resolve_gpu(g).id != first_id]
+    gpus = gpus or list(COMPARE_DEFAULT)
+    providers = [p.strip() for p in str(q.values.get("provider", "")).split(",") if p.strip()]
+    names: list[str] = []
+    for g in gpus:
+        if "@" in g or len(providers) < 2:
+            names.append(g)
+        else:
+            names += [f"{g}@{p}" for p in providers]
+    rows: list[tuple[float, list[object]]] = []
+    unpriced: list[list[object]] = []
+    notes: list[str] = []
+    first: Ctx | None = None  # the first GPU estimated: its model, currency and lines head the result
+    first_error: GpucostError | None = None
+    for name in names:
+        gpu_name, _, provider = name.partition("@")
+        values = dict(q.values)
+        if provider:
+            values["provider"] = provider
+        # A price in the query is the first GPU's; the others use their catalog prices.
+        price = q.price if gpu_name == gpus[0].partition("@")[0] else None
+        sub = q.model_copy(update={"kind": "inference", "gpu": gpu_name, "values": values, "price": price})
+        try:
+            ctx = resolve(sub, config)
+            r = infer(ctx)
+        except GpucostError as exc:
+            if len(names) == 1 or ("unknown GPU" in exc.message and q.gpu):
+                raise
+            first_error = first_error or exc
+            unpriced.append([name.strip(), None, None, None, None, None, None, "not estimated (see warnings)"])
+            notes.append(f"{name.strip()}: {exc.message}")
+            continue
+        first = first or ctx
+        row = [
+            (ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id) + (f"@{provider}" if provider else ""),
+            r.gpus_per_replica,
+            round(r.tokens_per_s_per_gpu or 0, 1),
+            r.price_per_gpu_hour,
+            r.cost_per_million_tokens,
+            r.cost_per_million_output_tokens,
+            r.cost_per_request,
+            ctx.price_label if r.cost_per_request is not None else "no price (give one, e.g. 2.5usd)",
+        ]
+        if r.cost_per_million_tokens is None:
+            unpriced.append(row)
+        else:
+            rows.append((r.cost_per_million_tokens, row))
+    if first is None:  # nothing could be estimated: the first reason is the answer
+        raise first_error or GpucostError("none of the GPUs could be estimated")
+    rows.sort(key=lambda t: t[0])
+    table_rows = [[i + 1, *row] for i, (_, row) in enumerate(rows)] + [["-", *u] for u in unpriced]
+    res = Result(
+        kind="compare",
+        query=Query(
+            kind="compare",
+            model=q.model,
+            gpu=",".join(n.strip() for n in names),
+            price=q.price,
+            options=dict(q.options),
+        ).canonical(),
+        currency=first.currency,
+        inputs={"model": first.inputs["model"], "gpus": names},
+    )
+    res.title = f"{first.arch.name}: cost per million tokens across GPUs"
+    res.table = Table(
+        columns=[
+            "rank",
+            "gpu",
+            "gpus_per_replica",
+            "tokens_per_s_per_gpu",
+            "price_per_gpu_hour",
+            "cost_per_million_tokens",
+            "cost_per_million_output_tokens",
+            "cost_per_request",
+            "price_source",
+        ],
+        rows=table_rows,
+    )
+    if rows:
+        best = rows[0][1]
+        res.cost_per_million_tokens = rows[0][0]
+        res.cost_per_request = best[6]  # type: ignore[assignment]
+        res.gpus_per_replica = best[1]  # type: ignore[assignment]
+    res.assumptions = [
+        a for a in first.assumptions if a.name not in ("accelerator", "price per GPU-hour", "GPUs per replica", "batch")
+    ]
+    res.assumptions.append(
+        Assumption(
+            name="prices",
+            value="lowest on-demand catalog price per GPU unless given",
+            source="shipped SkyPilot catalog extract (2025 snapshot)",
+        )
+    )
+    res.warnings = notes + [
+        f"{row[1]}: no catalog price; give one in the query or a price file"
+        for row in table_rows
+        if row[0] == "-" and row[-1].startswith("no price")
+    ]
+    return res

@@ -1,0 +1,395 @@
+"""Serving: how one model replica is laid out and how fast it runs.
+
+The serving plan (:func:`serving_plan`) resolves what does not depend on the model: weight, compute
+and KV-cache precision, request lengths, the serving-engine preset's efficiencies (or a
+calibration profile's), batching, the replica size and batch asked for, latency limits and
+utilisation. :func:`size_replica` then sizes a replica of a model under the plan (GPUs, batch)
+and runs the roofline (:mod:`engine.inference`) at that point; :func:`serving_setup` does both and
+records why each value was chosen.
+
+Replica sizing [reference README: serving]:
+
+- GPUs: the count asked (``8xH100``, ``tp=``) if it fits, else the least power of two that holds
+  the weights plus one sequence's KV cache; when not asked, the power of two from that least size
+  up to one 8-GPU node with the most output tokens/s per GPU.
+- Batch: ``batch=`` (clamped to what fits, or ``max``), else the largest that fits up to
+  ``DEFAULT_BATCH_CAP``; with ``tpot_max=``, the largest batch that meets it (bisection).
+
+Imports physics (``inference``, ``memory``, ``hardware``, ``efficiency``), ``profiles`` and
+``provenance``; never ``service``, ``chain``, ``calibration`` or ``measured``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine import efficiency as eff
+from engine.architecture import Dims, ModelArch
+from engine.catalog import Accelerator
+from engine.defaults import BATCH_SOURCE, DEFAULT_BATCH_CAP, DEFAULT_IN, DEFAULT_OUT, LENGTH_SOURCE
+from engine.errors import GpucostError
+from engine.hardware import BYTES, Precision, default_dtype, resolve_precision
+from engine.inference import NODE_GPUS, InferencePoint, Roofline, Terms
+from engine.memory import batch_room, min_gpus
+from engine.provenance import GIVEN, Ctx
+
+MAX_REPLICA_GPUS = 4096
+
+
+def kv_default(dtype: str, acc: Accelerator) -> str:
+    """The KV-cache precision when ``kv=`` is not given: the weights' for float weights; 16-bit
+    (FP32 on a GPU without FP16) for integer-quantised weights, whose engines keep a float cache."""
+    if dtype in ("fp32", "fp16", "bf16", "fp8"):
+        return dtype
+    return "fp16" if acc.peak_tflops_fp16 else "fp32"
+
+
+def check_context(arch: ModelArch, s_in: int, s_out: int) -> bool:
+    """Refuse a request longer than a known model's context; True when an inferred shape's assumed
+    context is exceeded (a warning, since that context is itself a guess)."""
+    if s_in + s_out <= arch.max_context:
+        return False
+    if not arch.inferred:
+        raise GpucostError(
+            f"in+out = {s_in + s_out} tokens exceeds {arch.name}'s context of {arch.max_context}",
+            hint="lower in= or out=",
+        )
+    return True
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """How a replica is sized: GPUs, the least that fit, the sizes tried, batch and roofline."""
+
+    gpus: int
+    need: int
+    tried: tuple[int, ...]
+    max_batch: int
+    batch: int
+    terms: Terms
+    tpot_limited: bool = False
+    tpot_unmet: bool = False
+
+
+def size_dims(
+    dims: Dims, rf: Roofline, w_bytes: float, asked: int | None, batch_opt: object, tpot_max_s: float | None
+) -> Sizing | None:
+    """The replica sizing of a model with dimensions ``dims`` under roofline ``rf`` (see the module
+    docstring), or None when no replica of up to ``MAX_REPLICA_GPUS`` GPUs holds one sequence.
+
+    ``w_bytes`` [B per weight]; ``asked``: GPUs per replica asked for; ``batch_opt``: ``batch=``
+    (an int or ``"max"``); ``tpot_max_s`` [s]."""
+    kb, seq, terms, usable = rf.kv_bytes, rf.s_in + rf.s_out, rf.terms, rf.usable
+    need, room = 1, batch_room(dims, usable, w_bytes, kb, 1, seq)
+    while room < 1:  # the least power of two that holds one sequence
+        need *= 2
+        if need > MAX_REPLICA_GPUS:
+            return None
+        room = batch_room(dims, usable, w_bytes, kb, need, seq)
+    best: tuple[int, Terms] | None = None  # (batch, terms) at the chosen size
+    if asked is None:
+        cap = batch_opt if isinstance(batch_opt, int) and batch_opt < DEFAULT_BATCH_CAP else DEFAULT_BATCH_CAP
+        gpus, g, top, tried = need, need, max(need, NODE_GPUS), [need]
+        b = min(room, cap)
+        t = terms(dims, g, max(b, 1))
+        best_rate, best, mb = t.out_tps / g, (b, t), room  # output tokens/s per GPU
+        # The batch capped, not memory-bound: more GPUs cannot buy a bigger batch, only add
+        # communication, so no larger replica does better per GPU.
+        while b >= room and g * 2 <= top:
+            g *= 2
+            tried.append(g)
+            room = batch_room(dims, usable, w_bytes, kb, g, seq)
+            b = min(room, cap)
+            t = terms(dims, g, max(b, 1))
+            if t.out_tps / g <= best_rate * 1.02:  # a bigger replica must be clearly better
+                # Per-GPU throughput rises with replica size only while more memory buys a bigger
+                # batch, then falls as communication grows: past the first drop, larger sizes lose.
+                break
+            best_rate, gpus, best, mb = t.out_tps / g, g, (b, t), room
+    else:
+        gpus, tried = max(asked, need), [need]
+        mb = room if gpus == need else batch_room(dims, usable, w_bytes, kb, gpus, seq)
+    if batch_opt == "max":
+        batch = mb
+    elif batch_opt is not None:
+        batch = min(int(batch_opt), mb)  # type: ignore[call-overload]
+    else:
+        batch = min(mb, DEFAULT_BATCH_CAP)
+    t = best[1] if best is not None and best[0] == batch else terms(dims, gpus, batch)
+    limited = unmet = False
+    if tpot_max_s is not None and t.tpot > tpot_max_s:
+        if terms(dims, gpus, 1).tpot > tpot_max_s:
+            batch, unmet = 1, True
+        else:
+            lo, hi = 1, batch
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if terms(dims, gpus, mid).tpot <= tpot_max_s:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            batch, limited = lo, True
+        t = terms(dims, gpus, batch)
+    return Sizing(gpus, need, tuple(tried), mb, batch, t, limited, unmet)
+
+
+def size_replica(
+    arch: ModelArch, rf: Roofline, w_bytes: float, asked: int | None, batch_opt: object, tpot_max_s: float | None
+) -> Sizing:
+    """:func:`size_dims` of ``arch``, with a one-line error when no replica holds one sequence."""
+    sized = size_dims(arch.dims, rf, w_bytes, asked, batch_opt, tpot_max_s)
+    if sized is not None:
+        return sized
+    acc, kb, seq = rf.acc, rf.kv_bytes, rf.s_in + rf.s_out
+    if min_gpus(arch, acc.memory_gb or 0, w_bytes, kb, 1) is not None:
+        kv_gb = arch.kv_elements_per_token() * kb * seq / 1e9
+        raise GpucostError(
+            f"one sequence of {seq:,} tokens needs {kv_gb:,.0f} GB of KV cache, more than {acc.short} replicas hold",
+            hint="lower in= or out=, or use kv=fp8",
+        )
+    raise GpucostError(
+        f"{arch.name} ({arch.total_params * w_bytes / 1e9:,.0f} GB of weights) does not fit even on "
+        f"{MAX_REPLICA_GPUS}x {acc.short}",
+        hint="use a smaller model, a lower precision (dtype=int4) or a larger GPU",
+    )
+
+
+@dataclass(frozen=True)
+class ServingPlan:
+    """What a serving estimate resolves that does not depend on the model: precisions, lengths
+    [tokens], efficiencies, the asked replica size and batch, limits [s] and utilisation."""
+
+    acc: Accelerator
+    dtype: str
+    kv: str
+    prec: Precision
+    w_bytes: float
+    kv_bytes: float
+    s_in: int
+    s_out: int
+    compute_eff: float
+    bandwidth_eff: float
+    out_spread: float | None  # static batching's reply-length spread; None: continuous batching
+    asked: int | None
+    batch_opt: object
+    tpot_max_s: float | None
+    util: float
+    roofline: Roofline
+    ttft_max_s: float | None = None
+    ttft_max_text: str = ""  # as the query wrote it
+
+    def size(self, arch: ModelArch) -> Sizing:
+        """Replica size, batch and roofline terms of ``arch`` under this plan."""
+        check_context(arch, self.s_in, self.s_out)
+        return size_replica(arch, self.roofline, self.w_bytes, self.asked, self.batch_opt, self.tpot_max_s)
+
+
+def efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
+    """Compute and bandwidth efficiency [fraction of peak] and the static-batching reply-length
+    spread (None: continuous batching), from the preset, a calibration profile or the query."""
+    preset = eff.get_preset(str(ctx.opt("engine", eff.DEFAULT_PRESET)))
+    ce, be = preset.compute_efficiency, preset.bandwidth_efficiency
+    src = preset.source
+    if ctx.given("calibration"):
+        from engine.profiles import load_profile  # a file, read afresh each time
+
+        prof = load_profile(str(ctx.opt("calibration")), ctx.config)
+        ce, be = prof.compute_efficiency, prof.bandwidth_efficiency
+        src = f"calibration profile '{prof.name}' fitted to {prof.n_points} measurement(s) ({prof.describe()})"
+        if prof.gpu and prof.gpu != ctx.acc.id:
+            ctx.warn(f"calibration profile '{prof.name}' was fitted on {prof.gpu}, not {ctx.acc.id}")
+        ctx.add("calibration", prof.name, src, True)
+    ctx.add(
+        "serving engine",
+        f"{preset.name}: compute efficiency {ce:g}, bandwidth efficiency {be:g}",
+        src,
+        ctx.given("engine") or ctx.given("calibration"),
+    )
+    if ctx.given("compute_eff"):
+        ce = float(ctx.opt("compute_eff"))  # type: ignore[arg-type]
+        ctx.add("compute efficiency", f"{ce:g}", GIVEN, True)
+    if ctx.given("bw_eff"):
+        be = float(ctx.opt("bw_eff"))  # type: ignore[arg-type]
+        ctx.add("bandwidth efficiency", f"{be:g}", GIVEN, True)
+    batching = str(ctx.opt("batching", preset.batching))
+    ctx.note("batching", "batching", batching, f"{preset.name} preset")
+    if batching != "static":
+        if ctx.given("out_spread"):
+            ctx.warn("out_spread= applies to static batching only (batching=static); ignored")
+        return ce, be, None
+    spread = float(ctx.opt("out_spread", 1.0))  # type: ignore[arg-type]
+    ctx.note(
+        "out_spread",
+        "reply-length spread (static batching)",
+        f"{spread:g}",
+        "lengths uniform on out x [0, 2]: a static batch runs to its longest reply",
+    )
+    return ce, be, spread
+
+
+def weight_dtype(ctx: Ctx, what: str = "weight precision") -> str:
+    """The weight precision: ``dtype=``, else the GPU's default (recorded as ``what``)."""
+    if ctx.given("dtype"):
+        dtype = str(ctx.opt("dtype"))
+        ctx.add(what, dtype, GIVEN, True)
+        return dtype
+    dtype, why = default_dtype(ctx.acc)
+    ctx.add(what, dtype, why if what == "weight precision" else why.replace("serving and training", "training"))
+    return dtype
+
+
+def request_lengths(ctx: Ctx) -> tuple[int, int]:
+    """Prompt and reply tokens per request, recorded."""
+    s_in = int(ctx.opt("in", DEFAULT_IN))  # type: ignore[call-overload]
+    s_out = int(ctx.opt("out", DEFAULT_OUT))  # type: ignore[call-overload]
+    given = ctx.given("in") and ctx.given("out")
+    ctx.add("request length", f"{s_in} tokens in, {s_out} out", GIVEN if given else LENGTH_SOURCE, given)
+    return s_in, s_out
+
+
+def utilisation(ctx: Ctx) -> float:
+    """Target utilisation, run / (run + idle), recorded with its provenance."""
+    return ctx.setting("util", "utilisation", eff.DEFAULT_UTILISATION, eff.UTILISATION_SOURCE)
+
+
+def serving_plan(ctx: Ctx) -> ServingPlan:
+    """Resolve (and record as assumptions) everything of a serving estimate but the model's part."""
+    acc = ctx.acc
+    if not acc.memory_gb or not acc.memory_bw_gb_s:
+        raise GpucostError(
+            f"the catalog has no memory size or bandwidth for {acc.short} (no source gave it)",
+            hint="choose another GPU, e.g. A10 or L40S ('gpucost gpus')",
+        )
+    dtype = weight_dtype(ctx)
+    prec = resolve_precision(acc, dtype)
+    for n in prec.notes:
+        ctx.add("compute precision", prec.compute_dtype, n)
+    ctx.warnings += prec.warnings
+    kv = str(ctx.opt("kv")) if ctx.given("kv") else kv_default(dtype, acc)
+    ctx.note("kv", "KV-cache precision", kv, "same as the weights (16-bit for INT8/INT4 weights)")
+    s_in, s_out = request_lengths(ctx)
+    ce, be, spread = efficiencies(ctx)
+    asked = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)  # type: ignore[call-overload]
+    util = utilisation(ctx)
+    kb = BYTES[kv]
+    return ServingPlan(
+        roofline=Roofline(acc, prec, kb, s_in, s_out, ce, be, spread is not None, spread or 0.0),
+        acc=acc,
+        dtype=dtype,
+        kv=kv,
+        prec=prec,
+        w_bytes=BYTES[dtype],
+        kv_bytes=kb,
+        s_in=s_in,
+        s_out=s_out,
+        compute_eff=ce,
+        bandwidth_eff=be,
+        out_spread=spread,
+        asked=asked,
+        batch_opt=ctx.opt("batch"),
+        tpot_max_s=float(ctx.opt("tpot_max")) if ctx.given("tpot_max") else None,  # type: ignore[arg-type]
+        util=util,
+        ttft_max_s=float(ctx.opt("ttft_max")) if ctx.given("ttft_max") else None,  # type: ignore[arg-type]
+        ttft_max_text=ctx.q.options.get("ttft_max", ""),
+    )
+
+
+def replica_lines(ctx: Ctx, plan: ServingPlan, arch: ModelArch, sz: Sizing) -> None:
+    """Record the replica's size and batch, and why they were chosen."""
+    asked, bopt, gpu = plan.asked, plan.batch_opt, plan.acc.short
+    weights_gb = arch.total_params * plan.w_bytes / 1e9
+    if asked is None:
+        fits = (
+            f"needs at least {sz.need}x {gpu} (TP={sz.need}) to hold {weights_gb:,.1f} GB of weights + KV cache"
+            if sz.need > 1
+            else f"fits on one {gpu}"
+        )
+        tried = ", ".join(f"{c}x" for c in sz.tried)
+        why = f"{fits}; {sz.gpus}x gives the most tokens/s per GPU of {tried}" if len(sz.tried) > 1 else fits
+        ctx.add("GPUs per replica", str(sz.gpus), why)
+    elif asked < sz.need:
+        ctx.add("GPUs per replica", str(sz.gpus), f"raised from {asked}: the least that fits")
+    else:
+        ctx.add("GPUs per replica", str(sz.gpus), GIVEN, True)
+    if bopt == "max":
+        ctx.add("batch", f"{sz.batch} (max that fits)", "batch=max", True)
+    elif sz.tpot_limited:
+        ctx.add("batch", f"{sz.batch} (largest meeting tpot_max)", "latency limit", True)
+    elif bopt is not None:
+        ctx.add("batch", str(sz.batch), GIVEN, True)
+    else:
+        ctx.add("batch", str(sz.batch), BATCH_SOURCE)
+
+
+def _replica_warnings(ctx: Ctx, plan: ServingPlan, arch: ModelArch, sz: Sizing, p: InferencePoint) -> None:
+    asked, bopt, acc = plan.asked, plan.batch_opt, plan.acc
+    if asked is not None and asked < sz.need:
+        ctx.warn(
+            f"does not fit: {arch.name} at {plan.dtype} needs at least {sz.need}x {acc.short} (TP={sz.need}) for "
+            f"{arch.total_params * plan.w_bytes / 1e9:,.1f} GB of weights + KV cache, not {asked}; "
+            f"estimated at {sz.need}x"
+        )
+    if isinstance(bopt, int) and bopt > sz.max_batch:
+        ctx.warn(
+            f"batch={bopt} does not fit in memory (at most {sz.max_batch} sequences of "
+            f"{plan.s_in + plan.s_out} tokens); estimated at {sz.max_batch}"
+        )
+    if sz.tpot_unmet:
+        ctx.warn(
+            f"time per output token {p.tpot_s * 1e3:.1f} ms exceeds tpot_max even at "
+            "batch 1; more GPUs per replica (tp=) or a faster GPU would cut it"
+        )
+    if plan.ttft_max_s is not None and p.ttft_s > plan.ttft_max_s:
+        ctx.warn(
+            f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={plan.ttft_max_text}; a shorter prompt "
+            "or more GPUs per replica (tp=) would cut it"
+        )
+    ctx.warnings += p.warnings
+
+
+@dataclass(frozen=True)
+class ServingSetup:
+    """A replica as an estimate serves it: its plan and roofline point, and its GPUs."""
+
+    plan: ServingPlan
+    point: InferencePoint
+    gpus: int
+
+    @property
+    def inputs(self) -> dict[str, object]:
+        """The replica's resolved inputs, as a Result's ``inputs`` holds them."""
+        p, plan = self.point, self.plan
+        return {
+            "dtype": plan.dtype,
+            "kv_dtype": plan.kv,
+            "in": p.s_in,
+            "out": p.s_out,
+            "gpus_per_replica": self.gpus,
+            "batch": p.batch,
+            "decode_bound": p.decode_bound,
+            "compute_efficiency": plan.compute_eff,
+            "bandwidth_efficiency": plan.bandwidth_eff,
+            "util": plan.util,
+        }
+
+
+def setup_replica(ctx: Ctx, plan: ServingPlan, arch: ModelArch) -> ServingSetup:
+    """Size a replica of ``arch`` under ``plan`` and run the roofline there, recording its lines."""
+    asked = plan.asked
+    if check_context(arch, plan.s_in, plan.s_out):
+        ctx.warn(f"in+out = {plan.s_in + plan.s_out} tokens exceeds the assumed context of {arch.max_context}")
+    if asked and asked <= NODE_GPUS and (arch.n_heads % asked or (arch.kv_heads % asked and asked % arch.kv_heads)):
+        ctx.warn(
+            f"{asked} GPUs per replica does not divide {arch.name}'s {arch.n_heads} attention heads "
+            f"({arch.kv_heads} KV heads): serving engines need the tensor-parallel degree to divide them"
+        )
+    sz = plan.size(arch)
+    p = plan.roofline.point(arch, sz.gpus, sz.batch, sz.terms, sz.max_batch)
+    replica_lines(ctx, plan, arch, sz)
+    _replica_warnings(ctx, plan, arch, sz, p)
+    return ServingSetup(plan=plan, point=p, gpus=sz.gpus)
+
+
+def serving_setup(ctx: Ctx) -> ServingSetup:
+    """The serving plan of ``ctx`` and the replica of its model under it."""
+    return setup_replica(ctx, serving_plan(ctx), ctx.arch)

@@ -1,0 +1,161 @@
+"""Training: model FLOPs, GPU-hours at steady-state MFU and goodput, GPUs and wall-clock.
+
+``FLOPs = tokens x (6 N + 12 L H Q T)`` [1][2]; ``steady GPU-hours = FLOPs / (peak x MFU) / 3600``
+[2]; ``GPU-hours = steady / goodput`` (restarts, checkpoints, stragglers). Tokens default to
+Chinchilla's compute-optimal ``20 N`` [3]. The least GPUs that can hold the training state is
+``16 bytes/param`` (bf16 weights and gradients, FP32 master weights and Adam moments) fully
+sharded over the GPUs' usable memory [4].
+
+[1] Kaplan et al. 2020, arXiv:2001.08361. [2] Chowdhery et al. 2022 (PaLM), arXiv:2204.02311 App. B.
+[3] Hoffmann et al. 2022, arXiv:2203.15556. [4] Rajbhandari et al. 2019 (ZeRO), arXiv:1910.02054.
+
+Imports physics (``flops``, ``memory``, ``hardware``, ``efficiency``), ``serving.weight_dtype`` and
+``provenance``; never ``chain`` or above.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from engine import efficiency as eff
+from engine.architecture import ModelArch
+from engine.defaults import TRAIN_SEQ_CAP, TRAIN_STATE_BYTES
+from engine.flops import chinchilla_tokens, training_flops_per_token
+from engine.hardware import resolve_precision
+from engine.memory import usable_bytes
+from engine.provenance import GIVEN, Ctx
+from engine.serving import weight_dtype
+from engine.units import fmt_num
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """What a training estimate derives from the model, GPU and options."""
+
+    dtype: str
+    peak_flops: float  # [FLOP/s per GPU] at the training precision
+    n: float  # forward parameters [count]
+    tokens: float
+    seq: int  # [tokens]
+    per_tok: float  # training FLOPs per token
+    flops: float
+    mfu: float
+    goodput: float
+    steady_h: float  # GPU-hours at steady-state MFU
+    gpu_hours: float  # steady_h / goodput
+    gpus: int
+    days: float
+
+
+def train_plan(ctx: Ctx) -> TrainPlan:
+    """The training plan of ``ctx``'s model on its GPU, with the lines and warnings that explain it."""
+    arch, acc = ctx.arch, ctx.acc
+    dtype = weight_dtype(ctx, "training precision")
+    prec = resolve_precision(acc, dtype)
+    ctx.warnings += prec.warnings
+    n = arch.forward_params()
+    if ctx.given("tokens"):
+        tokens = float(ctx.opt("tokens"))  # type: ignore[arg-type]
+        ctx.add("training tokens", fmt_num(tokens), GIVEN, True)
+    else:
+        tokens = chinchilla_tokens(arch.active_params if arch.is_moe else arch.total_params)
+        ctx.add(
+            "training tokens",
+            f"{fmt_num(tokens)} (20 x N)",
+            "compute-optimal D = 20 N (Hoffmann et al. 2022, arXiv:2203.15556)",
+        )
+        if arch.is_moe:
+            ctx.warn("Chinchilla's 20 tokens/parameter is for dense models; applied to active parameters")
+    seq = int(ctx.opt("seq", min(arch.max_context, TRAIN_SEQ_CAP)))  # type: ignore[call-overload]
+    ctx.note(
+        "seq",
+        "sequence length",
+        str(seq),
+        f"the model's context, capped at {TRAIN_SEQ_CAP} (long-context extension is a separate, short stage)",
+    )
+    per_tok = training_flops_per_token(n, arch.n_layers, arch.n_heads, arch.d_head, seq)
+    flops = tokens * per_tok
+    mfu = ctx.setting("mfu", "MFU (steady state)", eff.DEFAULT_MFU, eff.MFU_SOURCE)
+    goodput = ctx.setting("goodput", "goodput", eff.DEFAULT_GOODPUT, eff.GOODPUT_SOURCE)
+    steady_h = flops / (prec.peak_flops * mfu) / 3600
+    gpu_hours = steady_h / goodput
+    g = training_gpus(ctx, arch, gpu_hours)
+    return TrainPlan(
+        dtype=dtype,
+        peak_flops=prec.peak_flops,
+        n=n,
+        tokens=tokens,
+        seq=seq,
+        per_tok=per_tok,
+        flops=flops,
+        mfu=mfu,
+        goodput=goodput,
+        steady_h=steady_h,
+        gpu_hours=gpu_hours,
+        gpus=g,
+        days=gpu_hours / g / 24,
+    )
+
+
+def training_gpus(ctx: Ctx, arch: ModelArch, gpu_hours: float) -> int:
+    """GPUs for the run: as given, the least that finish within ``days=``, or the least power of
+    two (at least one 8-GPU node) that holds the training state; recorded with a warning when the
+    given count cannot hold the state."""
+    acc = ctx.acc
+    state_gb = arch.total_params * TRAIN_STATE_BYTES / 1e9
+    min_g = max(1, math.ceil(state_gb * 1e9 / usable_bytes(acc.memory_gb))) if acc.memory_gb else 1
+    if ctx.count or ctx.given("gpus"):
+        g = int(ctx.count or ctx.opt("gpus"))  # type: ignore[call-overload]
+        ctx.add("GPUs", str(g), GIVEN, True)
+        if g < min_g:
+            ctx.warn(
+                f"{g}x {acc.short} cannot hold the training state ({state_gb:,.0f} GB: 16 bytes/param "
+                f"for weights, gradients and Adam, fully sharded); needs at least {min_g}"
+            )
+        return g
+    if ctx.given("days"):
+        g = max(min_g, math.ceil(gpu_hours / (float(ctx.opt("days")) * 24)))  # type: ignore[arg-type]
+        ctx.add("GPUs", str(g), f"the least that finishes in {ctx.q.options['days']} days", True)
+        return g
+    g = 1
+    while g < min_g:
+        g *= 2
+    g = max(g, 8)
+    ctx.add(
+        "GPUs",
+        str(g),
+        f"the least power of two (at least one 8-GPU node) that holds the training state "
+        f"({state_gb:,.0f} GB at 16 bytes/param, ZeRO-3 sharded); give gpus= or days=",
+    )
+    return g
+
+
+def train_trace(arch: ModelArch, t: TrainPlan) -> list[dict[str, object]]:
+    """The formula trace of a training estimate, step by step, with the numbers put in."""
+    return [
+        dict(
+            name="FLOPs per token",
+            formula=f"6 N + 12 L H Q T = 6 x {t.n:.4g} + 12 x {arch.n_layers} x {arch.n_heads} x {arch.d_head} "
+            f"x {t.seq}",
+            value=t.per_tok,
+            unit="FLOP",
+            ref="PaLM, arXiv:2204.02311 App. B",
+        ),
+        dict(
+            name="training FLOPs",
+            formula=f"tokens x per-token = {t.tokens:.4g} x {t.per_tok:.4g}",
+            value=t.flops,
+            unit="FLOP",
+            ref="Kaplan 2020; Hoffmann 2022",
+        ),
+        dict(
+            name="steady-state GPU-hours",
+            formula=f"FLOPs / ({t.peak_flops / 1e12:g}T x {t.mfu:g}) / 3600",
+            value=t.steady_h,
+            unit="GPU-h",
+            ref="MFU: PaLM App. B",
+        ),
+        dict(name="GPU-hours", formula=f"steady-state / goodput {t.goodput:g}", value=t.gpu_hours, unit="GPU-h"),
+        dict(name="wall-clock", formula=f"GPU-hours / {t.gpus} GPUs / 24", value=t.days, unit="days"),
+    ]
