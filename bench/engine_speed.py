@@ -1,17 +1,17 @@
-"""Speed of the engine: one estimate, ``import engine``, and a whole ``gpucost`` process.
+"""Speed of the engine against the ceilings users feel, each beside a baseline from the same run.
 
     python bench/engine_speed.py [--repeat N]
 
-Targets (issue: engine): one estimate under 50 us median, import under 150 ms, a CLI process under
-300 ms. Machines are noisy, so each figure is printed beside a baseline measured in the same run:
-an estimate beside ``json.dumps`` of a small dict (a fixed unit of Python work), the import and the
-CLI process beside a bare ``python -c pass`` (interpreter start-up, which every command pays).
+Ceilings (issue: the engine as a library of physical models):
 
-"One estimate" is a query asked again, the steady state of a Slack channel or a recalculating
-spreadsheet: the engine memoises the steps that do not change (parsing, the GPU and price, the
-serving plan, the sizing of a model under it, interned assumption lines), and still validates a
-new Result each time. The same queries asked for the first time, and 400 distinct queries, are
-timed with every memo cleared, so the cost of a new question is printed too.
+- a distinct estimate with its full trace: at most about 1 ms, i.e. 350x one ``json.dumps`` of a
+  small dict (the baseline: a fixed unit of Python work);
+- a whole ``gpucost 1.17e8 P4 0.3`` process: within 60 ms of a process that only imports pydantic
+  and builds one model (the floor); ``import engine`` at most 150 ms over ``python -c pass``.
+
+The engine keeps no memo of estimates: every query, asked again or not, is computed afresh (only
+pure look-ups are cached: names, catalogs, inferred shapes), so the figures are those of a new
+question. The spreadsheet column ceiling is printed by ``bench/excel_bulk.py``.
 """
 
 from __future__ import annotations
@@ -35,17 +35,6 @@ def per_call(fn, number: int, repeat: int) -> tuple[float, float]:
     return statistics.median(rounds), min(rounds)
 
 
-def first_time(fn, clear, n: int) -> float:
-    """Median seconds of ``fn()`` right after ``clear()`` (everything remembered forgotten)."""
-    times = []
-    for _ in range(n):
-        clear()
-        t = timeit.default_timer()
-        fn()
-        times.append(timeit.default_timer() - t)
-    return statistics.median(times)
-
-
 def processes(cmds: dict[str, list[str]], repeat: int) -> dict[str, float]:
     """Median wall time [s] of each command, run round-robin so that machine noise falls on all alike.
 
@@ -65,63 +54,55 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=9)
     args = ap.parse_args()
+    from engine import run
     from engine.batch import evaluate_many
-    from engine.chain import clear_memos, run
 
     queries = [
         "1.17e8 P4 0.3",
         "llama-3-70b 8xH100 2usd in=500 out=300",
         "daily llama-3-70b H100 requests=5M",
         "train llama-2-7b A100-80G 2usd tokens=2T gpus=1024",
+        "explain daily deepseek-v3 16xH800 2usd dtype=fp8 in=2000 out=500 requests=1M",
     ]
     for q in queries:
         run(q)
     small = {"a": 1.0, "b": [1, 2, 3]}
-    print(
-        f"one estimate, query string to validated Result: median (best) of {args.repeat} rounds of 200, "
-        "each beside json.dumps(small dict) timed just before it"
-    )
-    medians = []
+    print(f"one estimate, query string to validated Result with its trace: median (best) of {args.repeat} rounds")
+    ratios = []
     for q in queries:
         base, _ = per_call(lambda: json.dumps(small), 2000, args.repeat)
-        full, best = per_call(lambda q=q: run(q), 200, args.repeat)
-        core, _ = per_call(lambda q=q: run(q, trace=False), 200, args.repeat)  # a spreadsheet cell's call
-        medians.append(full)
+        full, best = per_call(lambda q=q: run(q), 20, args.repeat)
+        core, _ = per_call(lambda q=q: run(q, trace=False), 20, args.repeat)
+        if not q.startswith("explain"):  # explain runs one estimate per sensitivity row (about 20)
+            ratios.append(full / base)
         print(
-            f"  {q!r:<55} {full * 1e6:6.1f} us ({best * 1e6:5.1f}) = {full / base:4.1f}x json ({base * 1e6:.1f} us);"
-            f" without trace/assumptions {core * 1e6:5.1f} us"
+            f"  {q[:60]!r:<62} {full * 1e6:7.1f} us ({best * 1e6:6.1f}) = {full / base:5.1f}x json "
+            f"({base * 1e6:.1f} us); without trace {core * 1e6:6.1f} us"
         )
-    worst = max(medians)
-    verdict = "met" if worst < 50e-6 else "MISSED"
-    print(f"  target: one estimate < 50 us median -> {verdict} (slowest {worst * 1e6:.1f} us)")
-    print("the same queries asked for the first time (every memo, cache and interned line cleared before each):")
-    for q in queries:
-        base, _ = per_call(lambda: json.dumps(small), 2000, args.repeat)
-        cold = first_time(lambda q=q: run(q), clear_memos, 20 * args.repeat)
-        print(f"  {q!r:<55} {cold * 1e6:6.1f} us = {cold / base:4.1f}x json ({base * 1e6:.1f} us)")
-    # Distinct queries (every model size and prompt length different), memos cleared before each round:
-    # no result, shape, plan or assumption line repeats, so no memo makes one estimate cheaper.
+    # Distinct queries: every model size and prompt length different, nothing repeats.
     distinct = [f"{1e9 * 1.001**i:.6g} H100 2usd in={300 + i} out=200" for i in range(400)]
     base, _ = per_call(lambda: json.dumps(small), 2000, args.repeat)
     rounds = []
-    for _ in range(3):
-        clear_memos()
+    for r in range(3):
         t = timeit.default_timer()
         for q in distinct:
-            run(q)
+            run(q.replace("out=200", f"out={200 + r}"))
         rounds.append((timeit.default_timer() - t) / len(distinct))
     each = statistics.median(rounds)
+    ratios.append(each / base)
     print(
         f"  400 distinct queries ('1e+09 H100 2usd in=300 out=200', ...)  {each * 1e6:6.1f} us each "
         f"= {each / base:4.1f}x json ({base * 1e6:.1f} us)"
     )
+    worst = max(ratios)
+    print(f"  ceiling: a distinct estimate <= 350x json -> {'met' if worst <= 350 else 'MISSED'} (worst {worst:.0f}x)")
     counts = [1e8 * 1000 ** (i / 999) for i in range(1000)]
     evaluate_many("1e8 H100 2.5", "model", counts[:5], "cost_per_request")
     base, _ = per_call(lambda: json.dumps(small), 2000, args.repeat)
     row, _ = per_call(lambda: evaluate_many("1e8 H100 2.5", "model", counts, "cost_per_request"), 1, args.repeat)
     row /= len(counts)
     print(
-        f"  numeric core: one row of a model column (1,000 counts, cost_per_request) {row * 1e6:.1f} us "
+        f"  one row of a model column (1,000 counts, cost_per_request) {row * 1e6:.1f} us "
         f"= {row / base:.1f}x json ({base * 1e6:.1f} us)"
     )
     py = sys.executable
@@ -133,7 +114,7 @@ def main() -> int:
             "pass": [py, "-c", "pass"],
             "pydantic": [py, "-c", "from pydantic import BaseModel\nclass A(BaseModel): x: int = 1\nA()"],
             "lazy": [py, "-c", "import engine"],
-            "chain": [py, "-c", "import engine, engine.chain"],
+            "commands": [py, "-c", "import engine, engine.commands"],
             "cli": [py, "-m", "engine", "1.17e8", "P4", "0.3"],
         },
         args.repeat,
@@ -144,7 +125,7 @@ def main() -> int:
         ("python -c pass (baseline)", "pass"),
         ("pydantic + one model + one validation (the floor)", "pydantic"),
         ("import engine (lazy: no pydantic yet)", "lazy"),
-        ("import engine.chain (all models)", "chain"),
+        ("import engine.commands (every estimator)", "commands"),
         ("gpucost 1.17e8 P4 0.3 (whole process)", "cli"),
     ]
     for label, key in rows:
@@ -153,8 +134,8 @@ def main() -> int:
     print(f"  engine's own share of the CLI (whole process - the floor) {(t['cli'] - t['pydantic']) * 1e3:.1f} ms")
     imp = t["lazy"] - start
     print(f"  targets: import < 150 ms -> {'met' if imp < 0.150 else 'MISSED'} (+{imp * 1e3:.1f} ms over python);")
-    cli = t["cli"]
-    print(f"           CLI process < 300 ms -> {'met' if cli < 0.300 else 'MISSED'} ({cli * 1e3:.1f} ms median)")
+    over = t["cli"] - t["pydantic"]
+    print(f"           CLI within 60 ms of the floor -> {'met' if over <= 0.060 else 'MISSED'} (+{over * 1e3:.1f} ms)")
     return 0
 
 
