@@ -3,7 +3,8 @@
 A column of 10,000 parameter counts goes to ``=AIGC_COST(A2:A10001, "H100", 2.5)`` as Office.js
 sends it (a list of 10,000 one-element rows of floats); the Excel layer hands the column to the
 engine's fast path ``engine.batch.evaluate_many`` in one call. The comparison is the same 10,000
-costs asked for one cell at a time. Target: the vectorised call under 0.2 s.
+costs asked for one cell at a time. Ceiling: the vectorised call at most 0.5 s (issue: the engine as
+a library of physical models; it was 0.2 s while the engine kept step memos).
 
 Run: ``python bench/excel_bulk.py [--rows N] [--repeat R]``; prints the figures (best of R).
 """
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from excel.functions import aigc_cost
 
-TARGET_S = 0.2
+TARGET_S = 0.5
 
 
 def column(rows: int) -> list[list[float]]:
