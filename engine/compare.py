@@ -19,6 +19,18 @@ from engine.query import Query
 from engine.resolve import resolve
 from engine.results import Assumption, Result, Table
 
+COLUMNS = (
+    "rank",
+    "gpu",
+    "gpus_per_replica",
+    "tokens_per_s_per_gpu",
+    "price_per_gpu_hour",
+    "cost_per_million_tokens",
+    "cost_per_million_output_tokens",
+    "cost_per_request",
+    "price_source",
+)
+
 
 def compare(q: Query, config: EngineConfig) -> Result:
     """One inference workload across several GPUs (and providers), ranked by cost per million tokens.
@@ -82,7 +94,26 @@ def compare(q: Query, config: EngineConfig) -> Result:
         raise first_error or GpucostError("none of the GPUs could be estimated")
     rows.sort(key=lambda t: t[0])
     table_rows = [[i + 1, *row] for i, (_, row) in enumerate(rows)] + [["-", *u] for u in unpriced]
-    res = Result(
+    best: dict[str, object] = {}
+    if rows:
+        top = rows[0][1]
+        best = {"cost_per_million_tokens": rows[0][0], "cost_per_request": top[6], "gpus_per_replica": top[1]}
+    assumptions = [
+        a for a in first.assumptions if a.name not in ("accelerator", "price per GPU-hour", "GPUs per replica", "batch")
+    ]
+    assumptions.append(
+        Assumption(
+            name="prices",
+            value="lowest on-demand catalog price per GPU unless given",
+            source="shipped SkyPilot catalog extract (2025 snapshot)",
+        )
+    )
+    warnings = notes + [
+        f"{row[1]}: no catalog price; give one in the query or a price file"
+        for row in table_rows
+        if row[0] == "-" and row[-1].startswith("no price")
+    ]
+    return Result(
         kind="compare",
         query=Query(
             kind="compare",
@@ -91,42 +122,11 @@ def compare(q: Query, config: EngineConfig) -> Result:
             price=q.price,
             options=dict(q.options),
         ).canonical(),
+        title=f"{first.arch.name}: cost per million tokens across GPUs",
         currency=first.currency,
         inputs={"model": first.inputs["model"], "gpus": names},
+        table=Table(columns=list(COLUMNS), rows=table_rows),
+        assumptions=assumptions,
+        warnings=warnings,
+        **best,
     )
-    res.title = f"{first.arch.name}: cost per million tokens across GPUs"
-    res.table = Table(
-        columns=[
-            "rank",
-            "gpu",
-            "gpus_per_replica",
-            "tokens_per_s_per_gpu",
-            "price_per_gpu_hour",
-            "cost_per_million_tokens",
-            "cost_per_million_output_tokens",
-            "cost_per_request",
-            "price_source",
-        ],
-        rows=table_rows,
-    )
-    if rows:
-        best = rows[0][1]
-        res.cost_per_million_tokens = rows[0][0]
-        res.cost_per_request = best[6]  # type: ignore[assignment]
-        res.gpus_per_replica = best[1]  # type: ignore[assignment]
-    res.assumptions = [
-        a for a in first.assumptions if a.name not in ("accelerator", "price per GPU-hour", "GPUs per replica", "batch")
-    ]
-    res.assumptions.append(
-        Assumption(
-            name="prices",
-            value="lowest on-demand catalog price per GPU unless given",
-            source="shipped SkyPilot catalog extract (2025 snapshot)",
-        )
-    )
-    res.warnings = notes + [
-        f"{row[1]}: no catalog price; give one in the query or a price file"
-        for row in table_rows
-        if row[0] == "-" and row[-1].startswith("no price")
-    ]
-    return res
