@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             config = EngineConfig.from_env()
+        except GpucostError:
+            raise
         except ValueError as exc:
             raise GpucostError(
                 f"bad setting in the environment: {str(exc).splitlines()[0]}", hint="check GPUCOST_* variables"

@@ -9,12 +9,21 @@ Imports only pydantic and the standard library.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.errors import user_path
+from engine.errors import GpucostError, user_path
+
+#: The CNY-per-USD rates a setting may give: a sanity range around every rate since 1981 (about 1.5
+#: in 1981 to 8.7 in 1994-2005, FRED series DEXCHUS); a value outside it is a typo, not a rate.
+FX_RANGE = (1.0, 20.0)
+
+
+def _excerpt(text: str, n: int = 40) -> str:
+    return repr(text if len(text) <= n else text[:n] + "...")
 
 
 class PriceOverride(BaseModel):
@@ -46,7 +55,7 @@ class EngineConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     currency: str = "USD"
-    cny_per_usd: float | None = Field(default=None, gt=0)
+    cny_per_usd: float | None = Field(default=None, ge=FX_RANGE[0], le=FX_RANGE[1])
     price_file: Path | None = None
     price_overrides: tuple[PriceOverride, ...] = ()
     calibration_dir: Path | None = None
@@ -59,9 +68,25 @@ class EngineConfig(BaseModel):
         env = os.environ if environ is None else environ
         kwargs: dict[str, object] = {}
         if env.get("GPUCOST_CURRENCY"):
-            kwargs["currency"] = env["GPUCOST_CURRENCY"].strip().upper()
+            cur = env["GPUCOST_CURRENCY"].strip().upper()
+            if cur not in ("USD", "CNY"):
+                raise GpucostError(
+                    f"GPUCOST_CURRENCY={_excerpt(cur)} is not a currency gpucost knows", hint="use USD or CNY"
+                )
+            kwargs["currency"] = cur
         if env.get("GPUCOST_CNY_PER_USD"):
-            kwargs["cny_per_usd"] = float(env["GPUCOST_CNY_PER_USD"])
+            raw = env["GPUCOST_CNY_PER_USD"]
+            try:
+                rate = float(raw)
+            except ValueError:
+                rate = math.nan
+            if not FX_RANGE[0] <= rate <= FX_RANGE[1]:  # NaN fails both
+                raise GpucostError(
+                    f"GPUCOST_CNY_PER_USD={_excerpt(raw)} is not an exchange rate in CNY per USD",
+                    hint=f"give a number from {FX_RANGE[0]:g} to {FX_RANGE[1]:g} (about 7.1 in 2025), or unset it "
+                    "to use the dated catalog rate",
+                )
+            kwargs["cny_per_usd"] = rate
         if env.get("GPUCOST_PRICE_FILE"):
             kwargs["price_file"] = user_path(env["GPUCOST_PRICE_FILE"])
         if env.get("GPUCOST_CALIBRATION_DIR"):

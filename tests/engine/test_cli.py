@@ -161,3 +161,21 @@ def test_an_answer_that_cannot_be_written_is_one_line_not_a_traceback():
     assert p.returncode == 1 and p.stderr.count("\n") == 1 and "cannot write the answer" in p.stderr
     closed = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, timeout=60, preexec_fn=lambda: os.close(1))
     assert closed.returncode == 1 and closed.stderr.count("\n") == 1 and "output is closed" in closed.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GPUCOST_CNY_PER_USD", "-5"),
+        ("GPUCOST_CNY_PER_USD", "1e308"),
+        ("GPUCOST_CNY_PER_USD", "1e6"),
+        ("GPUCOST_CNY_PER_USD", "nan"),
+        ("GPUCOST_CURRENCY", "eur"),
+    ],
+)
+def test_a_bad_setting_names_the_variable_and_the_allowed_values(name: str, value: str) -> None:
+    bad = cli("7B", "H100", env={name: value})
+    lines = bad.stderr.strip().splitlines()
+    assert bad.returncode == 2 and len(lines) == 1, bad.stderr
+    assert name in lines[0] and "validation error" not in lines[0] and "internal error" not in lines[0]
+    assert ("from 1 to 20" in lines[0]) if name == "GPUCOST_CNY_PER_USD" else ("USD or CNY" in lines[0])
