@@ -34,6 +34,8 @@ Models: a catalog name (gpucost models), a parameter count (117M, 7B, 1.17e8, 1.
 path to a Hugging Face config.json. GPUs: forgiving names (P4, a100-80g, 'H100 PCIe'), count prefix 8xH100.
 Prices are per GPU-hour: 0.3, $2.5, 2.5usd, 0.3元, ¥0.3, 0.3cny; without one, the lowest on-demand
 catalog price is used and named.
+An option the subcommand does not read (days= on an inference query, in= on train) or two that set
+the same thing (requests= and users=, gpus= and days=) is an error, never silently dropped.
 """
 
 

@@ -337,7 +337,70 @@ def parse_query(text: str | list[str]) -> Query:
         )
     if q.price is not None:
         parse_price(q.price)  # validate early; the chain converts currencies
+    check_options(q)
     return q
+
+
+_PRICING = frozenset({"provider", "region", "spot", "currency", "power", "pue", "kwh"})
+_SERVING = _PRICING | {
+    "in", "out", "batch", "tp", "dtype", "kv", "requests", "users", "per_user", "tokens_in", "tokens_out", "peak",
+    "util", "engine", "batching", "out_spread", "ttft_max", "tpot_max", "compute_eff", "bw_eff", "calibration",
+}  # fmt: skip
+#: The options each estimate reads; any other is refused (it would have no effect).
+APPLIES: dict[str, frozenset[str]] = {
+    "inference": frozenset(_SERVING),
+    "compare": frozenset(_SERVING),
+    "daily": frozenset(_SERVING | {"gpus", "prefill_tps", "decode_tps"}),
+    "train": frozenset(_PRICING | {"dtype", "tokens", "gpus", "days", "mfu", "goodput", "seq"}),
+}
+#: Pairs of options of which an estimate can use only one: (a, b, why).
+CONFLICTS = (
+    ("requests", "users", "both set the traffic"),
+    ("requests", "per_user", "both set the traffic"),
+    ("users", "tokens_out", "both set the traffic"),
+    ("users", "tokens_in", "both set the traffic"),
+    ("gpus", "days", "both set the GPUs of a training run"),
+)
+_WHERE = {"inference": "an inference estimate", "compare": "compare", "daily": "a daily service", "train": "training"}
+
+
+def check_options(q: Query) -> None:
+    """Refuse an option the query's estimate does not read, or two that set the same thing: a
+    given option is never silently dropped."""
+    applies = APPLIES.get(q.kind)
+    if applies is None:
+        return
+    for key in q.options:
+        if key not in applies:
+            spec = OPTIONS.get(key)
+            elsewhere = [k for k, keys in APPLIES.items() if key in keys]
+            hint = "drop it"
+            if "inference" in elsewhere:
+                hint += ", or ask an inference or daily estimate ('gpucost help')"
+            elif elsewhere:
+                hint += f", or use 'gpucost {elsewhere[0]} ...'"
+            raise GpucostError(
+                f"{key}= ({spec.help if spec else 'an option'}) does not apply to {_WHERE[q.kind]}",
+                token=f"{key}={q.options[key]}",
+                hint=hint,
+            )
+    for a, b, why in CONFLICTS:
+        if a in q.options and b in q.options:
+            raise GpucostError(
+                f"{a}={q.options[a]} and {b}={q.options[b]} {why}", token=f"{b}={q.options[b]}", hint="keep one"
+            )
+    if "per_user" in q.options and "users" not in q.options:
+        raise GpucostError(
+            f"per_user={q.options['per_user']} needs users= (daily active users)",
+            token=f"per_user={q.options['per_user']}",
+            hint="add users=N, or give requests= per day",
+        )
+    if q.kind == "train" and "days" in q.options and q.gpu and q.gpu.lower().split("x")[0].isdigit():
+        raise GpucostError(
+            f"'{q.gpu}' and days={q.options['days']} both set the GPUs of a training run",
+            token=f"days={q.options['days']}",
+            hint="keep one",
+        )
 
 
 def build_query(

@@ -111,12 +111,21 @@ def queries(n: int, seed: int = 1) -> list[str]:
         price = rnd.choice(PRICES)
         if price:
             parts.append(price)
-        for key in rnd.sample(keys, rnd.choice([0, 0, 1, 1, 2, 2, 3, 4])):
+        pool = keys if rnd.random() < 0.15 else [k for k in keys if k in _applies(kind)]
+        for key in rnd.sample(pool, min(len(pool), rnd.choice([0, 0, 1, 1, 2, 2, 3, 4]))):
             parts.append(f"{key}={rnd.choice(OPTIONS[key])}")
         if rnd.random() < 0.08:
             parts.append(rnd.choice(FLAGS))
         out.append(" ".join(p for p in parts if p))
     return out[:n]
+
+
+def _applies(kind: str) -> frozenset[str]:
+    """The options the estimate ``kind`` reads (most generated queries use only these)."""
+    from engine.query import APPLIES
+
+    inner = [w for w in kind.split() if w != "explain"]
+    return APPLIES[inner[-1] if inner else "inference"]
 
 
 def answer(q: str, trace: bool) -> dict:

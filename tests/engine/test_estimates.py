@@ -268,3 +268,27 @@ def test_non_text_query_is_a_one_line_error():
     for bad in (None, 123, 1.5):
         with pytest.raises(GpucostError, match="a query is text"):
             run(bad)
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("train 7B H100 gpus=8 days=30", ("gpus=8", "days=30")),
+        ("train 7B 8xH100 days=30", ("8xH100", "days=30")),
+        ("daily 7B H100 per_user=10", ("per_user=10", "users=")),
+        ("daily 7B H100 requests=5M users=1M per_user=10", ("requests=5M", "users=1M")),
+        ("7B H100 mfu=0.5", ("mfu=", "inference")),
+        ("7B H100 tokens=1e9", ("tokens=", "inference")),
+        ("train 7B H100 in=500", ("in=", "training")),
+        ("compare 7B H100 seq=4096", ("seq=", "compare")),
+        ("explain 7B H100 days=3", ("days=",)),
+        ("daily 7B H100 users=1M tokens_out=1e9", ("users=1M", "tokens_out=1e9")),
+    ],
+)
+def test_an_option_that_does_not_apply_or_conflicts_is_refused(query: str, names: tuple[str, ...]) -> None:
+    """A given option is never dropped in silence: one that the estimate does not read, or two that
+    set the same thing, is a one-line error naming them (issue: what a new user trips on, item 5)."""
+    with pytest.raises(GpucostError) as err:
+        run(query)
+    message = str(err.value)
+    assert "\n" not in message and all(n in message for n in names), message
