@@ -10,8 +10,17 @@ This module imports only the standard library.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from pathlib import Path
+
+MAX_QUOTE = 60  # [characters] of a user's token quoted in a message; the rest is elided
+_QUOTED = re.compile(rf"'([^'\s]{{{MAX_QUOTE + 1},}})'")  # one long quoted token
+
+
+def excerpt(text: str, n: int = MAX_QUOTE) -> str:
+    """``text``, or its first ``n`` characters and how many more there were."""
+    return text if len(text) <= n else f"{text[:n]}... ({len(text) - n:,} more characters)"
 
 
 class GpucostError(ValueError):
@@ -41,7 +50,8 @@ class GpucostError(ValueError):
             parts.append("did you mean " + ", ".join(f"'{s}'" for s in self.suggestions[:4]) + "?")
         if self.hint:
             parts.append(self.hint.rstrip("."))
-        return "; ".join(parts).replace("\n", " ") + "."
+        text = "; ".join(parts).replace("\n", " ") + "."
+        return _QUOTED.sub(lambda m: f"'{excerpt(m.group(1))}'", text)
 
 
 class UnknownNameError(GpucostError):

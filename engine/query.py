@@ -263,7 +263,7 @@ def tokenize(text: str) -> list[str]:
 
 def parse_query(text: str | list[str]) -> Query:
     """Parse a query string (or argv list) into a :class:`Query`. Raises :class:`GpucostError`."""
-    tokens = tokenize(text) if isinstance(text, str) else [t for t in text if t is not None]
+    tokens = tokenize(text) if isinstance(text, str) else [t for t in text if t is not None and t.strip()]
     q = Query()
     if not tokens:
         q.kind = "help"
@@ -288,6 +288,13 @@ def parse_query(text: str | list[str]) -> Query:
         return q
     positionals: list[str] = []
     for tok in tokens:
+        if tok.startswith("--") and "=" not in tok:
+            raise GpucostError(
+                f"unknown flag '{tok}'",
+                token=tok,
+                suggestions=suggest(tok, ("--json", "--help", "--version", "--all")),
+                hint="'gpucost --help' lists them; --json goes before or after the query",
+            )
         if "=" in tok and not tok.startswith("="):
             key, raw = tok.split("=", 1)
             k, v, canon = parse_option(key, raw)

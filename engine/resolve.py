@@ -20,7 +20,7 @@ from engine.config import EngineConfig
 from engine.errors import GpucostError, UnknownNameError
 from engine.fx import cny_per_usd, convert, normalise_currency
 from engine.provenance import GIVEN, Ctx
-from engine.query import Query
+from engine.query import OPTIONS, Query
 from engine.units import fmt_money, parse_number, parse_price
 
 
@@ -144,6 +144,14 @@ def resolve(q: Query, config: EngineConfig) -> Ctx:
     count, gpu_name = parse_gpu_spec(q.gpu or "")
     if count is not None and count < 1:
         raise GpucostError(f"'{q.gpu}' asks for {count} GPUs", token=q.gpu, hint=f"write at least 1x{gpu_name}")
+    per_replica_max = OPTIONS["tp"].hi or 0
+    if count is not None and q.kind != "train" and count > per_replica_max:
+        raise GpucostError(
+            f"'{q.gpu}' asks for {count:,} GPUs per replica, out of range",
+            token=q.gpu,
+            hint=f"at most {per_replica_max:,.0f} (as tp=); a fleet's size comes from the traffic (daily ... gpus=N "
+            "fixes it)",
+        )
     if count is not None and "tp" in q.values and int(q.values["tp"]) != count:  # type: ignore[call-overload]
         raise GpucostError(
             f"'{q.gpu}' and tp={q.options['tp']} both set the GPUs per replica",

@@ -21,21 +21,35 @@ _PER_DAY = re.compile(r"\s*(/\s*(day|d|天|日)|per\s*day|a\s*day|每天)\s*$", 
 _NUM = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*(.*)$", re.IGNORECASE)
 
 NUMBER_HINT = "write a number like 1.17e8, 117M, 70B, 2T, 1.17亿 or 3万"
+_HINTS = {
+    "time": "write a time like 200ms, 0.5s or 2 (seconds)",
+    "price": "write a price per GPU-hour like 0.3, $2.5, 2.5usd, 0.3元, ¥0.3 or 0.3cny",
+}
+#: Options whose value is a fraction or a small ratio: their examples are not parameter counts.
+_FRACTIONS = {"util", "mfu", "goodput", "compute_eff", "bw_eff", "out_spread", "peak", "pue"}
+
+
+def number_hint(what: str) -> str:
+    """How to write a number for ``what`` (examples that fit it)."""
+    if what in _FRACTIONS:
+        return "write a number like 0.75 or 75%"
+    return _HINTS.get(what, NUMBER_HINT)
 
 
 def parse_number(text: str, *, what: str = "value") -> float:
     """Parse a human number. Raises :class:`GpucostError` naming the token."""
     raw = text
+    hint = number_hint(what)  # examples that fit this kind of number
     s = text.strip().replace(",", "").replace("_", "").replace("，", "")
     s = _PER_DAY.sub("", s)
     if not s:
-        raise GpucostError(f"empty {what}", token=raw, hint=NUMBER_HINT)
+        raise GpucostError(f"empty {what}", token=raw, hint=hint)
     pct = s.endswith("%")
     if pct:
         s = s[:-1].strip()
     m = _NUM.match(s)
     if not m:
-        raise GpucostError(f"'{raw}' is not a number for {what}", token=raw, hint=NUMBER_HINT)
+        raise GpucostError(f"'{raw}' is not a number for {what}", token=raw, hint=hint)
     value = float(m.group(1))
     rest = m.group(2).strip()
     if rest:
@@ -46,11 +60,11 @@ def parse_number(text: str, *, what: str = "value") -> float:
             for ch in rest:
                 value *= _ZH[ch]
         else:
-            raise GpucostError(f"'{raw}' has an unknown unit '{rest}' for {what}", token=raw, hint=NUMBER_HINT)
+            raise GpucostError(f"'{raw}' has an unknown unit '{rest}' for {what}", token=raw, hint=hint)
     if pct:
         value /= 100.0
     if not math.isfinite(value):
-        raise GpucostError(f"'{raw}' is not a finite number for {what}", token=raw, hint=NUMBER_HINT)
+        raise GpucostError(f"'{raw}' is not a finite number for {what}", token=raw, hint=hint)
     return value
 
 

@@ -112,14 +112,22 @@ def list_gpus() -> list[Accelerator]:
     return list(_gpu_table()[0])
 
 
-_COUNT = re.compile(r"^\s*(\d{1,5})\s*[x×*]\s*(.+)$", re.IGNORECASE)
+_COUNT = re.compile(r"^\s*(\d+)\s*[x×*]\s*(.+)$", re.IGNORECASE)
+MAX_COUNT = 10_000_000  # GPUs written with the GPU (8xH100); the gpus= option's range too
 
 
 def parse_gpu_spec(text: str) -> tuple[int | None, str]:
     """``'8xH100'`` -> ``(8, 'H100')``; ``'H100'`` -> ``(None, 'H100')``."""
     m = _COUNT.match(text)
     if m and not m.group(2).strip().isdigit():
-        return int(m.group(1)), m.group(2).strip()
+        count = int(m.group(1))
+        if count > MAX_COUNT:
+            raise GpucostError(
+                f"'{text.strip()}' asks for {count:,} GPUs, out of range",
+                token=text,
+                hint=f"write at most {MAX_COUNT:,} GPUs with the GPU, e.g. 8x{m.group(2).strip()}",
+            )
+        return count, m.group(2).strip()
     return None, text.strip()
 
 

@@ -292,3 +292,29 @@ def test_an_option_that_does_not_apply_or_conflicts_is_refused(query: str, names
         run(query)
     message = str(err.value)
     assert "\n" not in message and all(n in message for n in names), message
+
+
+@pytest.mark.parametrize(
+    ("query", "says", "never"),
+    [
+        ("7B 1000000xH100", "out of range", "unknown GPU"),
+        ("7B 100000000xH100", "out of range", "unknown GPU"),
+        ("7B H100 --jsn", "unknown flag '--jsn'; did you mean '--json'", "not a price"),
+        ("--jsn", "unknown flag", "names no GPU"),
+        ("7B H100 ttft_max=abc", "like 200ms", "1.17e8"),
+        ("7B H100 util=abc", "like 0.75", "1.17e8"),
+        ("7B H100 " + "x" * 1500, "(1,440 more characters)", "x" * 100),
+        ("7B H100 " + "x" * 10_000, "10008 characters long", "x" * 100),
+    ],
+    ids=lambda v: v[:40] if isinstance(v, str) else None,
+)
+def test_errors_name_the_real_problem_and_quote_a_short_excerpt(query: str, says: str, never: str) -> None:
+    """Issue: what a new user trips on, item 16."""
+    with pytest.raises(GpucostError) as err:
+        run(query)
+    message = str(err.value)
+    assert says in message and never not in message and len(message) < 400, message
+
+
+def test_a_training_run_may_name_more_gpus_than_a_replica_holds() -> None:
+    assert run("train 7B 10000xH100 2usd").gpus == 10000
