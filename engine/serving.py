@@ -252,6 +252,17 @@ def utilisation(ctx: Ctx) -> float:
     return ctx.setting("util", "utilisation", eff.DEFAULT_UTILISATION, eff.UTILISATION_SOURCE)
 
 
+def latency_limits(ctx: Ctx) -> None:
+    """Record the latency limits the query gives, saying how a bare number was read (seconds)."""
+    for key, name in (("ttft_max", "time-to-first-token limit"), ("tpot_max", "time-per-output-token limit")):
+        if ctx.given(key):
+            text = ctx.q.options.get(key, "")
+            bare = not text.strip().lower().endswith(("s", "sec"))
+            value = float(ctx.opt(key))  # type: ignore[arg-type]
+            shown = f"{value * 1e3:g} ms" if value < 1 else f"{value:g} s"
+            ctx.add(name, shown + (f" ({key}={text}: a bare number is read as seconds)" if bare else ""), GIVEN, True)
+
+
 def serving_plan(ctx: Ctx) -> ServingPlan:
     """Resolve (and record as assumptions) everything of a serving estimate but the model's part."""
     acc = ctx.acc
@@ -271,6 +282,7 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
     ce, be, spread = efficiencies(ctx)
     asked = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)  # type: ignore[call-overload]
     util = utilisation(ctx)
+    latency_limits(ctx)
     kb = BYTES[kv]
     return ServingPlan(
         roofline=Roofline(acc, prec, kb, s_in, s_out, ce, be, spread is not None, spread or 0.0),
@@ -370,6 +382,8 @@ class ServingSetup:
             "compute_efficiency": plan.compute_eff,
             "bandwidth_efficiency": plan.bandwidth_eff,
             "util": plan.util,
+            **({"ttft_max_s": plan.ttft_max_s} if plan.ttft_max_s is not None else {}),
+            **({"tpot_max_s": plan.tpot_max_s} if plan.tpot_max_s is not None else {}),
         }
 
 

@@ -318,3 +318,12 @@ def test_errors_name_the_real_problem_and_quote_a_short_excerpt(query: str, says
 
 def test_a_training_run_may_name_more_gpus_than_a_replica_holds() -> None:
     assert run("train 7B 10000xH100 2usd").gpus == 10000
+
+
+def test_latency_limits_are_in_the_assumptions_and_inputs() -> None:
+    """A bare ttft_max=20 is read as seconds and says so (issue: what a new user trips on, item 6)."""
+    r = run("llama-3-8b H100 ttft_max=20 tpot_max=50ms")
+    lines = {a.name: a for a in r.assumptions}
+    assert "a bare number is read as seconds" in lines["time-to-first-token limit"].value
+    assert lines["time-per-output-token limit"].value == "50 ms" and lines["time-per-output-token limit"].user_given
+    assert r.inputs["ttft_max_s"] == 20.0 and r.inputs["tpot_max_s"] == 0.05
