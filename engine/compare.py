@@ -16,7 +16,7 @@ from engine.defaults import COMPARE_DEFAULT
 from engine.errors import GpucostError
 from engine.provenance import Ctx
 from engine.query import Query
-from engine.resolve import resolve
+from engine.resolve import priced, resolve
 from engine.results import Assumption, Result, Table
 
 COLUMNS = (
@@ -119,7 +119,7 @@ def compare(q: Query, config: EngineConfig) -> Result:
             kind="compare",
             model=q.model,
             gpu=",".join(n.strip() for n in names),
-            price=q.price,
+            price=priced(q.price, config),
             options=dict(q.options),
         ).canonical(),
         title=f"{first.arch.name}: cost per million tokens across GPUs",

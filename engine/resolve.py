@@ -190,4 +190,13 @@ def canonical(ctx: Ctx, kind: str, gpus: int | None = None) -> str:
     gpu = ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id
     if ctx.count or (gpus and gpus > 1 and not q.values.get("tp") and not q.values.get("gpus")):
         gpu = f"{ctx.count or gpus}x{gpu}"
-    return Query(kind=kind, model=model, gpu=gpu, price=q.price, options=dict(q.options)).canonical()
+    price = priced(q.price, ctx.config)
+    return Query(kind=kind, model=model, gpu=gpu, price=price, options=dict(q.options)).canonical()
+
+
+def priced(price: str | None, config: EngineConfig) -> str | None:
+    """A price token with its currency written (``0.3`` -> ``0.3usd``): a bare price means the
+    settings' currency, which differs between readers of a shared query."""
+    if not price or parse_price(price)[1]:
+        return price
+    return f"{price}{config.currency.lower()}"

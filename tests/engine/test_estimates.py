@@ -327,3 +327,13 @@ def test_latency_limits_are_in_the_assumptions_and_inputs() -> None:
     assert "a bare number is read as seconds" in lines["time-to-first-token limit"].value
     assert lines["time-per-output-token limit"].value == "50 ms" and lines["time-per-output-token limit"].user_given
     assert r.inputs["ttft_max_s"] == 20.0 and r.inputs["tpot_max_s"] == 0.05
+
+
+@pytest.mark.parametrize("query", ["1.17e8 P4 0.3", "daily 7B H100 2", "train 7B H100 2.5", "compare 7B H100,A100 2"])
+def test_the_canonical_query_writes_the_currency_of_a_bare_price(query: str) -> None:
+    """A shared query means one price to every reader (issue: what a new user trips on, item 9)."""
+    usd = run(query)
+    cny = run(query, EngineConfig(currency="CNY"))
+    assert "usd" in usd.query and "cny" in cny.query, (usd.query, cny.query)
+    again = run(usd.query, EngineConfig(currency="CNY"))  # the shared text, read under other settings
+    assert again.currency == "USD" and again.query == usd.query
