@@ -94,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: still one line, unless debugging
+        from engine.errors import path_error
+
+        err = path_error(exc) if isinstance(exc, OSError) else None
+        if err is not None:  # a path the system refused (a name over 255 bytes): bad input, not a bug
+            print(f"gpucost: {err}", file=sys.stderr)
+            return 2
         if os.environ.get("GPUCOST_DEBUG"):
             raise
         print(

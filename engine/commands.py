@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from engine.chain import ESTIMATES
 from engine.config import EngineConfig
-from engine.errors import GpucostError
+from engine.errors import GpucostError, path_error
 from engine.query import Query, parse_query
 from engine.resolve import refuse_files, resolve
 from engine.results import Result
@@ -61,7 +61,13 @@ def run(query: str | Query | list[str], config: EngineConfig | None = None, trac
                 raise GpucostError(f"Query.{name} must be text", hint="or use engine.build_query(...)")
         query = query.canonical()
     # always a fresh Query: an estimate may fill derived values (lengths from daily token totals) in
-    return run_query(parse_query(query), cfg, trace)
+    try:
+        return run_query(parse_query(query), cfg, trace)
+    except OSError as exc:
+        err = path_error(exc)
+        if err is None:
+            raise
+        raise err from None
 
 
 @lru_cache(maxsize=1)

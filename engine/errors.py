@@ -88,3 +88,17 @@ def user_path(text: str | Path) -> Path:
         raise GpucostError(
             f"cannot expand '{text}': no such user or home directory", hint="write the path in full, e.g. /data/x.json"
         ) from None
+
+
+def path_error(exc: OSError) -> GpucostError | None:
+    """The one-line error for a path the system refused for its shape (a name over 255 bytes, a
+    path too long), or None for any other OS error."""
+    import errno
+
+    if exc.errno != errno.ENAMETOOLONG:
+        return None
+    name = str(exc.filename or "")
+    return GpucostError(
+        f"the path '{excerpt(name)}' is too long (a file or folder name over 255 bytes)",
+        hint="check the path; shorten the name",
+    )

@@ -179,3 +179,24 @@ def test_a_bad_setting_names_the_variable_and_the_allowed_values(name: str, valu
     assert bad.returncode == 2 and len(lines) == 1, bad.stderr
     assert name in lines[0] and "validation error" not in lines[0] and "internal error" not in lines[0]
     assert ("from 1 to 20" in lines[0]) if name == "GPUCOST_CNY_PER_USD" else ("USD or CNY" in lines[0])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["import", "a" * 300, "P4"],
+        ["a" * 300 + ".json", "H100"],
+        ["calibrate", "x", "a" * 300, "7B", "8xP4"],
+        ["prices", "import-skypilot", "/tmp/" + "a" * 300],
+    ],
+)
+def test_a_path_name_over_255_bytes_is_bad_input_not_an_internal_error(args: list[str], tmp_path) -> None:
+    """Issue: what a new user trips on, item 14."""
+    p = cli(*args, env={"GPUCOST_PRICE_FILE": str(tmp_path / "prices.csv")})
+    assert p.returncode == 2 and "too long" in p.stderr and "internal error" not in p.stderr, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and len(p.stderr) < 300
+
+
+def test_a_settings_path_over_255_bytes_is_bad_input() -> None:
+    p = cli("7B", "H100", env={"GPUCOST_PRICE_FILE": "/tmp/" + "a" * 300})
+    assert p.returncode == 2 and "too long" in p.stderr, p.stderr
