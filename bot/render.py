@@ -45,6 +45,26 @@ _FIELDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def esc(text: object) -> str:
+    """``text`` safe for Slack mrkdwn: ``&``, ``<`` and ``>`` escaped (Slack's formatting rules), so
+    user-derived text can never become a mention (``<!channel>``, ``<@U…>``) or a labelled link."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+#: Stands in for a backtick inside code: Slack has no escape for one, so a real one would end the span.
+BACKTICK_STAND_IN = "\u02cb"
+
+
+def code(text: object) -> str:
+    """``text`` as an inline code span that user text cannot break out of (escaped, no backticks)."""
+    return "`" + esc(text).replace("`", BACKTICK_STAND_IN).replace("\n", " ") + "`"
+
+
+def code_block(text: object) -> str:
+    """``text`` as a preformatted block that user text cannot break out of."""
+    return "```" + esc(text).replace("`", BACKTICK_STAND_IN) + "```"
+
+
 def num(x: float) -> str:
     """A number with 4 significant digits and thousands separators (``1,234``, ``0.01235``)."""
     if x == 0:
@@ -127,7 +147,7 @@ def _table_text(table: Table, max_rows: int = 25) -> str:
     if len(table.rows) > max_rows:
         lines.append(f"… {len(table.rows) - max_rows} more rows")
     text = "\n".join(lines)
-    return "```" + clip(text, SECTION_MAX - 6) + "```"
+    return code_block(clip(text, SECTION_MAX - 60))
 
 
 def _cell(v: Any) -> str:
@@ -185,8 +205,8 @@ def result_blocks(result: Result, *, with_buttons: bool = True, shared_by: str |
     """Block Kit for any engine result: headline, numbers, breakdown, table, assumptions, warnings."""
     blocks: list[Block] = [header(result.title or f"gpucost {result.kind}")]
     if shared_by:
-        blocks.append(context(f"Shared by <@{shared_by}> · re-run or tweak it: `/gpucost {result.query}`"))
-    blocks.append(mrkdwn(f"*{headline(result)}*"))
+        blocks.append(context(f"Shared by <@{shared_by}> · re-run or tweak it: {code('/gpucost ' + result.query)}"))
+    blocks.append(mrkdwn(f"*{esc(headline(result))}*"))
     fields = [
         {"type": "mrkdwn", "text": f"*{label}*\n{_value(getattr(result, f), how, result.currency)}"}
         for f, label, how in _FIELDS
@@ -199,19 +219,20 @@ def result_blocks(result: Result, *, with_buttons: bool = True, shared_by: str |
     if result.table is not None and result.table.rows:
         blocks.append(mrkdwn(_table_text(result.table)))
     if result.text and result.kind not in ("inference", "daily", "train"):
-        blocks.append(mrkdwn(result.text))
+        blocks.append(mrkdwn(esc(result.text)))
     if result.warnings:
-        blocks.append(mrkdwn("\n".join(f":warning: {w}" for w in result.warnings[:10])))
+        blocks.append(mrkdwn("\n".join(f":warning: {esc(w)}" for w in result.warnings[:10])))
     if result.assumptions:
         items = [
-            f"{'*' if a.user_given else ''}{a.name}{'*' if a.user_given else ''} = {a.value} ({a.source})"
+            f"{'*' if a.user_given else ''}{esc(a.name)}{'*' if a.user_given else ''} = "
+            f"{esc(a.value)} ({esc(a.source)})"
             for a in result.assumptions
         ]
         # Context blocks take 10 elements; pack the assumptions into at most 10.
         per = max(1, -(-len(items) // 10))
         chunks = [" · ".join(items[i : i + per]) for i in range(0, len(items), per)]
         blocks.append(context("*Assumptions:*", *chunks[:9]))
-    blocks.append(context(f"`/gpucost {result.query}`"))
+    blocks.append(context(code(f"/gpucost {result.query}")))
     if with_buttons and result.kind in ("inference", "daily", "train"):
         blocks.append(buttons(result.query))
     return blocks[:MAX_BLOCKS]
@@ -223,7 +244,7 @@ def trace_blocks(result: Result) -> list[Block]:
     lines = []
     for step in result.trace:
         ref = f" [{step.ref}]" if step.ref else ""
-        lines.append(f"*{step.name}* = `{step.formula}` = {num(step.value)} {step.unit}{ref}")
+        lines.append(f"*{esc(step.name)}* = {code(step.formula)} = {num(step.value)} {esc(step.unit)}{esc(ref)}")
     text = "\n".join(lines) or "_The engine gave no formula trace for this estimate._"
     # Split long traces over several sections rather than cutting them.
     chunk: list[str] = []
@@ -238,12 +259,12 @@ def trace_blocks(result: Result) -> list[Block]:
         blocks.append(mrkdwn("\n".join(chunk)))
     if result.sensitivity:
         sens = "\n".join(
-            f"• *{s.assumption}* {s.low} → {s.high}: {money(s.cost_at_low, result.currency)} to "
+            f"• *{esc(s.assumption)}* {esc(s.low)} → {esc(s.high)}: {money(s.cost_at_low, result.currency)} to "
             f"{money(s.cost_at_high, result.currency)} ({s.swing_pct:+.0f}%)"
             for s in result.sensitivity[:15]
         )
         blocks.append(mrkdwn("*What moves the answer most*\n" + sens))
-    blocks.append(context(f"`/gpucost {result.query}`"))
+    blocks.append(context(code(f"/gpucost {result.query}")))
     return blocks[: MAX_BLOCKS - 1]
 
 
@@ -264,15 +285,16 @@ def code_blocks(text: str) -> list[Block]:
     size = 0
     for line in text.splitlines():
         if chunk and size + len(line) + 1 > SECTION_MAX - 10:
-            blocks.append(mrkdwn("```" + "\n".join(chunk) + "```"))
+            blocks.append(mrkdwn(code_block("\n".join(chunk))))
             chunk, size = [], 0
         chunk.append(line[: SECTION_MAX - 10])
         size += len(line) + 1
     if chunk:
-        blocks.append(mrkdwn("```" + "\n".join(chunk) + "```"))
+        blocks.append(mrkdwn(code_block("\n".join(chunk))))
     return blocks
 
 
 def error_blocks(message: str, hint: str) -> list[Block]:
-    """A one-line error with a hint (never a stack trace)."""
-    return [mrkdwn(f":x: {message}"), context(hint)]
+    """A one-line error with a hint (never a stack trace). ``message`` is escaped (it may echo the
+    user's text); ``hint`` is the bot's own mrkdwn."""
+    return [mrkdwn(f":x: {esc(message).replace('`', BACKTICK_STAND_IN)}"), context(hint)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import engine
-from bot import render
+from bot import guard, render
 from bot.settings import BotSettings
 from bot.store import Price, Store
 from engine.config import EngineConfig, PriceOverride
@@ -56,8 +56,8 @@ class Reply:
 
 
 def error_reply(message: str, hint: str = HINT) -> Reply:
-    """A one-line refusal or error with a hint."""
-    return Reply(text=message, blocks=render.error_blocks(message, hint))
+    """A one-line refusal or error with a hint; ``message`` may echo user text, so it is escaped."""
+    return Reply(text=render.esc(message), blocks=render.error_blocks(message, hint))
 
 
 class Gpucost:
@@ -93,8 +93,15 @@ class Gpucost:
         return base.model_copy(update={"currency": currency or base.currency, "price_overrides": overrides})
 
     def run(self, team_id: str, query: str) -> Result:
-        """``engine.run`` with the workspace's configuration (raises ``GpucostError`` for bad input)."""
-        return engine.run(query, config=self.config_for(team_id))
+        """``engine.run`` with the workspace's configuration (raises ``GpucostError`` for bad input,
+        including a ``provider=``/``region=`` the price catalog does not know: see :mod:`bot.guard`)."""
+        config = self.config_for(team_id)
+        unknown = guard.unknown_option(query, config)
+        if unknown is not None:
+            key, value, known = unknown
+            shown = ", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
+            raise GpucostError(f"unknown {key} '{value}'; {key}s in the price catalog: {shown}")
+        return engine.run(query, config=config)
 
     def estimate_reply(
         self, team_id: str, query: str, *, shared_by: str | None = None, with_buttons: bool = True
@@ -108,9 +115,9 @@ class Gpucost:
             # A bug, not bad input: log it (the query holds no secrets) and answer without a traceback.
             log.exception("engine failed on query %r", query)
             return error_reply("gpucost could not answer that because of an internal error; it has been logged.")
-        text = render.headline(result)
+        text = render.esc(render.headline(result))
         if shared_by:
-            text = f"<@{shared_by}> shared: {text} (/gpucost {result.query})"
+            text = f"<@{shared_by}> shared: {text} {render.code('/gpucost ' + result.query)}"
         blocks = render.result_blocks(result, with_buttons=with_buttons and not shared_by, shared_by=shared_by)
         return Reply(text=text, blocks=blocks, result=result)
 
@@ -151,7 +158,7 @@ class Gpucost:
             return self.workspace_settings(team_id, user_id, rest, client)
         reply = self.estimate_reply(team_id, text)
         if reply.result is not None and reply.result.kind in HISTORY_KINDS:
-            self.store.add_history(team_id, user_id, reply.result.query, reply.text)
+            self.store.add_history(team_id, user_id, reply.result.query, render.headline(reply.result))
         return reply
 
     def help(self) -> Reply:
@@ -178,7 +185,10 @@ class Gpucost:
                     "You have no estimates in this workspace yet. Try `/gpucost 70B 8xH100 in=500 out=300`."
                 ),
             )
-        lines = [f"{i}. `/gpucost {h.query}`\n      {h.headline}" for i, h in enumerate(items, 1)]
+        lines = [
+            f"{i}. {render.code('/gpucost ' + h.query)}\n      {render.esc(h.headline)}"
+            for i, h in enumerate(items, 1)
+        ]
         return Reply(
             text=f"Your last {len(items)} estimates",
             blocks=render.text_blocks("\n".join(lines), title=f"Your last {len(items)} estimates"),
@@ -264,7 +274,7 @@ class Gpucost:
                 ),
             )
         lines = [
-            f"• *{p.gpu}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour (set by <@{p.set_by}>)"
+            f"• *{render.esc(p.gpu)}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour (set by <@{p.set_by}>)"
             for p in prices
         ]
         return Reply(

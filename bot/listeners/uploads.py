@@ -13,6 +13,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import render
 from bot.chart import bar_chart_png
 from engine.results import Result
 
@@ -41,7 +42,7 @@ def upload_chart(
             filename="gpucost-compare.png",
             title=f"Cost per million tokens: {result.query}"[:250],
             alt_txt="Bar chart of cost per million tokens for each GPU",
-            initial_comment=f"<@{user_id}> compared GPUs in <#{channel_id}>: `/gpucost {result.query}`",
+            initial_comment=f"<@{user_id}> compared GPUs in <#{channel_id}>: {render.code('/gpucost ' + result.query)}",
         )
     except SlackApiError as err:
         code = err.response.get("error", "unknown_error") if err.response is not None else "unknown_error"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ import httpx
 
 #: Signing secret the test server is configured with (shared by conftest and the tests).
 SECRET = "test-signing-secret"
+
+# Slack gives every request its own trigger_id / event_id, so two requests are never byte-identical.
+_serial = itertools.count(1)
 
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
@@ -40,7 +44,7 @@ def command_body(text: str, *, team: str, user: str, channel: str, response_url:
             "api_app_id": "A1",
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": "1.2.3",
+            "trigger_id": f"1.2.{next(_serial)}",
         }
     )
 
@@ -60,7 +64,7 @@ def action_payload(
             "channel_id": channel,
             "is_ephemeral": True,
         },
-        "trigger_id": "1.2.3",
+        "trigger_id": f"1.2.{next(_serial)}",
         "team": {"id": team, "domain": team.lower()},
         "enterprise": None,
         "is_enterprise_install": False,
@@ -135,8 +139,10 @@ class SlackDriver:
         )
         return self.post_form(urlencode({"payload": json.dumps(payload)}), **kw)
 
-    def event(self, event: dict[str, Any], *, team: str = "T1") -> httpx.Response:
-        """An Events API ``event_callback`` (JSON body)."""
+    def event(
+        self, event: dict[str, Any], *, team: str = "T1", event_id: str | None = None, retry: int | None = None
+    ) -> httpx.Response:
+        """An Events API ``event_callback`` (JSON body); ``retry`` sends it as Slack's retry number ``retry``."""
         body = json.dumps(
             {
                 "token": "legacy-verification-token",
@@ -144,7 +150,7 @@ class SlackDriver:
                 "api_app_id": "A1",
                 "event": event,
                 "type": "event_callback",
-                "event_id": "Ev1",
+                "event_id": event_id or f"Ev{next(_serial)}",
                 "event_time": int(time.time()),
                 "authorizations": [
                     {
@@ -159,4 +165,6 @@ class SlackDriver:
             }
         )
         headers = {"Content-Type": "application/json", **sign(self.secret, body)}
+        if retry is not None:
+            headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
         return self.http.post(self.url + "/slack/events", content=body.encode(), headers=headers)

@@ -26,7 +26,7 @@ def home_view(svc: Any, team_id: str) -> dict[str, Any]:
     cur = svc.store.get_currency(team_id) or "USD"
     prices = svc.store.list_prices(team_id)
     price_lines = (
-        "\n".join(f"• *{p.gpu}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour" for p in prices)
+        "\n".join(f"• *{render.esc(p.gpu)}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour" for p in prices)
         or "_None: gpucost uses its catalog prices._"
     )
     blocks = [
