@@ -18,7 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.costs import daily_breakdown, daily_fields, replica_fields, request_breakdown, serving_fields
+from engine.costs import (
+    daily_breakdown,
+    daily_fields,
+    replica_costs,
+    replica_fields,
+    request_breakdown,
+    serving_fields,
+)
 from engine.costs import training_breakdown as _training_breakdown
 from engine.defaults import DEFAULT_IN, DEFAULT_OUT, LENGTH_SOURCE
 from engine.energy import energy
@@ -50,7 +57,7 @@ def result(ctx: Ctx, kind: str, query: str, trace: bool, steps: list[dict[str, A
 
 def _cost_step(price: float, gpus: int, t_cycle: float, batch: int, util: float, per_request: float, currency: str):
     return dict(
-        name="cost per request",
+        name="replica cost per request",
         formula=f"price x GPUs x T_cycle / b / util = {price:.4g} x {gpus} x {t_cycle:.4g} / 3600 / {batch} / {util:g}",
         value=per_request,
         unit=currency,
@@ -68,10 +75,20 @@ def infer(ctx: Ctx, trace: bool = True) -> Result:
     steps = p.trace if trace else []
     if ctx.price is not None:
         gpu_s = s.gpus * p.t_cycle / p.batch  # GPU-seconds of busy time per request
-        fields["breakdown"] = request_breakdown(gpu_s, p.prefill_share, plan.util, ctx.price)
-        steps.append(
-            _cost_step(ctx.price, s.gpus, p.t_cycle, p.batch, plan.util, fields["cost_per_request"], ctx.currency)
-        )
+        fleet = fields["cost_per_request"]
+        fields["breakdown"] = request_breakdown(gpu_s, p.prefill_share, plan.util, ctx.price, fleet)
+        steps += [
+            _cost_step(
+                ctx.price, s.gpus, p.t_cycle, p.batch, plan.util, fields["replica_cost_per_request"], ctx.currency
+            ),
+            dict(
+                name="cost per request",
+                formula=f"fleet cost per day / requests per day = {fields['cost_per_day']:.6g} / {fmt_num(r_day)}",
+                value=fields["cost_per_request"],
+                unit=ctx.currency,
+                ref="reference README: fleet",
+            ),
+        ]
         fields["energy_kwh"], fields["energy_cost"] = energy(ctx, fields["cost_per_day"] / ctx.price)
     return result(
         ctx,
@@ -133,6 +150,26 @@ def _modelled_replica(s: ServingSetup) -> tuple[dict[str, Any], float, float]:
     return fields, s.gpus * p.t_cycle / p.batch, p.prefill_share
 
 
+def _fixed_fleet(ctx: Ctx, needed: int, per_replica: int, replica_rps: float, util: float, peak: float) -> int:
+    """The replicas of a fleet fixed by ``gpus=``: refused when fewer than the traffic's peak needs
+    (never a fleet that cannot serve its traffic, nor a negative headroom line), with what it can
+    serve; a fleet larger than needed is taken as given, its spare capacity priced as headroom."""
+    fixed = int(ctx.opt("gpus"))  # type: ignore[call-overload]
+    replicas = fixed // per_replica
+    if replicas < needed:
+        can = replicas * replica_rps * util * SECONDS_PER_DAY / peak
+        raise GpucostError(
+            f"gpus={fixed} is too few: the traffic's peak needs {needed * per_replica} GPUs "
+            f"({needed} replicas of {per_replica}) at utilisation {util:g} and peak {peak:g}x; "
+            f"{fixed} GPUs serve at most {fmt_num(can)} requests/day",
+            hint=f"give gpus={needed * per_replica}, or lower the traffic",
+        )
+    if fixed % per_replica:
+        priced = replicas * per_replica
+        ctx.warn(f"gpus={fixed} is not a multiple of {per_replica} GPUs per replica: priced as {priced}")
+    return replicas
+
+
 def daily(ctx: Ctx, trace: bool = True) -> Result:
     """A ChatGPT-like service for a day: fleet size and cost from traffic, lengths, peak and utilisation."""
     lengths_from_tokens(ctx)
@@ -153,15 +190,10 @@ def daily(ctx: Ctx, trace: bool = True) -> Result:
     replica_rps = per_replica / gpu_s_per_req
     replicas = fleet_replicas(r_day, peak, replica_rps, util)
     if ctx.given("gpus"):
-        fixed = int(ctx.opt("gpus"))  # type: ignore[call-overload]
-        replicas_fixed = max(1, fixed // per_replica)
-        if replicas_fixed < replicas:
-            ctx.warn(
-                f"gpus={fixed} is too few: peak traffic needs {replicas * per_replica} GPUs at utilisation {util:g}"
-            )
-        replicas = replicas_fixed
+        replicas = _fixed_fleet(ctx, replicas, per_replica, replica_rps, util, peak)
     gpus = replicas * per_replica
-    fields.update(replicas=replicas, gpus=gpus, gpus_per_replica=per_replica, requests_per_s=avg_rps)
+    fields.update(replicas=replicas, gpus=gpus, gpus_per_replica=per_replica, requests_per_s=replica_rps)
+    fields["inputs"]["requests_per_day"] = r_day
     steps += [
         dict(name="average request rate", formula=f"{fmt_num(r_day)} / 86400 s", value=avg_rps, unit="req/s"),
         dict(name="peak request rate", formula=f"average x {peak:g}", value=peak_rps, unit="req/s"),
@@ -182,6 +214,7 @@ def daily(ctx: Ctx, trace: bool = True) -> Result:
     if ctx.price is not None:
         price = ctx.price
         fields.update(daily_fields(gpus, price, r_day, prefill_share, s_in, s_out))
+        fields.update(replica_costs(price, gpu_s_per_req, util, prefill_share, s_in, s_out))
         fields["breakdown"] = daily_breakdown(gpus, r_day * gpu_s_per_req / 3600, prefill_share, price)
         day = fields["cost_per_day"]
         steps.append(

@@ -1,11 +1,16 @@
 """Costs: what a replica's work and a fleet cost, as Result fields and audited breakdown lines.
 
-Inference [reference README: cost]: one cycle of a replica serves ``b`` requests in ``T_cycle``
-seconds, so at price ``P`` per GPU-hour on ``g`` GPUs run at utilisation ``u`` a request costs
-``P g T_cycle / 3600 / u / b``; the cycle's GPU time is split between input and output tokens by
-the prefill share of the cycle. The fleet (sized as :func:`engine.service.fleet_replicas` sizes
-it) costs ``replicas x g x P`` per hour. A daily service's cost is its whole fleet for 24 hours,
-idle and headroom included, shared over the day's requests and tokens.
+One definition per name, in every kind [reference README: cost]:
+
+- ``cost_per_request`` and ``cost_per_million_*``: the fleet (whole replicas sized for the peak
+  by :func:`engine.service.fleet_replicas`) for 24 hours, ``replicas x g x P x 24``, shared over
+  the day's requests and tokens; so ``cost_per_request x requests/day = cost_per_day``.
+- ``replica_cost_per_request`` and ``replica_cost_per_million_*``: one replica's work at the
+  target utilisation ``u``, before peak headroom and rounding to whole replicas: one cycle serves
+  ``b`` requests in ``T_cycle`` seconds on ``g`` GPUs at ``P`` per GPU-hour, so a request costs
+  ``P g T_cycle / 3600 / u / b``. The marginal cost of one more request on a busy fleet.
+
+Both split a request's cost between input and output tokens by the prefill share of the busy time.
 
 Imports ``results`` (for the line type), ``inference`` types, ``service`` and ``defaults``.
 """
@@ -39,6 +44,10 @@ INFERENCE_FIELDS = (
     "cost_per_hour",
     "cost_per_day",
     "cost_per_month",
+    "replica_cost_per_request",
+    "replica_cost_per_million_input_tokens",
+    "replica_cost_per_million_output_tokens",
+    "replica_cost_per_million_tokens",
 )
 
 
@@ -64,41 +73,58 @@ def replica_fields(p: InferencePoint, gpus: int) -> dict[str, float | int]:
     }
 
 
+def replica_costs(
+    price: float, gpu_s: float, util: float, share: float, s_in: int, s_out: int
+) -> dict[str, float | None]:
+    """The ``replica_cost_*`` fields: one request's busy GPU time ``gpu_s`` [GPU-s] at ``price``
+    [currency per GPU-hour] and utilisation ``util``, before peak headroom and whole replicas;
+    split between input and output tokens by the prefill share ``share`` of the busy time (with
+    no prefill share, measured mode without ``prefill_tps=``, the input cost is unknown)."""
+    req = price * gpu_s / 3600 / util
+    return {
+        "replica_cost_per_request": req,
+        "replica_cost_per_million_input_tokens": req * share / s_in * 1e6 if s_in and share > 0 else None,
+        "replica_cost_per_million_output_tokens": req * (1 - share) / s_out * 1e6,
+        "replica_cost_per_million_tokens": req / (s_in + s_out) * 1e6,
+    }
+
+
 def serving_fields(
     p: InferencePoint, gpus: int, util: float, price: float | None, requests_per_day: float, peak: float
 ) -> dict[str, float | int | None]:
     """Every field of :data:`INFERENCE_FIELDS`: one replica of ``gpus`` GPUs at point ``p``, the
     fleet for ``requests_per_day`` at ``peak`` and ``util``, and with ``price`` [currency per
-    GPU-hour] the costs of one replica's work [currency]."""
+    GPU-hour] the fleet's costs shared over the traffic (:func:`daily_fields`) and one replica's
+    (:func:`replica_costs`) [currency]."""
     replicas = fleet_replicas(requests_per_day, peak, p.requests_per_s, util)
     out: dict[str, float | int | None] = {**replica_fields(p, gpus), "gpus": replicas * gpus, "replicas": replicas}
     if price is None:
         return out | dict.fromkeys(INFERENCE_FIELDS[12:])
-    batch, share, s_in, s_out = p.batch, p.prefill_share, p.s_in, p.s_out
-    cycle = price * gpus * p.t_cycle / 3600 / util  # GPU cost of one cycle, idle share included
-    day = replicas * gpus * 24 * price
-    return out | {
-        "cost_per_request": cycle / batch,
-        "cost_per_million_input_tokens": cycle * share / (batch * s_in) * 1e6,
-        "cost_per_million_output_tokens": cycle * (1 - share) / (batch * s_out) * 1e6,
-        "cost_per_million_tokens": cycle / (batch * (s_in + s_out)) * 1e6,
-        "cost_per_hour": replicas * gpus * price,
-        "cost_per_day": day,
-        "cost_per_month": day * HOURS_PER_MONTH / 24,
-    }
+    share, s_in, s_out = p.prefill_share, p.s_in, p.s_out
+    return (
+        out
+        | daily_fields(replicas * gpus, price, requests_per_day, share, s_in, s_out)
+        | replica_costs(price, gpus * p.t_cycle / p.batch, util, share, s_in, s_out)
+    )
 
 
-def request_breakdown(gpu_s: float, share: float, util: float, price: float) -> list[BreakdownLine]:
+def request_breakdown(gpu_s: float, share: float, util: float, price: float, fleet_cost: float) -> list[BreakdownLine]:
     """The cost of one request: its busy GPU-seconds ``gpu_s`` split into prefill (``share``) and
-    decode, and the idle capacity utilisation ``util`` leaves, at ``price`` per GPU-hour."""
-    return [
-        line(component, gpu_s * part / 3600, "GPU-h/request", price, gpu_s * part / 3600 * price)
+    decode, the idle capacity utilisation ``util`` leaves, and the fleet's peak headroom and whole
+    replicas, at ``price`` per GPU-hour; the lines sum to ``fleet_cost``, the fleet's cost per
+    request (never below the replica's, since the fleet serves the peak at ``util``)."""
+    busy_h = gpu_s / 3600
+    lines = [
+        line(component, busy_h * part, "GPU-h/request", price, busy_h * part * price)
         for component, part in (
             ("prefill (busy GPU time)", share),
             ("decode (busy GPU time)", 1 - share),
             (f"idle capacity (utilisation {util:g})", 1 / util - 1),
         )
     ]
+    headroom = max(0.0, fleet_cost - busy_h / util * price)
+    lines.append(line("peak headroom and whole replicas", headroom / price, "GPU-h/request", price, headroom))
+    return lines
 
 
 def daily_fields(

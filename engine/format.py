@@ -47,7 +47,9 @@ def _cell(v: object) -> str:
     if isinstance(v, float):
         if v == 0:
             return "0"
-        if abs(v) >= 1e5 or abs(v) < 1e-3:
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        if abs(v) < 1e-3:
             return f"{v:.3g}"
         return f"{v:,.4g}"
     return str(v)
@@ -95,7 +97,12 @@ def render_text(r: Result) -> str:
         if r.price_per_gpu_hour is not None:
             add(("price", f"{m(r.price_per_gpu_hour)} per GPU-hour"))
         if r.cost_per_request is not None:
-            add(("cost per request", m(r.cost_per_request)))
+            per_million = f" ({m(r.cost_per_request * 1e6)} per million requests)" if r.cost_per_request < 0.01 else ""
+            add(("cost per request", m(r.cost_per_request) + per_million + ", the fleet at the stated traffic"))
+            if r.replica_cost_per_request is not None:
+                util = r.inputs.get("util")
+                at = f"utilisation {util:g}" if isinstance(util, int | float) else "the target utilisation"
+                add(("replica cost per request", f"{m(r.replica_cost_per_request)} at {at}, before peak headroom"))
             add(
                 (
                     "cost per M tokens",
@@ -115,13 +122,15 @@ def render_text(r: Result) -> str:
     if r.kind in ("train",) or (r.kind == "explain" and r.gpu_hours is not None):
         add(("training FLOPs", f"{r.flops:.3g}"))
         add(("GPU-hours", fmt_num(r.gpu_hours or 0)))
-        add(("wall-clock", f"{r.days:.3g} days on {r.gpus} GPUs"))
+        years = f" ({(r.days or 0) / 365.25:.3g} years)" if (r.days or 0) > 365.25 else ""
+        days = f"{r.days:,.0f}" if (r.days or 0) >= 100 else f"{r.days:.3g}"
+        add(("wall-clock", f"{days} days{years} on {r.gpus} GPUs"))
         if r.cost is not None:
             add(("cost", m(r.cost)))
     if r.energy_kwh is not None:
         add(
             (
-                "energy",
+                "energy" if r.gpu_hours is not None else "energy per day",
                 f"{fmt_num(r.energy_kwh)} kWh"
                 + (
                     f" = {m(r.energy_cost)} of electricity (beside the rental cost)"

@@ -104,13 +104,21 @@ class Result(BaseModel):
     request_latency_s: float | None = None
     memory_per_gpu_gb: float | None = None
     price_per_gpu_hour: float | None = None
-    cost_per_request: float | None = None
+    cost_per_request: float | None = Field(
+        default=None, description="the fleet's cost at the stated traffic per request (peak headroom included)"
+    )
     cost_per_million_input_tokens: float | None = None
     cost_per_million_output_tokens: float | None = None
     cost_per_million_tokens: float | None = None
     cost_per_hour: float | None = None
     cost_per_day: float | None = None
     cost_per_month: float | None = None
+    replica_cost_per_request: float | None = Field(
+        default=None, description="one replica's GPU time at the target utilisation, before peak headroom"
+    )
+    replica_cost_per_million_input_tokens: float | None = None
+    replica_cost_per_million_output_tokens: float | None = None
+    replica_cost_per_million_tokens: float | None = None
     gpu_hours: float | None = None
     days: float | None = None
     cost: float | None = None
@@ -154,6 +162,10 @@ class Result(BaseModel):
         "cost_per_hour",
         "cost_per_day",
         "cost_per_month",
+        "replica_cost_per_request",
+        "replica_cost_per_million_input_tokens",
+        "replica_cost_per_million_output_tokens",
+        "replica_cost_per_million_tokens",
         "gpu_hours",
         "days",
         "cost",

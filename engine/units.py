@@ -147,7 +147,8 @@ def fmt_num(x: float, digits: int = 3) -> str:
 
 
 def fmt_money(x: float, currency: str) -> str:
-    """Money with a sensible number of digits: '$1.23', '$0.000456', '¥12,345'."""
+    """Money as money, never in e-notation: '$1,235', '$1.23', '$0.30', '$0.0476', '$0.0000153'
+    (three significant digits below one unit, at least two decimals)."""
     sym = {"USD": "$", "CNY": "¥"}.get(currency, currency + " ")
     if x == 0:
         return f"{sym}0"
@@ -157,5 +158,8 @@ def fmt_money(x: float, currency: str) -> str:
     elif ax >= 1:
         body = f"{x:,.2f}"
     else:
-        body = f"{x:.3g}"
+        decimals = max(2, 2 - math.floor(math.log10(ax)))
+        body = f"{x:.{decimals}f}"
+        whole, frac = body.split(".")
+        body = whole + "." + (frac.rstrip("0").ljust(2, "0"))
     return f"{sym}{body}"

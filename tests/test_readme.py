@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -32,7 +34,9 @@ def test_readme_prose_numbers_follow_the_engine():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     r = engine.run("1.17e8 P4 0.3元")
     assert f"about **{round(r.tokens_per_s, -1):,.0f} output tokens/s on one P4**" in text
+    assert f"**¥{r.replica_cost_per_request:.7f} of one replica's time per request**" in text
     assert f"**¥{r.cost_per_request:.7f} per request**" in text
+    assert r.cost_per_request * 10e6 == pytest.approx(r.cost_per_day)
     assert f"needs {r.gpus} P4s, ¥{r.cost_per_day:.0f}" in text
     d = engine.run("daily gpt-3-175b A100-80G 3usd requests=10M in=500 out=300")
     assert f"needs {d.replicas} replicas, {d.gpus} GPUs" in text

@@ -25,11 +25,13 @@ def test_cost_per_request_identity():
     r = run("llama-2-7b A100-80G 2usd in=500 out=200 batch=16")
     p = 2.0
     t_cycle = r.batch / r.requests_per_s
-    assert r.cost_per_request == pytest.approx(p * 1 * t_cycle / 3600 / r.batch / 0.75, rel=1e-9)
-    # input and output shares add up to the request cost
-    assert 500 * r.cost_per_million_input_tokens / 1e6 + 200 * r.cost_per_million_output_tokens / 1e6 == (
-        pytest.approx(r.cost_per_request, rel=1e-9)
-    )
+    assert r.replica_cost_per_request == pytest.approx(p * 1 * t_cycle / 3600 / r.batch / 0.75, rel=1e-9)
+    # the fleet's cost per request times the day's requests is the cost per day
+    assert r.cost_per_request * 10e6 == pytest.approx(r.cost_per_day, rel=1e-9)
+    # input and output shares add up to the request cost, for both definitions
+    for prefix in ("", "replica_"):
+        per_in, per_out = (getattr(r, f"{prefix}cost_per_million_{k}_tokens") for k in ("input", "output"))
+        assert 500 * per_in / 1e6 + 200 * per_out / 1e6 == pytest.approx(getattr(r, f"{prefix}cost_per_request"))
 
 
 def test_cny_price_gives_cny_results_and_fx_converts():
