@@ -16,12 +16,6 @@ import os
 import sys
 from pathlib import Path
 
-USAGE = """usage: gpucost [--json] <query>
-       gpucost help              the grammar, subcommands and options
-       gpucost import FILE <gpu> [price] [key=value ...]            price a benchmark result (vLLM, genai-perf, MLPerf)
-       gpucost calibrate NAME FILE... <model> <gpu> [key=value ...]  fit efficiency factors and save a profile
-example: gpucost 1.17e8 P4 0.3"""
-
 
 def _load_dotenv(path: Path = Path(".env")) -> None:
     """Read KEY=VALUE lines from ./.env into the environment (existing variables win)."""
@@ -51,9 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         while flag in args:
             args.remove(flag)
             as_json = True
-    if args[:1] in (["--help"], ["-h"]):
-        print(USAGE)
-        return 0
+    if args[:1] in (["--help"], ["-h"]):  # the same text as `gpucost help [topic]`
+        args = ["help", *args[1:]]
     if args[:1] == ["--version"]:
         from engine import __version__
 
@@ -137,7 +130,7 @@ def entry() -> None:
 
     Tests call :func:`main`, which changes neither."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # before any model is built (see main)
-    if sys.argv[1:2] not in (["--help"], ["-h"], ["--version"]):  # those two need no engine
+    if sys.argv[1:2] != ["--version"]:  # the one command that needs no engine
         gc.disable()
         try:
             import engine.commands  # noqa: F401  (what nearly every command imports; an import error is reported by main)

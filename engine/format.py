@@ -55,6 +55,37 @@ def _cell(v: object) -> str:
     return str(v)
 
 
+#: Human headers of table columns, with units; ``{cur}`` is the result's currency. Money columns
+#: are written as money. Columns not listed keep their names.
+_HEADERS = {
+    "gpus_per_replica": "GPUs/replica",
+    "tokens_per_s_per_gpu": "output tok/s per GPU",
+    "price_per_gpu_hour": "{cur}/GPU-hour",
+    "cost_per_million_tokens": "{cur}/M tokens",
+    "cost_per_million_output_tokens": "{cur}/M output tokens",
+    "cost_per_request": "{cur}/request",
+    "cost_per_day": "{cur}/day",
+    "price_source": "price source",
+}
+_MONEY = {"price_per_gpu_hour", "cost_per_million_tokens", "cost_per_million_output_tokens", "cost_per_request"}
+
+
+def _readable_table(r: Result) -> tuple[list[str], list[list[object]]]:
+    """A result's table with human headers (units, currency) and money written as money."""
+    assert r.table is not None
+    cols = r.table.columns
+    headers = [_HEADERS.get(c, c).format(cur=r.currency) for c in cols]
+    money = [c in _MONEY for c in cols]
+    rows = [
+        [
+            fmt_money(v, r.currency) if is_money and isinstance(v, int | float) else v
+            for v, is_money in zip(row, money, strict=True)
+        ]
+        for row in r.table.rows
+    ]
+    return headers, rows
+
+
 def render_text(r: Result) -> str:
     """The full human-readable answer."""
     if r.kind == "help":
@@ -150,7 +181,7 @@ def render_text(r: Result) -> str:
         out.append(_table(["component", "quantity", "unit", "unit price", "cost"], rows))
     if r.table:
         out.append("")
-        out.append(_table(r.table.columns, r.table.rows))
+        out.append(_table(*_readable_table(r)))
     if r.kind == "explain" and r.trace:
         out.append("")
         out.append("How each number is computed:")

@@ -9,47 +9,15 @@ from engine.catalog import list_gpus, list_models, resolve_gpu
 from engine.config import EngineConfig
 from engine.errors import GpucostError
 from engine.fx import convert, normalise_currency
-from engine.query import OPTIONS, Query
+from engine.helptext import help_text
+from engine.query import Query
 from engine.results import Assumption, Result, Table
-
-HELP = """gpucost: what an LLM costs to run or train, in GPUs and money.
-
-  gpucost <model|params> <gpu> [price] [key=value ...]      inference: throughput, latency, cost per request/token
-  gpucost daily <model> <gpu> [price] requests=5M in=800 out=400   a service for a day: fleet and daily cost
-  gpucost train <model> <gpu> [price] tokens=2T gpus=1024          a training run: GPU-hours, days, cost
-  gpucost compare <model> [gpu,gpu,...] [key=value ...]     one workload across GPUs, ranked by cost per M tokens
-  gpucost explain <query>                                   the formula behind each number, and what moves it most
-  gpucost gpus | models | prices [gpu]                      the catalogs
-  gpucost prices import-skypilot PATH                       add prices from a SkyPilot vms.csv to your price file
-
-Examples:
-  gpucost 1.17e8 P4 0.3              117M parameters on a Tesla P4 at 0.3 per GPU-hour
-  gpucost 1.17亿 P4 0.3元            the same, priced in CNY
-  gpucost llama-3-70b 8xH100 in=500 out=300 dtype=fp8
-  gpucost daily llama-3-70b H100 requests=5M in=800 out=400 peak=2 util=0.6
-  gpucost train llama-2-7b A100-80G tokens=2T gpus=1024
-  gpucost compare qwen2.5-72b H100,H200,MI300X
-
-Models: a catalog name (gpucost models), a parameter count (117M, 7B, 1.17e8, 1.17亿, 7千万) or a
-path to a Hugging Face config.json. GPUs: forgiving names (P4, a100-80g, 'H100 PCIe'), count prefix 8xH100.
-Prices are per GPU-hour: 0.3, $2.5, 2.5usd, 0.3元, ¥0.3, 0.3cny; without one, the lowest on-demand
-catalog price is used and named.
-An option the subcommand does not read (days= on an inference query, in= on train) or two that set
-the same thing (requests= and users=, gpus= and days=) is an error, never silently dropped.
-"""
-
-
-def _help_text() -> str:
-    opts = "\n".join(
-        f"  {k:<12} {spec.help}" + (f" ({', '.join(spec.choices)})" if spec.choices else "")
-        for k, spec in OPTIONS.items()
-    )
-    return HELP + "\nOptions (key=value):\n" + opts + "\n  spot         use spot prices (flag)\n"
 
 
 def run_listing(q: Query, config: EngineConfig) -> Result:
     if q.kind == "help":
-        return Result(kind="help", query="help", text=_help_text())
+        topic = q.rest[0] if q.rest else None
+        return Result(kind="help", query=" ".join(["help", *q.rest]), text=help_text(topic))
     if q.kind == "gpus":
         rows = [
             [

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.benchmarks import SUPPORTED, BenchmarkResult, read_benchmark
+from engine.catalog import variant_of
 from engine.chain import ESTIMATES
 from engine.config import EngineConfig
 from engine.errors import GpucostError
@@ -57,7 +58,11 @@ def _resolve_model(b: BenchmarkResult, given: str | None) -> tuple[str, str]:
     if b.model:
         try:
             resolve_arch(b.model)
-            return b.model, f"named in {Path(b.source).name}"
+            base = variant_of(b.model)
+            where = f"named in {Path(b.source).name}"
+            if base is not None:  # a fine-tuned release: the base model's architecture
+                return base, f"{where} as '{b.model}', a release of {base} with its architecture"
+            return b.model, where
         except GpucostError:
             raise GpucostError(
                 f"the model in {Path(b.source).name} ('{b.model}') is not in the catalog",

@@ -5,7 +5,8 @@ are committed; this script makes them reproducible. Every output row keeps its s
 
 - ``gpus.csv``: every row of ``gpu_specs.csv``, with a stable ``id`` and the aliases people type,
   ``source`` (URL + field source codes) and ``as_of`` (newest date among the sources it cites).
-- ``prices.csv``: every row of ``gpu_prices.csv`` whose GPU is in the accelerator catalog, mapped to
+- ``prices.csv``: every row of ``gpu_prices.csv`` and of the project's ``data/gpu_prices_extra.csv``,
+  whose GPU is in the accelerator catalog, mapped to
   the accelerator ``id``; ``includes_host`` says whether the price includes the host VM.
 - ``fx.csv``: the dated CNY-per-USD table (Federal Reserve H.10 via FRED).
 """
@@ -172,9 +173,20 @@ def build_gpus(shared: Path) -> list[dict[str, str]]:
     return out
 
 
+#: The project's own price source tables (same layout as the shared ``gpu_prices.csv``; see data/README.md).
+EXTRA_PRICES = (ROOT / "data" / "gpu_prices_extra.csv",)
+
+
+def _price_source_rows(shared: Path) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for path in (shared / "gpu_prices.csv", *EXTRA_PRICES):
+        rows += csv.DictReader(path.open(encoding="utf-8"))
+    return rows
+
+
 def build_prices(shared: Path) -> list[dict[str, str]]:
     out = []
-    for row in csv.DictReader((shared / "gpu_prices.csv").open(encoding="utf-8")):
+    for row in _price_source_rows(shared):
         gpu = SKYPILOT_GPU.get(row["gpu"])
         if gpu and "pcie" in row["instance_type"].lower():  # e.g. Lambda gpu_1x_h100_pcie
             gpu = {

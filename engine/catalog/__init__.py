@@ -164,6 +164,31 @@ def _model_key(name: str) -> str:
     return re.sub(r"[^a-z0-9.]", "", s)
 
 
+#: Name parts of fine-tuned or re-packaged releases that keep the base model's architecture
+#: (Hugging Face repo names: ``Meta-Llama-3-8B-Instruct``, ``gemma-2-9b-it``, ``Llama-2-7b-chat-hf``).
+_VARIANT_PARTS = frozenset({"instruct", "chat", "base", "it", "hf"})
+
+
+def variant_of(name: str) -> str | None:
+    """The catalog id of the model a Hugging Face repo id or release name is a variant of, or None:
+    ``meta-llama/Meta-Llama-3-8B-Instruct`` -> ``llama-3-8b``. The organisation prefix, a
+    ``Meta-`` maker prefix and the parts in ``_VARIANT_PARTS`` are dropped (an instruct, chat or
+    base release has the base model's shape); nothing else is (a quantised ``-FP8`` or ``-AWQ``
+    release stores its weights differently: give ``dtype=`` and the base name)."""
+    if name.endswith(".json") or name.count("/") > 1 or "\\" in name:
+        return None
+    repo = name.rsplit("/", 1)[-1].lower()
+    parts = [p for p in repo.split("-") if p not in _VARIANT_PARTS]
+    if parts[:1] == ["meta"]:
+        parts = parts[1:]
+    _, index = _model_table()
+    for candidate in ("-".join(parts), repo):
+        m = index.get(_model_key(candidate))
+        if m is not None and candidate != name:
+            return m.id
+    return None
+
+
 def list_models() -> list[ModelArch]:
     """Every model in the catalog."""
     return list(_model_table()[0])
@@ -178,6 +203,9 @@ def resolve_model(name: str, allow_files: bool = True) -> ModelArch:
     key = _model_key(name)
     if key in index:
         return index[key]
+    base = variant_of(name)
+    if base is not None:
+        return index[_model_key(base)]
     if name.endswith(".json") or "/" in name or "\\" in name or name.startswith("~"):
         if not allow_files:
             raise GpucostError(

@@ -150,9 +150,13 @@ def test_import_user_lengths_win_and_decode_tps_refused():
         cli_command(["import", str(VLLM), "8xH100", "decode_tps=5"], EngineConfig())
 
 
-def test_import_needs_a_model_the_catalog_knows():
+def test_import_needs_a_model_the_catalog_knows(tmp_path):
+    # genai-perf's NIM name 'meta/llama3-8b-instruct' is an instruct release of llama-3-8b
+    assert cli_command(["import", str(GENAI), "1xH100", "2usd"], EngineConfig()).inputs["model"] == "llama-3-8b"
+    unknown = tmp_path / "profile_export_genai_perf.json"
+    unknown.write_text(GENAI.read_text(encoding="utf-8").replace("meta/llama3-8b-instruct", "acme/foo-13b"))
     with pytest.raises(GpucostError, match="add model=NAME"):
-        cli_command(["import", str(GENAI), "1xH100", "2usd"], EngineConfig())
+        cli_command(["import", str(unknown), "1xH100", "2usd"], EngineConfig())
     with pytest.raises(GpucostError, match="does not name the model"):
         cli_command(["import", str(MLPERF), "8xH100", "2usd"], EngineConfig())
     r = cli_command(["import", str(GENAI), "1xH100", "2usd", "model=llama-3-8b"], EngineConfig())
@@ -336,3 +340,14 @@ def test_cli_calibrate_writes_to_env_dir(tmp_path, runs):
 def test_benchmark_result_is_plain_pydantic():
     b = BenchmarkResult(tool="vllm", source="x.json")
     assert b.output_tokens_per_s is None and b.notes == []
+
+
+def test_import_maps_an_instruct_release_to_its_catalog_model(tmp_path):
+    data = json.loads(VLLM.read_text(encoding="utf-8"))
+    data["model_id"] = data["tokenizer_id"] = "meta-llama/Meta-Llama-3-70B-Instruct"
+    path = tmp_path / "instruct.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    r = cli_command(["import", str(path), "8xH100", "2usd"], EngineConfig())
+    assert r.inputs["model"] == "llama-3-70b"
+    line = next(a for a in r.assumptions if a.name.startswith("model"))
+    assert line.value == "llama-3-70b" and "as 'meta-llama/Meta-Llama-3-70B-Instruct', a release of" in line.source

@@ -65,3 +65,82 @@ def test_money_is_written_as_money_not_in_e_notation() -> None:
     text = render_text(run("1.17e8 P4 0.3"))
     assert "e-0" not in text.split("component")[0]
     assert "per million requests" in text
+
+
+def test_a_price_in_compare_applies_to_every_gpu_named_without_one() -> None:
+    r = run("compare llama-3-8b H100,A100 2usd")
+    assert r.table is not None
+    price = r.table.columns.index("price_per_gpu_hour")
+    assert [row[price] for row in r.table.rows] == [2.0, 2.0]
+    assert not r.warnings
+    # the canonical query writes each price on its GPU, so it reproduces the rows exactly
+    assert r.query == "compare llama-3-8b H100@2usd,A100@2usd"
+    again = run(r.query)
+    assert again.table is not None and again.table.rows == r.table.rows
+
+
+def test_compare_takes_per_gpu_prices_and_pins_providers() -> None:
+    r = run("compare llama-3-8b H100@2.5usd,H200@3.5usd,H100@aws")
+    assert r.table is not None
+    cols = r.table.columns
+    rows = {(row[cols.index("gpu")], row[cols.index("price_per_gpu_hour")]) for row in r.table.rows}
+    assert ("H100", 2.5) in rows and ("H200", 3.5) in rows
+    assert any(gpu == "H100@aws" and price not in (2.5, 3.5) for gpu, price in rows)
+
+
+def test_compare_with_one_gpu_prices_only_that_gpu_and_leaves_unpriced_defaults_out_in_one_line() -> None:
+    r = run("compare llama-3-8b H100 2usd")
+    assert r.table is not None
+    cols = r.table.columns
+    by_gpu = {row[cols.index("gpu")]: row for row in r.table.rows}
+    assert by_gpu["H100"][cols.index("price_per_gpu_hour")] == 2.0
+    assert all(row[cols.index("price_per_gpu_hour")] != 2.0 for g, row in by_gpu.items() if g != "H100")
+    assert all(row[0] != "-" for row in r.table.rows)  # every row shown is ranked
+    unranked = [w for w in r.warnings if "no catalog price" in w]
+    assert len(unranked) == 1 and "MI300X" in unranked[0]
+
+
+def test_compare_text_headers_carry_units_and_currency() -> None:
+    from engine.format import render_text
+
+    text = render_text(run("compare llama-3-8b H100,A100 2usd"))
+    assert "USD/M tokens" in text and "USD/GPU-hour" in text and "cost_per_million_tokens" not in text
+    text = render_text(run("compare llama-3-8b H100,A100 14元"))
+    assert "CNY/M tokens" in text and "¥14.00" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "catalog"),
+    [
+        ("meta-llama/Meta-Llama-3-8B-Instruct", "llama-3-8b"),
+        ("Qwen/Qwen2.5-7B-Instruct", "qwen2.5-7b"),
+        ("google/gemma-2-9b-it", "gemma-2-9b"),
+        ("meta-llama/Llama-2-7b-chat-hf", "llama-2-7b"),
+        ("meta-llama/Meta-Llama-3.1-8B-Instruct", "llama-3.1-8b"),
+    ],
+)
+def test_instruct_chat_and_base_releases_map_to_their_catalog_model(name: str, catalog: str) -> None:
+    from engine.catalog import resolve_model
+
+    assert resolve_model(name).id == catalog
+    assert resolve_model(name, allow_files=False).id == catalog  # no file is looked up for it
+
+
+def test_a_quantised_release_is_not_mapped_silently() -> None:
+    from engine.catalog import variant_of
+
+    assert variant_of("neuralmagic/Meta-Llama-3-8B-Instruct-FP8") is None
+
+
+def test_a_default_price_includes_the_host_vm_where_the_catalog_has_one() -> None:
+    """The README's rule: a default (catalog) price is a whole VM's share per GPU; the L4's lowest
+    accelerator-only GCP price leaves the host out and is no longer the default."""
+    from engine.prices import lowest_price
+
+    row = lowest_price("L4")
+    assert row.includes_host and row.provider == "aws" and row.instance_type.startswith("g6.")
+    r = run("llama-3-8b L4")
+    assert not any("host VM not included" in w for w in r.warnings)
+    # asked for explicitly, the accelerator-only price is still there, and said to be
+    r = run("llama-3-8b L4 provider=gcp")
+    assert any("host VM not included" in w for w in r.warnings)
