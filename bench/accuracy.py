@@ -140,8 +140,11 @@ def inference_rows(case: dict) -> list[Row]:
     elif case["id"].startswith("I05"):
         for v in case["variants"]:
             dtype = "fp8" if "FP8" in v["hw"] else "fp16"
+            # the case states the KV-cache precision of its FP8 rows ("FP8 weights + FP8 KV cache")
+            fp8_kv = dtype == "fp8" and "FP8 KV" in str(case["assumptions"].get("h100_precision", ""))
             q = (
-                f"{MODELS[v['model']]} {v['TP']}x{HW[v['hw']]} dtype={dtype} engine=trtllm batch={v['batch']} "
+                f"{MODELS[v['model']]} {v['TP']}x{HW[v['hw']]} dtype={dtype}{' kv=fp8' if fp8_kv else ''} "
+                f"engine=trtllm batch={v['batch']} "
                 f"in={v['isl']} out={v['osl']} batching=static out_spread=0"
             )
             rows.append(

@@ -92,6 +92,11 @@ class ModelArch(BaseModel):
     params_override: float | None = Field(
         default=None, description="user-given parameter count (used for weights and FLOPs instead of the shape)"
     )
+    release_dtype: str | None = Field(
+        default=None,
+        description="precision the published weights are stored in (e.g. fp8 for DeepSeek-V3); None = not "
+        "recorded, the usual 16-bit",
+    )
     inferred: bool = False
     source: str = ""
     as_of: str = ""
@@ -427,6 +432,15 @@ def _first(cfg: dict, *keys: str, default=None):
 MAX_CONFIG_BYTES = 1_000_000
 
 
+def _release_dtype(cfg: dict[str, Any]) -> str | None:
+    """The precision a Hugging Face config says its weights are stored in: an ``fp8`` (or
+    ``fbgemm_fp8``) ``quantization_config``; None otherwise (16-bit ``torch_dtype`` is the default)."""
+    quant = cfg.get("quantization_config")
+    if isinstance(quant, dict) and str(quant.get("quant_method", "")).lower() in ("fp8", "fbgemm_fp8"):
+        return "fp8"
+    return None
+
+
 def from_hf_config(path: str | Path) -> ModelArch:
     """Read a local Hugging Face ``config.json`` (no transformers needed) into a :class:`ModelArch`.
 
@@ -505,5 +519,6 @@ def from_hf_config(path: str | Path) -> ModelArch:
         n_shared_experts=int(cfg.get("n_shared_experts") or 0),
         moe_d_ff=cfg.get("moe_intermediate_size"),
         first_dense_layers=int(cfg.get("first_k_dense_replace") or 0),
+        release_dtype=_release_dtype(cfg),
         source=f"Hugging Face config.json at {p}",
     )

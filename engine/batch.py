@@ -109,15 +109,31 @@ def _model_rows(base: Query, values: list[object], metric: str, cfg: EngineConfi
         return None
     if ctx.price is None and metric.startswith("cost_"):
         return None
-    return _sizer(plan, base.model, ctx.price, r_day, peak, metric)
+    if ctx.arch.release_dtype is not None and "dtype" not in base.values:  # the plan is that model's own
+        return None
+
+    def fallback(v: object) -> float | str:
+        return _metric_value(run_query(_with(base, "model", v), cfg, trace=False), metric)
+
+    return _sizer(plan, base.model, ctx.price, r_day, peak, metric, "dtype" in base.values, fallback)
 
 
-def _sizer(plan: ServingPlan, default: str | None, price: float | None, r_day: float, peak: float, metric: str) -> Row:
+def _sizer(
+    plan: ServingPlan,
+    default: str | None,
+    price: float | None,
+    r_day: float,
+    peak: float,
+    metric: str,
+    dtype_given: bool,
+    fallback: Row,
+) -> Row:
     """Size the replica of one row's model, run the roofline there and read ``metric``.
 
     A parameter count in range goes straight to the inferred shape's dimensions (``dense_dims``, the
     numbers ``infer_dense`` gives, without a model object per row); anything else resolves like a
-    query's model token."""
+    query's model token, and a model served at a precision of its own (``release_dtype``) takes
+    ``fallback``, a whole estimate."""
     rf = plan.roofline
 
     def row(v: object) -> float | str:
@@ -132,6 +148,8 @@ def _sizer(plan: ServingPlan, default: str | None, price: float | None, r_day: f
             sz = size_dims(dims, rf, plan.w_bytes, plan.asked, plan.batch_opt, plan.tpot_max_s)
         if sz is None:  # a named model, or a count that fits nowhere (its error comes from size_replica)
             arch = resolve_arch(_text(v))
+            if arch.release_dtype not in (None, plan.dtype) and not dtype_given:
+                return fallback(v)  # served at its release precision: a plan of its own
             check_context(arch, plan.s_in, plan.s_out)
             sz = size_replica(arch, rf, plan.w_bytes, plan.asked, plan.batch_opt, plan.tpot_max_s)
             dims = arch.dims

@@ -37,11 +37,16 @@ MAX_REPLICA_GPUS = 4096
 
 
 def kv_default(dtype: str, acc: Accelerator) -> str:
-    """The KV-cache precision when ``kv=`` is not given: the weights' for float weights; 16-bit
-    (FP32 on a GPU without FP16) for integer-quantised weights, whose engines keep a float cache."""
-    if dtype in ("fp32", "fp16", "bf16", "fp8"):
+    """The KV-cache precision when ``kv=`` is not given: the activations' precision, which is what
+    serving engines store by default (vLLM ``--kv-cache-dtype auto``: "will use model data type",
+    https://docs.vllm.ai/en/v0.4.2/models/engine_args.html; an FP8 KV cache is opt-in there and in
+    TensorRT-LLM). So 16-bit and FP32 weights keep their own precision; FP8 and integer-quantised
+    weights, whose activations are 16-bit, keep a 16-bit cache (FP32 on a GPU without FP16)."""
+    if dtype in ("fp32", "fp16", "bf16"):
         return dtype
-    return "fp16" if acc.peak_tflops_fp16 else "fp32"
+    if not acc.peak_tflops_fp16:
+        return "fp32"
+    return "fp16" if "no bf16" in acc.notes.lower() else "bf16"
 
 
 def check_context(arch: ModelArch, s_in: int, s_out: int) -> bool:
@@ -228,12 +233,19 @@ def efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
 
 
 def weight_dtype(ctx: Ctx, what: str = "weight precision") -> str:
-    """The weight precision: ``dtype=``, else the GPU's default (recorded as ``what``)."""
+    """The weight precision: ``dtype=``; else, for serving, the precision the model's weights are
+    released in (FP8 for DeepSeek-V3/R1) where the GPU has fast 16-bit (one without FP8 tensor
+    cores dequantises them, :func:`engine.hardware.resolve_precision`); else the GPU's default
+    (recorded as ``what``)."""
     if ctx.given("dtype"):
         dtype = str(ctx.opt("dtype"))
         ctx.add(what, dtype, GIVEN, True)
         return dtype
     dtype, why = default_dtype(ctx.acc)
+    release = ctx.arch.release_dtype if what == "weight precision" else None
+    if release is not None and dtype != "fp32":  # served as released (an FP32-only GPU runs FP32)
+        ctx.add(what, release, f"the precision {ctx.arch.name}'s weights are released in ({ctx.arch.source})")
+        return release
     ctx.add(what, dtype, why if what == "weight precision" else why.replace("serving and training", "training"))
     return dtype
 
@@ -277,7 +289,13 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
         ctx.add("compute precision", prec.compute_dtype, n)
     ctx.warnings += prec.warnings
     kv = str(ctx.opt("kv")) if ctx.given("kv") else kv_default(dtype, acc)
-    ctx.note("kv", "KV-cache precision", kv, "same as the weights (16-bit for INT8/INT4 weights)")
+    ctx.note(
+        "kv",
+        "KV-cache precision",
+        kv,
+        "the activations' precision (the engines' default, vLLM --kv-cache-dtype auto; 16-bit for FP8 and "
+        "integer weights); kv=fp8 for an FP8 cache",
+    )
     s_in, s_out = request_lengths(ctx)
     ce, be, spread = efficiencies(ctx)
     asked = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)  # type: ignore[call-overload]

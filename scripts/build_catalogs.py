@@ -34,6 +34,7 @@ def _engine_gpu_columns() -> list[str]:
 
     return list(Accelerator.model_fields)
 
+
 # (accelerator, variant) -> (id, aliases). Aliases are what users type; matching is forgiving
 # (case, spaces, dashes, "GB" vs "G", "SXM4" vs "SXM" are normalised in engine/catalog).
 IDS: dict[tuple[str, str], tuple[str, list[str]]] = {

@@ -144,3 +144,47 @@ def test_a_default_price_includes_the_host_vm_where_the_catalog_has_one() -> Non
     # asked for explicitly, the accelerator-only price is still there, and said to be
     r = run("llama-3-8b L4 provider=gcp")
     assert any("host VM not included" in w for w in r.warnings)
+
+
+def test_deepseek_is_served_at_the_precision_its_weights_are_released_in() -> None:
+    r = run("deepseek-v3 8xH200")
+    assert r.inputs["dtype"] == "fp8" and r.gpus_per_replica == 8
+    assert not any("does not fit" in w for w in r.warnings)
+    line = next(a for a in r.assumptions if a.name == "weight precision")
+    assert "released in" in line.source and "DeepSeek-V3/blob/main/config.json" in line.source
+    # the KV cache stays at the activations' 16 bits unless asked (vLLM --kv-cache-dtype auto)
+    assert r.inputs["kv_dtype"] == "bf16"
+    assert run("deepseek-v3 8xH200 kv=fp8").inputs["kv_dtype"] == "fp8"
+    # asked for, 16-bit still is what it says
+    assert run("deepseek-v3 16xH200 dtype=bf16").inputs["dtype"] == "bf16"
+    # a 16-bit release keeps the 16-bit default
+    assert run("llama-3-8b H100").inputs["dtype"] == "bf16"
+
+
+def test_a_config_json_with_fp8_quantization_is_read_as_an_fp8_release(tmp_path) -> None:
+    import json
+
+    from engine.architecture import from_hf_config
+
+    cfg = {
+        "model_type": "llama",
+        "num_hidden_layers": 4,
+        "hidden_size": 512,
+        "num_attention_heads": 8,
+        "intermediate_size": 1024,
+        "vocab_size": 1000,
+        "quantization_config": {"quant_method": "fp8", "fmt": "e4m3", "weight_block_size": [128, 128]},
+    }
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    assert from_hf_config(tmp_path / "config.json").release_dtype == "fp8"
+    del cfg["quantization_config"]
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    assert from_hf_config(tmp_path / "config.json").release_dtype is None
+
+
+def test_the_column_path_serves_a_release_precision_model_like_a_single_cell() -> None:
+    from engine.batch import evaluate_many
+
+    got = evaluate_many("llama-3-8b 8xH200 2usd", "model", ["deepseek-v3", "llama-3-70b"], "tokens_per_s")
+    assert got[0] == pytest.approx(run("deepseek-v3 8xH200 2usd").tokens_per_s)
+    assert got[1] == pytest.approx(run("llama-3-70b 8xH200 2usd").tokens_per_s)
