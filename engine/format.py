@@ -96,6 +96,8 @@ def render_text(r: Result) -> str:
     if r.title:
         out.append(r.title)
         out.append("=" * min(len(r.title), 100))
+    if r.text:  # a listing's summary, above its table
+        out.append(r.text)
     metrics: list[tuple[str, str]] = []
     add = metrics.append
     if r.kind in ("inference", "daily", "explain"):
@@ -173,6 +175,9 @@ def render_text(r: Result) -> str:
     if metrics:
         w = max(len(k) for k, _ in metrics)
         out += [f"{k.ljust(w)}  {v}" for k, v in metrics]
+    if r.warnings:  # they decide how to read the answer: right after the headline, before the detail
+        out.append("")
+        out += [f"warning: {w}" for w in r.warnings]
     if r.breakdown:
         out.append("")
         total = sum(b.cost for b in r.breakdown)
@@ -206,9 +211,6 @@ def render_text(r: Result) -> str:
         out.append("Assumptions:")
         for a in r.assumptions:
             out.append(f"  - {a.name}: {a.value}" + ("" if a.user_given else f"  [{a.source}]"))
-    if r.warnings:
-        out.append("")
-        out += [f"warning: {w}" for w in r.warnings]
     out.append("")
     out.append(f"query: {r.query}")
     return "\n".join(out)

@@ -134,11 +134,18 @@ def _prices(q: Query, config: EngineConfig) -> Result:
         for r in sel
     ]
     title = f"{len(rows)} prices" + (f" for {resolve_gpu(q.gpu).short}" if q.gpu else "") + f" ({currency}/GPU-h)"
+    summary = None
+    if q.gpu and not q.values.get("all"):
+        summary = _price_summary(rows, currency)
+        if len(rows) > SHOWN_PRICES:
+            summary += f"\nthe cheapest {SHOWN_PRICES} of {len(rows)} rows below; --all lists every row"
+        rows = sorted(rows, key=lambda r: r[6])[:SHOWN_PRICES]
     return Result(
         kind="prices",
         query=Query(kind="prices", gpu=q.gpu, options=q.options).canonical(),
         currency=currency,
         title=title,
+        text=summary,
         table=Table(
             columns=[
                 "gpu",
@@ -163,6 +170,36 @@ def _prices(q: Query, config: EngineConfig) -> Result:
     )
 
 
+SHOWN_PRICES = 10
+
+
+def _price_summary(rows: list[list[object]], currency: str) -> str:
+    """One GPU's prices in a few lines: per on-demand and spot, the cheapest price per GPU-hour
+    that includes the host VM (the one estimates default to) and the median over all rows (rows
+    as :func:`_prices` builds them: gpu, provider, region, instance, count, type, price, host)."""
+    from statistics import median
+
+    from engine.units import fmt_money
+
+    lines = []
+    for kind in ("on-demand", "spot"):
+        sel = sorted((r for r in rows if r[5] == kind), key=lambda r: r[6])  # type: ignore[arg-type, return-value]
+        if not sel:
+            lines.append(f"{kind:<9}  no price in the catalog")
+            continue
+        whole = [r for r in sel if r[7]]  # the default price prefers a whole VM's share per GPU
+        best = (whole or sel)[0]
+        host = "host VM included" if best[7] else "accelerator only, host VM not included"
+        line = (
+            f"{kind:<9}  cheapest {fmt_money(best[6], currency)} ({best[1]} {best[2]} {best[3]}, {host}); "  # type: ignore[arg-type]
+            f"median {fmt_money(median(r[6] for r in sel), currency)} over {len(sel)} rows"  # type: ignore[misc]
+        )
+        if whole and not sel[0][7]:
+            line += f"; accelerator-only prices (no host VM) from {fmt_money(sel[0][6], currency)}"  # type: ignore[arg-type]
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def _import(q: Query, config: EngineConfig) -> Result:
     from engine.prices import import_skypilot, write_price_file
 
@@ -174,13 +211,18 @@ def _import(q: Query, config: EngineConfig) -> Result:
     if config.price_file is None:
         raise GpucostError("no price file to import into", hint="set GPUCOST_PRICE_FILE to a path (it is created)")
     rows = []
+    reports = []
     for p in paths:
-        rows += import_skypilot(p, q.values.get("provider"))  # type: ignore[arg-type]
+        got = import_skypilot(p, q.values.get("provider"))  # type: ignore[arg-type]
+        rows += got.rows
+        if got.report():
+            reports.append(f"{p}: {got.report()}")
     total = write_price_file(rows, config.price_file)
     return Result(
         kind="prices",
         query="prices import-skypilot " + " ".join(paths),
         title=f"imported {len(rows)} prices into {config.price_file} ({total} rows now)",
+        text="\n".join(f"skipped or merged: {r}" for r in reports) or None,
         table=Table(
             columns=["gpu", "provider", "region", "instance", "type", "usd_per_gpu_hour"],
             rows=[

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -187,17 +189,80 @@ def _lowest_price(
 
 
 # ---- SkyPilot importer ----------------------------------------------------------------------------
-def import_skypilot(path: str | Path, provider: str | None = None) -> list[PriceRow]:
-    """Read a SkyPilot catalog ``vms.csv`` (schema v8: ``InstanceType, AcceleratorName,
-    AcceleratorCount, ..., Region, Price, SpotPrice``) into price rows.
+#: Cloud names SkyPilot keeps catalogs for (its ``catalogs/v8/<cloud>/`` folders): a folder of one of
+#: these names says which cloud a ``vms.csv`` is; any other folder name says nothing.
+SKYPILOT_CLOUDS = frozenset(
+    {"aws", "azure", "cudo", "do", "fluidstack", "gcp", "hyperbolic", "ibm", "kubernetes", "lambda", "nebius",
+     "oci", "paperspace", "runpod", "scp", "vast", "vsphere"}
+)  # fmt: skip
 
-    Rows without an accelerator, or with one not in our accelerator catalog, are skipped.
-    ``provider`` defaults to the catalog's folder name (``~/.sky/catalogs/v8/<cloud>/vms.csv``)."""
+
+@dataclass
+class SkyPilotImport:
+    """What an import read: the price rows (one per instance, region and price type, per-zone rows
+    merged) and what it skipped, by reason."""
+
+    rows: list[PriceRow]
+    skipped: Counter[str]
+    unknown_gpus: Counter[str]
+    merged: int
+
+    def report(self) -> str:
+        """One line on what was skipped and merged ('' when nothing was)."""
+        parts = [f"{n} {why}" for why, n in sorted(self.skipped.items())]
+        if self.unknown_gpus:
+            names = ", ".join(f"{g} ({n})" for g, n in self.unknown_gpus.most_common(6))
+            parts.append(f"{sum(self.unknown_gpus.values())} with a GPU not in the accelerator catalog: {names}")
+        if self.merged:
+            parts.append(f"{self.merged} per-zone rows merged into their region's")
+        return "; ".join(parts)
+
+
+def _provider(path: Path, reader_cols: set[str], row: dict[str, str], given: str | None) -> str:
+    if given:
+        return given.lower()
+    for col in ("Cloud", "cloud", "Provider", "provider"):
+        if col in reader_cols and (row.get(col) or "").strip():
+            return row[col].strip().lower()
+    folder = path.parent.name.lower()
+    if path.name == "vms.csv" and folder in SKYPILOT_CLOUDS:
+        return folder
+    stem = path.stem.split("_")[0].lower()
+    if stem in SKYPILOT_CLOUDS:  # e.g. aws_v8_vms_gpu_extract.csv
+        return stem
+    raise GpucostError(
+        f"which cloud is '{path.name}'? it has no cloud column and its folder '{path.parent.name}' is not a cloud name",
+        hint="add provider=aws (or gcp, azure, lambda, ...) after the path",
+    )
+
+
+def _prices_in(cell: str) -> list[float]:
+    """The positive prices in a SkyPilot price cell (``'1.2'``, or per-zone ``'1.2|1.3'``)."""
+    out = []
+    for part in (cell or "").split("|"):
+        try:
+            v = float(part.strip())
+        except ValueError:
+            continue
+        if v > 0:
+            out.append(v)
+    return out
+
+
+def import_skypilot(path: str | Path, provider: str | None = None) -> SkyPilotImport:
+    """Read a SkyPilot catalog ``vms.csv`` (schema v8: ``InstanceType, AcceleratorName,
+    AcceleratorCount, ..., Price, SpotPrice, Region[, AvailabilityZone]``) into price rows.
+
+    The provider is ``provider=``, else the file's cloud column, else its ``catalogs/v8/<cloud>/``
+    folder when that is a cloud name; never a guess. Rows of one instance, region and price type
+    (one per availability zone) become one row at the lowest price. Rows without an accelerator,
+    with one not in the accelerator catalog, or without a price are skipped and counted."""
     p = user_path(path)
     if not p.exists():
         raise GpucostError(f"no file at '{path}'", hint="give the path of a SkyPilot vms.csv")
-    prov = (provider or (p.parent.name if p.name == "vms.csv" else p.stem.split("_")[0])).lower()
-    out: list[PriceRow] = []
+    best: dict[tuple[str, str, str, str], tuple[float, int, PriceRow]] = {}
+    skipped: Counter[str] = Counter()
+    unknown: Counter[str] = Counter()
     with p.open(encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         cols = set(reader.fieldnames or [])
@@ -205,27 +270,36 @@ def import_skypilot(path: str | Path, provider: str | None = None) -> list[Price
             raise GpucostError(
                 f"'{path}' is not a SkyPilot vms.csv", hint="it needs InstanceType, AcceleratorName, Price columns"
             )
+        spot_col = next((c for c in reader.fieldnames or [] if c.startswith("SpotPrice")), None)
         for r in reader:
             name = (r.get("AcceleratorName") or "").strip()
             if not name:
+                skipped["without an accelerator (CPU instances)"] += 1
                 continue
             try:
                 gid = resolve_gpu(name).id
             except GpucostError:
+                unknown[name] += 1
                 continue
+            prov = _provider(p, cols, r, provider)
             count = float(r.get("AcceleratorCount") or 1) or 1
             region = r.get("Region") or r.get("Regions") or ""
-            for kind, col in (("on_demand", "Price"), ("spot", "SpotPrice")):
-                val = (r.get(col) or "").split("|")[0].strip()
-                if not val:
+            found = False
+            for kind, col in (("on_demand", "Price"), ("spot", spot_col)):
+                prices = _prices_in(r.get(col) or "") if col else []
+                if not prices:
                     continue
-                try:
-                    inst = float(val)
-                except ValueError:
+                found = True
+                inst = min(prices)
+                key = (prov, region, r["InstanceType"], kind)
+                seen = best.get(key)
+                zones = (seen[1] if seen else 0) + len(prices)
+                if seen is not None and seen[0] <= inst:
+                    best[key] = (seen[0], zones, seen[2])
                     continue
-                if inst <= 0:
-                    continue
-                out.append(
+                best[key] = (
+                    inst,
+                    zones,
                     PriceRow(
                         provider=prov,
                         region=region,
@@ -239,9 +313,18 @@ def import_skypilot(path: str | Path, provider: str | None = None) -> list[Price
                         source=f"SkyPilot catalog {p}",
                         as_of="imported",
                         notes="imported by gpucost prices import-skypilot",
-                    )
+                    ),
                 )
-    return out
+            if not found:
+                skipped["without a price"] += 1
+    rows = []
+    merged = 0
+    for _inst, zones, row in best.values():
+        if zones > 1:
+            merged += zones - 1
+            row = row.model_copy(update={"notes": f"{row.notes}; lowest of {zones} zone rows"})
+        rows.append(row)
+    return SkyPilotImport(rows, skipped, unknown, merged)
 
 
 def write_price_file(rows: list[PriceRow], path: str | Path, merge: bool = True) -> int:

@@ -41,6 +41,7 @@ FLAGS = {
     "on-demand": ("spot", "false"),
     "static": ("batching", "static"),
     "continuous": ("batching", "continuous"),
+    "--all": ("all", "true"),
 }
 MAX_QUERY_CHARS = 2000
 
@@ -93,6 +94,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "compute_eff": OptionSpec("number", 0.01, 1, "fraction of peak FLOP/s reached"),
     "bw_eff": OptionSpec("number", 0.01, 1, "fraction of peak memory bandwidth reached"),
     "calibration": OptionSpec("text", help="named calibration profile"),
+    "all": OptionSpec("bool", help="prices: every row, not the summary and the cheapest ten"),
 }
 _OPTION_ALIASES = {
     "input": "in",
@@ -288,7 +290,7 @@ def parse_query(text: str | list[str]) -> Query:
         return q
     positionals: list[str] = []
     for tok in tokens:
-        if tok.startswith("--") and "=" not in tok:
+        if tok.startswith("--") and "=" not in tok and tok.lower() not in FLAGS:
             raise GpucostError(
                 f"unknown flag '{tok}'",
                 token=tok,

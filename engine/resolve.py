@@ -12,6 +12,7 @@ Imports catalogs, prices, FX and the query; never the estimators (serving, servi
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from engine.architecture import ModelArch, format_params, infer_dense
@@ -72,6 +73,14 @@ def refuse_files(config: EngineConfig, what: str) -> None:
         )
 
 
+def _price_source(source: str) -> str:
+    """A catalog price's provenance as a person reads it: ``skypilot-org/skypilot-catalog
+    catalogs/v8/aws/vms.csv@00148f2af367`` -> ``SkyPilot catalog, aws vms.csv at commit 00148f2af367``."""
+    m = re.fullmatch(r"skypilot-org/skypilot-catalog catalogs/v\d+/(\w+)/vms\.csv@(\w+)", source)
+    where = f"SkyPilot catalog, {m.group(1)} vms.csv at commit {m.group(2)}" if m else source
+    return f"{where} (a 2025 price snapshot; check your provider)"
+
+
 def price_per_gpu_hour(ctx: Ctx, parsed: tuple[float, str | None] | None) -> tuple[float | None, str]:
     """The price per GPU-hour [ctx.currency] and its short label, recording its assumption line
     (None with a warning when nothing prices the GPU and the query named no provider or region)."""
@@ -106,9 +115,7 @@ def price_per_gpu_hour(ctx: Ctx, parsed: tuple[float, str | None] | None) -> tup
     ctx.add(
         "price per GPU-hour",
         f"{fmt_money(p, currency)} ({what}: {row.label()})",
-        f"{row.source}; a 2025 price snapshot, check your provider"
-        if not row.as_of.startswith("imported")
-        else row.source,
+        _price_source(row.source) if not row.as_of.startswith("imported") else row.source,
     )
     if not row.includes_host:
         ctx.warn(f"{row.provider} {row.region} price is for the accelerator only (host VM not included)")

@@ -28,7 +28,7 @@ from engine.architecture import Dims, ModelArch
 from engine.catalog import Accelerator
 from engine.defaults import BATCH_SOURCE, DEFAULT_BATCH_CAP, DEFAULT_IN, DEFAULT_OUT, LENGTH_SOURCE
 from engine.errors import GpucostError
-from engine.hardware import BYTES, Precision, default_dtype, resolve_precision
+from engine.hardware import BYTES, Precision, default_dtype, link, resolve_precision
 from engine.inference import NODE_GPUS, InferencePoint, Roofline, Terms
 from engine.memory import batch_room, min_gpus
 from engine.provenance import GIVEN, Ctx
@@ -374,6 +374,10 @@ def _replica_warnings(ctx: Ctx, plan: ServingPlan, arch: ModelArch, sz: Sizing, 
             f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={plan.ttft_max_text}; a shorter prompt "
             "or more GPUs per replica (tp=) would cut it"
         )
+    if sz.gpus > 1:
+        _, _, desc = link(acc, min(sz.gpus, NODE_GPUS))
+        if "not in the catalog" in desc:  # the all-reduce is charged at a PCIe floor: say so in every answer
+            ctx.warn(f"{acc.short} {desc} for the tensor-parallel all-reduce; a real link is faster")
     ctx.warnings += p.warnings
 
 

@@ -136,6 +136,33 @@ def _source_dates(shared: Path) -> dict[str, str]:
     return {c: known.get(c, "") for c in codes}
 
 
+#: Readable names of the source codes of ``sources.csv`` (its ``description`` column says more).
+SOURCE_NAMES = {
+    "EPOCH": "Epoch AI ML hardware dataset (CC BY 4.0)",
+    "STAS": "stas00/ml-engineering accelerator tables",
+    "LLMA": "llm-analysis GPU configs",
+    "LLMV": "LLM-Viewer hardware table",
+    "LMPRED": "LM-Predictor hardware table",
+    "TT": "torchtitan peak-FLOPS table",
+    "HW_NPU": "Huawei torchtitan-npu peak table",
+    "STH": "ServeTheHome",
+    "TW": "techwarrant",
+    "GEEK": "geektopia.es",
+    "ECER": "NVIDIA A40 datasheet table (ecer.com copy)",
+    "MULLET": "NVIDIA L40/L40S datasheet table (mullet.se copy)",
+    "GK": "glennklockwood.com",
+    "AIM": "aiminingco.com",
+    "NVPB": "NVIDIA H100 PCIe product brief",
+}
+
+
+def _readable_source(url: str, codes: set[str]) -> str:
+    """A spec row's provenance as a person reads it: the datasheet URL, then the datasets its
+    figures come from (the per-field codes stay in the row's notes)."""
+    names = sorted({SOURCE_NAMES[c] for c in codes if c in SOURCE_NAMES})
+    return "; ".join(x for x in (url, "figures from " + ", ".join(names) if names else "") if x) or "see notes"
+
+
 def build_gpus(shared: Path) -> list[dict[str, str]]:
     dates = _source_dates(shared)
     out = []
@@ -165,10 +192,9 @@ def build_gpus(shared: Path) -> list[dict[str, str]]:
                 "tdp_w": row["tdp_w"],
                 "interconnect_gb_s": row["interconnect_gbps"],
                 "interconnect_type": row["interconnect_type"],
-                "source": f"{row['source_url'] or 'see notes'} [{row['field_sources']}] "
-                "via gpucost shared/data/gpu_specs.csv",
+                "source": _readable_source(row["source_url"], codes),
                 "as_of": cited[-1] if cited else "undated (its only source gives no date)",
-                "notes": row["notes"],
+                "notes": "; ".join(x for x in (row["notes"], f"field sources: {row['field_sources']}") if x),
             }
         )
     return out

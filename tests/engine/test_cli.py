@@ -108,8 +108,10 @@ def test_import_skypilot_into_price_file(tmp_path):
     price_file = tmp_path / "prices.csv"
     env = {"GPUCOST_PRICE_FILE": str(price_file)}
     p = cli("prices", "import-skypilot", str(vms), env=env)
+    assert p.returncode == 2 and "which cloud is 'vms.csv'" in p.stderr and "provider=" in p.stderr
+    p = cli("prices", "import-skypilot", str(vms), "provider=aws", env=env)
     assert p.returncode == 0, p.stderr
-    assert "imported 2 prices" in p.stdout
+    assert "imported 2 prices" in p.stdout and "1 without an accelerator" in p.stdout
     d = json.loads(cli("--json", "7B", "H100", env=env).stdout)
     assert d["price_per_gpu_hour"] == pytest.approx(2.0)  # 16.0 per instance-hour / 8 GPUs
     assert any("big.8x" in a["value"] for a in d["assumptions"])

@@ -188,3 +188,74 @@ def test_the_column_path_serves_a_release_precision_model_like_a_single_cell() -
     got = evaluate_many("llama-3-8b 8xH200 2usd", "model", ["deepseek-v3", "llama-3-70b"], "tokens_per_s")
     assert got[0] == pytest.approx(run("deepseek-v3 8xH200 2usd").tokens_per_s)
     assert got[1] == pytest.approx(run("llama-3-70b 8xH200 2usd").tokens_per_s)
+
+
+def test_warnings_come_right_after_the_headline_numbers() -> None:
+    from engine.format import render_text
+
+    text = render_text(run("daily deepseek-v3 16xH800 2usd"))
+    assert text.index("warning:") < text.index("component") < text.index("Assumptions:")
+
+
+def test_a_missing_interconnect_is_a_warning_in_every_answer_that_uses_it() -> None:
+    r = run("deepseek-v3 16xH800 2usd")
+    assert any("bandwidth not in the catalog" in w and "PCIe 4.0" in w for w in r.warnings)
+    assert not any("bandwidth not in the catalog" in w for w in run("llama-3-8b 1xH800 2usd").warnings)
+    assert not any("bandwidth not in the catalog" in w for w in run("llama-3-70b 8xH100 2usd").warnings)
+
+
+def test_assumption_sources_are_readable_not_column_tags() -> None:
+    r = run("llama-3-8b H100")
+    text = " ".join(a.source for a in r.assumptions)
+    assert "EPOCH" not in text and "memory_gb=" not in text and "shared/data" not in text
+    assert "Epoch AI ML hardware dataset" in text and "SkyPilot catalog" in text
+
+
+def test_prices_of_one_gpu_are_summarised_first_and_all_lists_every_row() -> None:
+    from engine.format import render_text
+    from engine.prices import lowest_price, prices_for
+
+    r = run("prices L4")
+    assert r.text is not None and r.table is not None
+    on_demand = r.text.splitlines()[0]
+    default = lowest_price("L4")
+    assert on_demand.startswith("on-demand") and f"{default.provider} {default.region}" in on_demand
+    assert "median" in on_demand and "accelerator-only prices (no host VM) from" in on_demand
+    assert len(r.table.rows) == 10 and "--all lists every row" in r.text
+    every = run("prices L4 --all")
+    assert every.table is not None and len(every.table.rows) == len(prices_for("L4"))
+    assert render_text(r).index("on-demand") < render_text(r).index("provider")
+
+
+def test_the_skypilot_importer_merges_zones_reports_skips_and_names_the_cloud_from_the_file(tmp_path) -> None:
+    from engine.prices import import_skypilot
+
+    folder = tmp_path / "catalogs" / "v8" / "aws"
+    folder.mkdir(parents=True)
+    vms = folder / "vms.csv"
+    vms.write_text(
+        "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone\n"
+        "p5.48xlarge,H100,8,192,2048,,98.32,40.0,us-east-1,use1-az1\n"
+        "p5.48xlarge,H100,8,192,2048,,98.32,36.0,us-east-1,use1-az2\n"
+        "p5.48xlarge,H100,8,192,2048,,98.32,38.0,us-east-1,use1-az4\n"
+        "g4ad.xlarge,Radeon Pro V520,1,4,16,,0.38,,us-east-1,use1-az1\n"
+        "m5.large,,,2,8,,0.096,0.04,us-east-1,use1-az1\n"
+        "x.big,H100,8,192,2048,,,,us-east-1,use1-az1\n",
+        encoding="utf-8",
+    )
+    got = import_skypilot(vms)
+    assert {r.provider for r in got.rows} == {"aws"}  # the catalogs/v8/<cloud>/ folder
+    by_type = {r.price_type: r for r in got.rows}
+    assert len(got.rows) == 2 and by_type["on_demand"].usd_per_gpu_hour == pytest.approx(98.32 / 8)
+    assert by_type["spot"].usd_per_hour_instance == pytest.approx(36.0)  # the cheapest zone
+    report = got.report()
+    assert "1 without an accelerator" in report and "1 without a price" in report
+    assert "Radeon Pro V520 (1)" in report and "per-zone rows merged" in report
+    # a cloud column names the provider wherever the file is
+    other = tmp_path / "downloads" / "vms.csv"
+    other.parent.mkdir()
+    other.write_text("Cloud,InstanceType,AcceleratorName,AcceleratorCount,Price,Region\ngcp,a3,H100,8,88.0,us-x\n")
+    assert [r.provider for r in import_skypilot(other).rows] == ["gcp"]
+    with pytest.raises(GpucostError, match="which cloud"):
+        other.write_text("InstanceType,AcceleratorName,AcceleratorCount,Price,Region\na3,H100,8,88.0,us-x\n")
+        import_skypilot(other)
