@@ -106,6 +106,12 @@ def _measured_replica(ctx: Ctx, s_in: int, s_out: int) -> tuple[dict[str, Any], 
     """Measured mode: a replica's fields, GPUs, GPU-seconds per request, prefill share and
     utilisation from measured per-GPU prefill and decode throughput [tokens/s per GPU]."""
     dec, pre = ctx.opt("decode_tps"), ctx.opt("prefill_tps")
+    for limit in ("ttft_max", "tpot_max"):
+        if ctx.given(limit):
+            raise GpucostError(
+                f"{limit}= needs modelled latency, and measured mode (decode_tps=) has none: it would be ignored",
+                hint=f"drop {limit}=, or drop decode_tps=/prefill_tps= to size the replica from the roofline",
+            )
     if dec is None:
         raise GpucostError(
             "measured mode needs decode_tps= (output tokens/s per GPU)",

@@ -34,6 +34,10 @@ from engine.memory import batch_room, min_gpus
 from engine.provenance import GIVEN, Ctx
 
 MAX_REPLICA_GPUS = 4096
+#: The largest replica tried to meet ``ttft_max=``: one node, tensor parallel, which splits a
+#: prompt's prefill FLOPs over its GPUs. Pipeline stages beyond a node pass one request through
+#: each stage in turn and do not shorten its TTFT, so past this size the warning stands.
+MAX_TTFT_GPUS = NODE_GPUS
 
 
 def kv_default(dtype: str, acc: Accelerator) -> str:
@@ -370,10 +374,13 @@ def _replica_warnings(ctx: Ctx, plan: ServingPlan, arch: ModelArch, sz: Sizing, 
             "batch 1; more GPUs per replica (tp=) or a faster GPU would cut it"
         )
     if plan.ttft_max_s is not None and p.ttft_s > plan.ttft_max_s:
-        ctx.warn(
-            f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={plan.ttft_max_text}; a shorter prompt "
-            "or more GPUs per replica (tp=) would cut it"
+        fix = (
+            f"and {MAX_TTFT_GPUS} GPUs per replica (one node's tensor parallelism) would not meet it either; "
+            "a shorter prompt or a faster GPU would"
+            if asked is None
+            else "a shorter prompt or more GPUs per replica (tp=) would cut it"
         )
+        ctx.warn(f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={plan.ttft_max_text}; {fix}")
     if sz.gpus > 1:
         _, _, desc = link(acc, min(sz.gpus, NODE_GPUS))
         if "not in the catalog" in desc:  # the all-reduce is charged at a PCIe floor: say so in every answer
@@ -421,9 +428,40 @@ def setup_replica(ctx: Ctx, plan: ServingPlan, arch: ModelArch) -> ServingSetup:
         )
     sz = plan.size(arch)
     p = plan.roofline.point(arch, sz.gpus, sz.batch, sz.terms, sz.max_batch)
+    raised = _meet_ttft(plan, arch, sz, p)
+    if raised is not None:
+        chosen = sz.gpus
+        sz, p = raised
     replica_lines(ctx, plan, arch, sz)
+    if raised is not None:
+        i, line = next((i, a) for i, a in enumerate(ctx.assumptions) if a.name == "GPUs per replica")
+        ctx.assumptions[i] = line.model_copy(
+            update={
+                "source": f"raised from {chosen} (the most tokens/s per GPU) to meet ttft_max={plan.ttft_max_text}: "
+                f"the least power of two whose TTFT, {p.ttft_s * 1e3:.3g} ms, meets it"
+            }
+        )
     _replica_warnings(ctx, plan, arch, sz, p)
     return ServingSetup(plan=plan, point=p, gpus=sz.gpus)
+
+
+def _meet_ttft(
+    plan: ServingPlan, arch: ModelArch, sz: Sizing, p: InferencePoint
+) -> tuple[Sizing, InferencePoint] | None:
+    """With ``ttft_max=`` missed and no replica size asked for, the least larger power-of-two
+    replica (up to ``MAX_TTFT_GPUS``) whose TTFT meets it, and its point; None when the chosen
+    replica meets it, a size was asked, or no size up to the bound does (the warning then says so).
+    More GPUs cut TTFT because the prefill's FLOPs split over them."""
+    if plan.ttft_max_s is None or plan.asked is not None or p.ttft_s <= plan.ttft_max_s:
+        return None
+    g = sz.gpus * 2
+    while g <= MAX_TTFT_GPUS:
+        bigger = size_replica(arch, plan.roofline, plan.w_bytes, g, plan.batch_opt, plan.tpot_max_s)
+        q = plan.roofline.point(arch, bigger.gpus, bigger.batch, bigger.terms, bigger.max_batch)
+        if q.ttft_s <= plan.ttft_max_s:
+            return bigger, q
+        g *= 2
+    return None
 
 
 def serving_setup(ctx: Ctx) -> ServingSetup:

@@ -259,3 +259,24 @@ def test_the_skypilot_importer_merges_zones_reports_skips_and_names_the_cloud_fr
     with pytest.raises(GpucostError, match="which cloud"):
         other.write_text("InstanceType,AcceleratorName,AcceleratorCount,Price,Region\na3,H100,8,88.0,us-x\n")
         import_skypilot(other)
+
+
+def test_a_missed_ttft_max_tries_the_larger_replica_it_would_recommend() -> None:
+    base = run("llama-3.1-70b H100 in=8000 out=200")
+    r = run("llama-3.1-70b H100 in=8000 out=200 ttft_max=400ms")
+    assert base.ttft_s > 0.4 and r.ttft_s <= 0.4 and r.gpus_per_replica > base.gpus_per_replica
+    line = next(a for a in r.assumptions if a.name == "GPUs per replica")
+    assert "raised from" in line.source and "ttft_max=400ms" in line.source
+    assert sum(a.name == "GPUs per replica" for a in r.assumptions) == 1
+    # beyond one node tensor parallelism stops cutting TTFT: the answer warns instead
+    miss = run("llama-3.1-70b H100 in=8000 out=200 ttft_max=100ms")
+    assert any("would not meet it either" in w for w in miss.warnings)
+    # a size asked for is kept, and the warning says how to cut it
+    asked = run("llama-3.1-70b 2xH100 in=8000 out=200 ttft_max=400ms")
+    assert asked.gpus_per_replica == 2 and any("tp=" in w for w in asked.warnings)
+
+
+@pytest.mark.parametrize("limit", ["ttft_max=1s", "tpot_max=50ms"])
+def test_measured_mode_refuses_latency_limits_it_cannot_check(limit: str) -> None:
+    with pytest.raises(GpucostError, match="measured mode"):
+        run(f"daily llama-3-70b H100 decode_tps=1000 {limit}")
