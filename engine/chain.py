@@ -27,7 +27,7 @@ from engine.costs import (
     serving_fields,
 )
 from engine.costs import training_breakdown as _training_breakdown
-from engine.defaults import DEFAULT_IN, DEFAULT_OUT, LENGTH_SOURCE
+from engine.defaults import DEFAULT_IN, DEFAULT_OUT
 from engine.energy import energy
 from engine.errors import GpucostError
 from engine.hardware import BYTES, default_dtype
@@ -36,7 +36,7 @@ from engine.provenance import GIVEN, Ctx
 from engine.resolve import canonical
 from engine.results import Result
 from engine.service import SECONDS_PER_DAY, fleet_replicas, lengths_from_tokens, peak_to_average, requests_per_day
-from engine.serving import ServingSetup, serving_setup, utilisation
+from engine.serving import ServingSetup, length_source, serving_setup, utilisation
 from engine.training import train_plan, train_trace
 from engine.units import fmt_num
 
@@ -129,8 +129,8 @@ def _measured_replica(ctx: Ctx, s_in: int, s_out: int) -> tuple[dict[str, Any], 
             "no prefill_tps given: the measured output rate is taken "
             "to include prompt processing (as end-to-end benchmarks report it)",
         )
-    if s_in + s_out and (not ctx.given("in") or not ctx.given("out")):
-        ctx.add("request length", f"{s_in} tokens in, {s_out} out", LENGTH_SOURCE)
+    if s_in + s_out and (not ctx.given("in") or not ctx.given("out") or ctx.derived):
+        ctx.add("request length", f"{s_in} tokens in, {s_out} out", *length_source(ctx))
     gpus = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)  # type: ignore[call-overload]
     if gpus is None:
         wb = BYTES[str(ctx.opt("dtype"))] if ctx.given("dtype") else BYTES[default_dtype(ctx.acc)[0]]

@@ -47,6 +47,8 @@ class Ctx:
     assumptions: list[Assumption] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     inputs: dict[str, object] = field(default_factory=dict)
+    #: options set from others (``in`` from ``tokens_in`` / requests), with how: never "given"
+    derived: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, value: str, source: str, user: bool = False) -> None:
         """Record an assumption line."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from engine import efficiency as eff
-from engine.defaults import DEFAULT_PER_USER, DEFAULT_REQUESTS_PER_DAY, PER_USER_SOURCE, REQUESTS_SOURCE
+from engine.defaults import DEFAULT_OUT, DEFAULT_PER_USER, DEFAULT_REQUESTS_PER_DAY, PER_USER_SOURCE, REQUESTS_SOURCE
 from engine.errors import GpucostError
 from engine.provenance import GIVEN, Ctx
 from engine.units import fmt_num
@@ -69,6 +69,24 @@ def lengths_from_tokens(ctx: Ctx) -> None:
     """With ``tokens_in=``/``tokens_out=`` and ``requests=``, derive the per-request lengths
     ``in``/``out`` they imply (checked like ``in=``/``out=``), unless those are given."""
     q = ctx.q
+    v = q.values
+    if "tokens_in" in v and "tokens_out" in v and "requests" not in v:
+        # both daily totals and no request count: the requests come from the output total over the
+        # reply length, and the prompt length from the input total over those requests
+        if "in" in v:
+            raise GpucostError(
+                "tokens_in=, tokens_out= and in= over-determine the traffic",
+                hint="drop in= (it follows from tokens_in= / (tokens_out= / out=)), or give requests= instead",
+            )
+        out = int(v.get("out", DEFAULT_OUT))  # type: ignore[call-overload]
+        n = max(1, round(float(v["tokens_in"]) / (float(v["tokens_out"]) / out)))  # type: ignore[arg-type]
+        if n > 10_000_000:
+            raise GpucostError(
+                f"tokens_in= / (tokens_out= / out=) gives {n:,} prompt tokens per request", hint="check the totals"
+            )
+        v["in"] = n
+        ctx.derived["in"] = f"in = tokens_in / (tokens_out / out) = {n}"
+        return
     for total, key in (("tokens_in", "in"), ("tokens_out", "out")):
         if "requests" in q.values and total in q.values and key not in q.values:
             n = max(1, round(float(q.values[total]) / float(q.values["requests"])))  # type: ignore[arg-type]
@@ -77,3 +95,4 @@ def lengths_from_tokens(ctx: Ctx) -> None:
                     f"{total}= / requests= gives {n:,} tokens per request", hint="check both; at most 10M per request"
                 )
             q.values[key] = n
+            ctx.derived[key] = f"{key} = {total} / requests = {n}"

@@ -258,9 +258,18 @@ def request_lengths(ctx: Ctx) -> tuple[int, int]:
     """Prompt and reply tokens per request, recorded."""
     s_in = int(ctx.opt("in", DEFAULT_IN))  # type: ignore[call-overload]
     s_out = int(ctx.opt("out", DEFAULT_OUT))  # type: ignore[call-overload]
-    given = ctx.given("in") and ctx.given("out")
-    ctx.add("request length", f"{s_in} tokens in, {s_out} out", GIVEN if given else LENGTH_SOURCE, given)
+    ctx.add("request length", f"{s_in} tokens in, {s_out} out", *length_source(ctx))
     return s_in, s_out
+
+
+def length_source(ctx: Ctx) -> tuple[str, bool]:
+    """Where the request lengths come from, and whether the user set both (given or derived from
+    the daily token totals they gave)."""
+    derived = [ctx.derived[k] for k in ("in", "out") if k in ctx.derived]
+    defaulted = [k for k in ("in", "out") if not ctx.given(k)]
+    if not defaulted:
+        return ("; ".join(derived) if derived else GIVEN), True
+    return "; ".join([*derived, f"{' and '.join(defaulted)}: {LENGTH_SOURCE}"]), False
 
 
 def utilisation(ctx: Ctx) -> float:

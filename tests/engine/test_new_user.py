@@ -280,3 +280,18 @@ def test_a_missed_ttft_max_tries_the_larger_replica_it_would_recommend() -> None
 def test_measured_mode_refuses_latency_limits_it_cannot_check(limit: str) -> None:
     with pytest.raises(GpucostError, match="measured mode"):
         run(f"daily llama-3-70b H100 decode_tps=1000 {limit}")
+
+
+def test_daily_token_totals_without_requests_keep_both_totals() -> None:
+    """Issue 11: tokens_in= with tokens_out= and no requests= must not replace the input total
+    with the default prompt length."""
+    r = run("daily llama-3-70b H100 tokens_in=600B tokens_out=150B prefill_tps=8000 decode_tps=1500 2usd")
+    r_day = r.inputs["requests_per_day"]
+    assert r_day * r.inputs["out"] == pytest.approx(150e9, rel=1e-9)
+    assert r_day * r.inputs["in"] == pytest.approx(600e9, rel=1e-3)
+    gpu_s = r.inputs["in"] / 8000 + r.inputs["out"] / 1500  # measured GPU-seconds per request
+    assert r.gpus == pytest.approx(r_day * gpu_s / 86400 * 1.5 / 0.75, rel=0.01)
+    line = next(a for a in r.assumptions if a.name == "request length")
+    assert "tokens_in / (tokens_out / out)" in line.source
+    with pytest.raises(GpucostError, match="over-determine"):
+        run("daily llama-3-70b H100 tokens_in=600B tokens_out=150B in=1000")
