@@ -269,6 +269,8 @@ def length_source(ctx: Ctx) -> tuple[str, bool]:
     defaulted = [k for k in ("in", "out") if not ctx.given(k)]
     if not defaulted:
         return ("; ".join(derived) if derived else GIVEN), True
+    if not derived and not any(ctx.given(k) for k in ("in", "out")):
+        return LENGTH_SOURCE, False
     return "; ".join([*derived, f"{' and '.join(defaulted)}: {LENGTH_SOURCE}"]), False
 
 
