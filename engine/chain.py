@@ -90,6 +90,7 @@ def infer(ctx: Ctx, trace: bool = True) -> Result:
             ),
         ]
         fields["energy_kwh"], fields["energy_cost"] = energy(ctx, fields["cost_per_day"] / ctx.price)
+    _cache_split(fields, plan.roofline.cache_hit)
     return result(
         ctx,
         "inference",
@@ -100,6 +101,15 @@ def infer(ctx: Ctx, trace: bool = True) -> Result:
         inputs={**ctx.inputs, **s.inputs},
         **fields,
     )
+
+
+def _cache_split(fields: dict[str, Any], hit: float) -> None:
+    """With a prefix cache serving ``hit`` of the input tokens: the input cost over the missed
+    tokens only, the price API providers quote as "input"; cache hits skip their prefill, so their
+    compute cost is nil (the KV memory they hold narrows the batch, which the output price carries)."""
+    per_input = fields.get("cost_per_million_input_tokens")
+    if hit > 0 and per_input is not None:
+        fields["cost_per_million_cache_miss_input_tokens"] = per_input / (1 - hit)
 
 
 def _measured_replica(ctx: Ctx, s_in: int, s_out: int) -> tuple[dict[str, Any], int, float, float, float]:
@@ -181,7 +191,13 @@ def daily(ctx: Ctx, trace: bool = True) -> Result:
     lengths_from_tokens(ctx)
     s_in = int(ctx.opt("in", DEFAULT_IN))  # type: ignore[call-overload]
     s_out = int(ctx.opt("out", DEFAULT_OUT))  # type: ignore[call-overload]
-    if ctx.given("decode_tps") or ctx.given("prefill_tps"):
+    measured = ctx.given("decode_tps") or ctx.given("prefill_tps")
+    if measured:
+        if ctx.given("cache_hit"):
+            raise GpucostError(
+                "cache_hit= changes the modelled prefill, and measured mode (prefill_tps=) measures it",
+                hint="drop cache_hit= (measure with your cache on), or drop decode_tps=/prefill_tps=",
+            )
         fields, per_replica, gpu_s_per_req, prefill_share, util = _measured_replica(ctx, s_in, s_out)
     else:
         s = serving_setup(ctx)
@@ -227,6 +243,8 @@ def daily(ctx: Ctx, trace: bool = True) -> Result:
             dict(name="cost per day", formula=f"{gpus} GPUs x 24 h x {price:.4g}", value=day, unit=ctx.currency)
         )
         fields["energy_kwh"], fields["energy_cost"] = energy(ctx, gpus * 24)
+    if not measured:
+        _cache_split(fields, s.plan.roofline.cache_hit)
     return result(
         ctx,
         "daily",

@@ -25,12 +25,19 @@ def forward_flops_per_token(n_forward: float, n_layers: int, attn_width: int, co
     return 2.0 * n_forward + 4.0 * n_layers * context * attn_width
 
 
-def prefill_flops(n_forward: float, n_layers: int, attn_width: int, tokens: float, lm_head: float = 0.0) -> float:
+def prefill_flops(
+    n_forward: float, n_layers: int, attn_width: int, tokens: float, lm_head: float = 0.0, cached: float = 0.0
+) -> float:
     """Forward FLOPs to prefill a prompt of ``tokens`` tokens with causal attention [FLOP].
 
     ``lm_head`` [parameters] is the part of ``n_forward`` that a server runs for the last prompt
-    position only (the vocabulary projection: it samples one next token, not one per position)."""
-    return 2.0 * (n_forward - lm_head) * tokens + 2.0 * lm_head + 2.0 * n_layers * tokens * tokens * attn_width
+    position only (the vocabulary projection: it samples one next token, not one per position).
+    ``cached`` [tokens]: a prefix whose KV comes from a prefix cache; only the ``tokens - cached``
+    new positions are computed, each attending to every earlier position, so the matmuls scale
+    with ``tokens - cached`` and causal attention (``4 L w p`` at position ``p``) sums to
+    ``2 L w (tokens^2 - cached^2)``."""
+    attention = 2.0 * n_layers * (tokens * tokens - cached * cached) * attn_width
+    return 2.0 * (n_forward - lm_head) * (tokens - cached) + 2.0 * lm_head + attention
 
 
 def training_flops_per_token(n_params: float, n_layers: int, n_heads: int, head_dim: int, seq_len: int) -> float:

@@ -147,6 +147,14 @@ def render_text(r: Result) -> str:
                     + f"{m(r.cost_per_million_output_tokens or 0)} output, {m(r.cost_per_million_tokens or 0)} blended",
                 )
             )
+            if r.cost_per_million_cache_miss_input_tokens is not None:
+                add(
+                    (
+                        "input with a prefix cache",
+                        f"{m(r.cost_per_million_cache_miss_input_tokens)} per M cache-miss tokens; cache hits skip "
+                        "their prefill (their KV memory is carried by the output price)",
+                    )
+                )
         if r.cost_per_day is not None:
             label = (
                 f"cost per day ({r.replicas} replicas at stated traffic)" if r.kind == "inference" else "cost per day"

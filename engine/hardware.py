@@ -10,6 +10,9 @@ Precision rules (weights, activations):
 - ``fp8``: W8A8 at the FP8 tensor rate where the part has one; elsewhere weight-only FP8 computed at
   16-bit (as vLLM does on Ampere), with a warning.
 - ``int8``: W8A8 (SmoothQuant-style) at the INT8 rate where one is listed; else weight-only at 16-bit.
+- ``fp4`` (NVFP4) / ``mxfp4``: W4A4 at the FP4 tensor rate where the part has one (Blackwell,
+  MI355X); elsewhere weight-only FP4 (4-bit weights, 16-bit matmuls, as vLLM serves MXFP4
+  gpt-oss on Hopper), with a warning. Bytes per weight include the block scales (``BYTES``).
 - ``int4``: weight-only (W4A16, AWQ/GPTQ): 4-bit weights in memory, 16-bit matmuls.
 
 [1] NVIDIA H100 Tensor Core GPU datasheet (2023) and Ada Lovelace architecture whitepaper: FP8 dense
@@ -26,8 +29,21 @@ from dataclasses import dataclass, field
 from engine.catalog import Accelerator
 from engine.errors import GpucostError
 
-DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")
-BYTES: dict[str, float] = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+DTYPES = ("fp32", "fp16", "bf16", "fp8", "fp4", "mxfp4", "int8", "int4")
+#: Bytes per weight. FP4 formats carry block scales: NVFP4 (``fp4``) one FP8 E4M3 scale per 16
+#: values, 4.5 bits (NVIDIA, "Introducing NVFP4 for Efficient and Accurate Low-Precision
+#: Inference", June 2025); MXFP4 one E8M0 scale per 32 values, 4.25 bits (OCP Microscaling
+#: Formats (MX) Specification v1.0, 2023). INT4 (AWQ/GPTQ) group scales are left out (~3%).
+BYTES: dict[str, float] = {
+    "fp32": 4.0,
+    "fp16": 2.0,
+    "bf16": 2.0,
+    "fp8": 1.0,
+    "fp4": 4.5 / 8,
+    "mxfp4": 4.25 / 8,
+    "int8": 1.0,
+    "int4": 0.5,
+}
 _DTYPE_ALIASES = {
     "float32": "fp32",
     "float16": "fp16",
@@ -39,6 +55,8 @@ _DTYPE_ALIASES = {
     "e4m3": "fp8",
     "w8a8": "int8",
     "w4a16": "int4",
+    "nvfp4": "fp4",
+    "mx4": "mxfp4",
     "awq": "int4",
     "gptq": "int4",
     "q4": "int4",
@@ -144,6 +162,18 @@ def resolve_precision(acc: Accelerator, dtype: str) -> Precision:
             warnings=[
                 f"{acc.short} has no FP8 tensor cores: "
                 f"FP8 weights are dequantised and multiplied at {half_name.upper()}"
+            ],
+        )
+    if dtype in ("fp4", "mxfp4"):
+        if acc.peak_tflops_fp4:
+            return Precision(dtype, "fp4", acc.peak_tflops_fp4 * 1e12)
+        return Precision(
+            dtype,
+            half_name,
+            half,
+            warnings=[
+                f"{acc.short} has no FP4 tensor cores (Blackwell and MI355X have): weight-only FP4, 4-bit weights "
+                f"dequantised and multiplied at {half_name.upper()}"
             ],
         )
     if dtype == "int8":

@@ -166,6 +166,7 @@ class Roofline:
         "acc",
         "be",
         "bw",
+        "cache_hit",
         "ce",
         "ctx",
         "kv_bytes",
@@ -190,8 +191,10 @@ class Roofline:
         bandwidth_eff: float,
         static_batching: bool = False,
         out_spread: float = 1.0,
+        cache_hit: float = 0.0,
     ) -> None:
         self.acc, self.prec = acc, prec
+        self.cache_hit = cache_hit  # share of prompt tokens whose KV a prefix cache holds
         self.peak = prec.peak_flops  # [FLOP/s per GPU]
         self.bw = (acc.memory_bw_gb_s or 0) * 1e9  # [B/s per GPU]
         self.usable = usable_bytes(acc.memory_gb or 0)  # memory a serving engine may fill [B per GPU]
@@ -231,7 +234,7 @@ class Roofline:
         n_fwd = m.forward_params
         consts = (
             m.total_params * self.w_bytes,
-            prefill_flops(n_fwd, m.n_layers, m.attn_width, self.s_in, m.lm_head),
+            prefill_flops(n_fwd, m.n_layers, m.attn_width, self.s_in, m.lm_head, self.s_in * self.cache_hit),
             forward_flops_per_token(n_fwd, m.n_layers, m.attn_width_decode, self.ctx),
             2.0 * n_fwd,
             m.routed_expert_params * self.w_bytes,
@@ -256,9 +259,10 @@ class Roofline:
         t_w = weights / gpus / bw
         # (max() as conditionals: this runs thousands of times per spreadsheet column)
         t_cmp = f_pf_one / flops
-        t_pf_one = (t_cmp if t_cmp > t_w else t_w) + (alpha + per_elem * self.s_in * d) * two_l
+        new = self.s_in * (1.0 - self.cache_hit)  # prompt tokens computed (a prefix cache holds the rest)
+        t_pf_one = (t_cmp if t_cmp > t_w else t_w) + (alpha + per_elem * new * d) * two_l
         t_cmp *= batch
-        t_pf = (t_cmp if t_cmp > t_w else t_w) + (alpha + per_elem * batch * self.s_in * d) * two_l
+        t_pf = (t_cmp if t_cmp > t_w else t_w) + (alpha + per_elem * batch * new * d) * two_l
 
         # --- decode step at the mean context: weight matmuls, then attention over the KV cache
         read_w = weights
@@ -339,6 +343,7 @@ class Roofline:
         t_gemm_mem, t_gemm_cmp, t_attn_mem, t_attn_cmp = t.t_gemm_mem, t.t_gemm_cmp, t.t_attn_mem, t.t_attn_cmp
         comm_step, ctx = t.comm_step, t.ctx
         acc, peak, bw, s_in, s_out = self.acc, self.peak, self.bw, self.s_in, self.s_out
+        c = s_in * self.cache_hit  # cached prefix tokens
         L, w, w_dec, n_fwd, lm = (
             arch.n_layers,
             arch.dims.attn_width,
@@ -374,8 +379,14 @@ class Roofline:
             ),
             dict(
                 name="prefill FLOPs per request",
-                formula=f"2 (N - V d) s_in + 2 V d + 2 L s_in^2 w = 2 x {n_fwd - lm:.4g} x {s_in}"
-                f" + 2 x {lm:.4g} + 2 x {L} x {s_in}^2 x {w}",
+                formula=(
+                    f"2 (N - V d) s_in + 2 V d + 2 L s_in^2 w = 2 x {n_fwd - lm:.4g} x {s_in}"
+                    f" + 2 x {lm:.4g} + 2 x {L} x {s_in}^2 x {w}"
+                    if not self.cache_hit
+                    else f"2 (N - V d) (s_in - c) + 2 V d + 2 L (s_in^2 - c^2) w, c = cache_hit x s_in = "
+                    f"{self.cache_hit:g} x {s_in} cached prefix tokens: 2 x {n_fwd - lm:.4g} x {s_in - c:g}"
+                    f" + 2 x {lm:.4g} + 2 x {L} x ({s_in}^2 - {c:g}^2) x {w}"
+                ),
                 value=f_pf_one,
                 unit="FLOP",
                 ref="Kaplan 2020 Table 1",
@@ -424,7 +435,14 @@ class Roofline:
                 unit="s",
                 ref="",
             ),
-            dict(name="batch prefill", formula=f"{batch} requests x {s_in} tokens", value=t_pf, unit="s", ref=""),
+            dict(
+                name="batch prefill",
+                formula=f"one pass over {batch} requests x {s_in - c:g} new prompt tokens: max(b F_pf / "
+                f"(g P e_c), W / (g BW e_b)) + all-reduces of b x {s_in - c:g} tokens",
+                value=t_pf,
+                unit="s",
+                ref="Pope et al. 2022",
+            ),
             dict(
                 name="cycle",
                 formula=f"T_pf + {steps:.4g} steps x T_step"

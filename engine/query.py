@@ -62,7 +62,9 @@ OPTIONS: dict[str, OptionSpec] = {
     "out": OptionSpec("int", 1, 10_000_000, "generated tokens per request"),
     "batch": OptionSpec("batch", 1, 1_000_000, "concurrent sequences per replica, or max"),
     "tp": OptionSpec("int", 1, 4096, "GPUs per replica (tensor parallel degree)"),
-    "dtype": OptionSpec("text", help="weight precision", choices=("fp32", "fp16", "bf16", "fp8", "int8", "int4")),
+    "dtype": OptionSpec(
+        "text", help="weight precision", choices=("fp32", "fp16", "bf16", "fp8", "fp4", "mxfp4", "int8", "int4")
+    ),
     "kv": OptionSpec("text", help="KV-cache precision", choices=("fp32", "fp16", "bf16", "fp8", "int8", "int4")),
     "requests": OptionSpec("number", 1e-3, 1e13, "requests per day"),
     "users": OptionSpec("number", 1, 1e11, "daily active users"),
@@ -94,6 +96,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "compute_eff": OptionSpec("number", 0.01, 1, "fraction of peak FLOP/s reached"),
     "bw_eff": OptionSpec("number", 0.01, 1, "fraction of peak memory bandwidth reached"),
     "calibration": OptionSpec("text", help="named calibration profile"),
+    "cache_hit": OptionSpec("number", 0, 0.99, "share of prompt tokens served from a prefix cache"),
     "all": OptionSpec("bool", help="prices: every row, not the summary and the cheapest ten"),
 }
 _OPTION_ALIASES = {
@@ -354,6 +357,7 @@ _PRICING = frozenset({"provider", "region", "spot", "currency", "power", "pue", 
 _SERVING = _PRICING | {
     "in", "out", "batch", "tp", "dtype", "kv", "requests", "users", "per_user", "tokens_in", "tokens_out", "peak",
     "util", "engine", "batching", "out_spread", "ttft_max", "tpot_max", "compute_eff", "bw_eff", "calibration",
+    "cache_hit",
 }  # fmt: skip
 #: The options each estimate reads; any other is refused (it would have no effect).
 APPLIES: dict[str, frozenset[str]] = {

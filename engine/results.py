@@ -110,6 +110,10 @@ class Result(BaseModel):
     cost_per_million_input_tokens: float | None = None
     cost_per_million_output_tokens: float | None = None
     cost_per_million_tokens: float | None = None
+    cost_per_million_cache_miss_input_tokens: float | None = Field(
+        default=None,
+        description="with cache_hit=: the input cost over the input tokens the prefix cache missed (hits skip prefill)",
+    )
     cost_per_hour: float | None = None
     cost_per_day: float | None = None
     cost_per_month: float | None = None
@@ -159,6 +163,7 @@ class Result(BaseModel):
         "cost_per_million_input_tokens",
         "cost_per_million_output_tokens",
         "cost_per_million_tokens",
+        "cost_per_million_cache_miss_input_tokens",
         "cost_per_hour",
         "cost_per_day",
         "cost_per_month",

@@ -274,6 +274,21 @@ def length_source(ctx: Ctx) -> tuple[str, bool]:
     return "; ".join([*derived, f"{' and '.join(defaulted)}: {LENGTH_SOURCE}"]), False
 
 
+def cache_hit(ctx: Ctx) -> float:
+    """The share of prompt tokens a prefix cache serves (``cache_hit=``, default 0: no cache
+    assumed, since the share depends on the workload's shared prefixes), recorded when given."""
+    if not ctx.given("cache_hit"):
+        return 0.0
+    hit = float(ctx.opt("cache_hit"))  # type: ignore[arg-type]
+    ctx.add(
+        "prefix-cache hits",
+        f"{hit:g} of input tokens",
+        "given: their prefill compute is skipped (their KV is read from the cache); they still hold KV memory",
+        True,
+    )
+    return hit
+
+
 def utilisation(ctx: Ctx) -> float:
     """Target utilisation, run / (run + idle), recorded with its provenance."""
     return ctx.setting("util", "utilisation", eff.DEFAULT_UTILISATION, eff.UTILISATION_SOURCE)
@@ -317,8 +332,9 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
     util = utilisation(ctx)
     latency_limits(ctx)
     kb = BYTES[kv]
+    hit = cache_hit(ctx)
     return ServingPlan(
-        roofline=Roofline(acc, prec, kb, s_in, s_out, ce, be, spread is not None, spread or 0.0),
+        roofline=Roofline(acc, prec, kb, s_in, s_out, ce, be, spread is not None, spread or 0.0, hit),
         acc=acc,
         dtype=dtype,
         kv=kv,

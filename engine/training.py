@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from engine import efficiency as eff
 from engine.architecture import ModelArch
 from engine.defaults import TRAIN_SEQ_CAP, TRAIN_STATE_BYTES
+from engine.errors import GpucostError
 from engine.flops import chinchilla_tokens, training_flops_per_token
 from engine.hardware import resolve_precision
 from engine.memory import usable_bytes
@@ -53,6 +54,13 @@ def train_plan(ctx: Ctx) -> TrainPlan:
     arch, acc = ctx.arch, ctx.acc
     dtype = weight_dtype(ctx, "training precision")
     prec = resolve_precision(acc, dtype)
+    if dtype in ("int8", "int4") or prec.compute_dtype != dtype.replace("mxfp4", "fp4"):
+        # weight-only formats store weights low but multiply at 16 bits: they have no training rate
+        why = "it is a weight-only serving format" if dtype in ("int8", "int4") else f"no {dtype.upper()} tensor cores"
+        raise GpucostError(
+            f"dtype={dtype} cannot train on {acc.short}: {why}",
+            hint="train at dtype=bf16 (the default), or fp8 on a GPU with FP8 tensor cores",
+        )
     ctx.warnings += prec.warnings
     n = arch.forward_params()
     if ctx.given("tokens"):

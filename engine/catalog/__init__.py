@@ -50,9 +50,13 @@ class Accelerator(BaseModel):
     peak_tflops_fp8: float | None = None
     peak_tops_int8: float | None = None
     peak_tops_int4: float | None = None
+    peak_tflops_fp4: float | None = Field(default=None, description="dense FP4 (NVFP4/MXFP4) tensor peak")
     tdp_w: float | None = None
     interconnect_gb_s: float | None = None
     interconnect_type: str = ""
+    scaleout_gb_s: float | None = Field(
+        default=None, description="scale-out network per GPU in the vendor's reference system [GB/s, one way]"
+    )
     source: str
     as_of: str = ""
     notes: str = ""
@@ -72,8 +76,10 @@ class Accelerator(BaseModel):
         "peak_tflops_fp8",
         "peak_tops_int8",
         "peak_tops_int4",
+        "peak_tflops_fp4",
         "tdp_w",
         "interconnect_gb_s",
+        "scaleout_gb_s",
         mode="before",
     )
     @classmethod

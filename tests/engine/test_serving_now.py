@@ -1,0 +1,66 @@
+"""How LLMs are served now (issue 11): FP4, prefix caching, token totals; each term against a hand
+computation."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import run
+from engine.errors import GpucostError
+from engine.flops import prefill_flops
+from engine.hardware import BYTES, resolve_precision
+
+
+def test_fp4_weights_carry_their_block_scales() -> None:
+    assert BYTES["fp4"] == pytest.approx((4 + 8 / 16) / 8)  # NVFP4: an FP8 scale per 16 values
+    assert BYTES["mxfp4"] == pytest.approx((4 + 8 / 32) / 8)  # MXFP4: an E8M0 scale per 32 values
+
+
+def test_fp4_without_fp4_tensor_cores_is_weight_only_and_says_so() -> None:
+    r = run("llama-3-70b 2xH100 dtype=fp4 2usd")
+    assert r.inputs["dtype"] == "fp4"
+    assert any("no FP4 tensor cores" in w and "weight-only" in w for w in r.warnings)
+    # weight-only: the memory is 4.5-bit weights, the compute the 16-bit rate
+    from engine.catalog import resolve_gpu
+
+    p = resolve_precision(resolve_gpu("H100"), "fp4")
+    assert p.compute_dtype == "fp16" and p.peak_flops == pytest.approx(resolve_gpu("H100").peak_tflops_fp16 * 1e12)
+    assert run("llama-3-70b 2xH100 dtype=nvfp4 2usd").inputs["dtype"] == "fp4"
+
+
+@pytest.mark.parametrize("dtype", ["int4", "int8"])
+def test_training_refuses_weight_only_formats(dtype: str) -> None:
+    with pytest.raises(GpucostError, match="weight-only serving format"):
+        run(f"train llama-3-8b H100 dtype={dtype} tokens=1T gpus=64")
+
+
+def test_training_refuses_fp8_where_there_are_no_fp8_tensor_cores() -> None:
+    with pytest.raises(GpucostError, match="no FP8 tensor cores"):
+        run("train llama-3-8b A100 dtype=fp8 tokens=1T gpus=64")
+    assert run("train llama-3-8b H100 dtype=fp8 tokens=1T gpus=64").inputs["dtype"] == "fp8"
+
+
+def test_prefix_cache_prefill_flops_by_hand() -> None:
+    n, layers, w, t, c = 7e9, 32, 4096, 4000, 1000
+    got = prefill_flops(n, layers, w, t, 0.0, c)
+    assert got == pytest.approx(2 * n * (t - c) + 2 * layers * (t * t - c * c) * w)
+    assert prefill_flops(n, layers, w, t) == pytest.approx(2 * n * t + 2 * layers * t * t * w)
+
+
+def test_cache_hit_cuts_prefill_and_prices_the_missed_input_tokens() -> None:
+    base = run("llama-3-70b 4xH100 in=4000 out=300 2usd")
+    hit = run("llama-3-70b 4xH100 in=4000 out=300 2usd cache_hit=0.5")
+    assert hit.ttft_s < base.ttft_s and hit.tokens_per_s > base.tokens_per_s
+    # the TTFT's compute part scales with the FLOPs left: matmuls over half the prompt, attention
+    # over (s^2 - (s/2)^2) = 3/4 of its causal pairs
+    assert hit.ttft_s / base.ttft_s == pytest.approx(0.5, abs=0.06)
+    assert hit.cost_per_million_cache_miss_input_tokens == pytest.approx(hit.cost_per_million_input_tokens / 0.5)
+    assert base.cost_per_million_cache_miss_input_tokens is None
+    assert any(a.name == "prefix-cache hits" for a in hit.assumptions)
+    with pytest.raises(GpucostError, match="measured mode"):
+        run("daily llama-3-70b H100 decode_tps=1000 prefill_tps=8000 cache_hit=0.5")
+
+
+def test_explain_ranks_the_prefix_cache() -> None:
+    r = run("explain daily llama-3-70b 4xH100 in=4000 out=300 2usd")
+    assert any(s.assumption == "cache_hit" and s.cost_at_high < s.cost_at_low for s in r.sensitivity)
