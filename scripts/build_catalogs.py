@@ -14,6 +14,7 @@ are committed; this script makes them reproducible. Every output row keeps its s
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from pathlib import Path
 
@@ -163,11 +164,66 @@ def _readable_source(url: str, codes: set[str]) -> str:
     return "; ".join(x for x in (url, "figures from " + ", ".join(names) if names else "") if x) or "see notes"
 
 
+#: The project's own spec source table: one sourced cell per row (see data/README.md).
+EXTRA_SPECS = ROOT / "data" / "gpu_specs_extra.csv"
+#: Columns the extra table may fill beyond the shared file's (the engine's names on the right).
+NEW_SPEC_COLUMNS = {"fp4_tflops": "peak_tflops_fp4", "scaleout_gbps": "scaleout_gb_s"}
+#: Vendors of parts the shared file lacks, by accelerator name prefix.
+NEW_PART_VENDORS = {"B": "NVIDIA", "GB": "NVIDIA", "MI": "AMD"}
+
+
+def _spec_rows(shared: Path, dates: dict[str, str]) -> list[dict[str, str]]:
+    """The shared spec rows with the project's sourced cells merged in: a cell fills an empty one
+    (or replaces an interconnect type the shared file marks "value not sourced"), never overrides
+    a sourced value; each source becomes a code of its own (``X1``, ``X2``, ...) in
+    ``field_sources``, named and dated from the table. Parts the shared file lacks become rows."""
+    rows = list(csv.DictReader((shared / "gpu_specs.csv").open(encoding="utf-8")))
+    if not EXTRA_SPECS.exists():
+        return rows
+    by_key = {(r["accelerator"], r["variant"]): r for r in rows}
+    codes: dict[str, str] = {}
+    for cell in csv.DictReader(EXTRA_SPECS.open(encoding="utf-8")):
+        key = (cell["accelerator"], cell["variant"])
+        row = by_key.get(key)
+        if row is None:
+            vendor = next((v for p, v in sorted(NEW_PART_VENDORS.items(), key=lambda t: -len(t[0]))
+                           if cell["accelerator"].startswith(p)), "")  # fmt: skip
+            row = {k: "" for k in rows[0]} | {"accelerator": key[0], "variant": key[1], "vendor": vendor}
+            rows.append(row)
+            by_key[key] = row
+        field, value = cell["field"], cell["value"].strip()
+        if not value:
+            continue
+        code = codes.setdefault(cell["source_url"], f"X{len(codes) + 1}")
+        SOURCE_NAMES.setdefault(code, cell["source_title"] or cell["source_url"])
+        dates.setdefault(code, cell["source_date"])
+        old = row.get(field, "")
+        if field == "interconnect_type" and "not sourced" in old:
+            old = ""
+        if old:
+            continue  # a sourced value stands
+        row[field] = value
+        if field == "interconnect_gbps":  # the type's "value not sourced" mark is now untrue
+            kind = row.get("interconnect_type", "")
+            row["interconnect_type"] = re.sub(r"\s*\((?:reduced; )?value not sourced\)", "", kind) + (
+                " (reduced)" if "reduced" in kind else ""
+            )
+        if field != "interconnect_type":
+            row["field_sources"] = ";".join(x for x in (row.get("field_sources", ""), f"{field}={code}") if x)
+        if not row.get("source_url"):
+            row["source_url"] = cell["source_url"]
+        row["notes"] = "; ".join(x for x in (row.get("notes", ""), f"{field}: {cell['source_url']}") if x)
+    return rows
+
+
 def build_gpus(shared: Path) -> list[dict[str, str]]:
     dates = _source_dates(shared)
     out = []
-    for row in csv.DictReader((shared / "gpu_specs.csv").open(encoding="utf-8")):
-        ident, aliases = IDS[(row["accelerator"], row["variant"])]
+    for row in _spec_rows(shared, dates):
+        ident, aliases = IDS.get((row["accelerator"], row["variant"])) or (
+            re.sub(r"[^a-z0-9]+", "-", row["variant"].lower()).strip("-"),  # a part only the extra table has
+            [row["accelerator"].lower()],
+        )
         codes = set()
         for part in row["field_sources"].split(";"):
             if "=" in part:
@@ -189,6 +245,8 @@ def build_gpus(shared: Path) -> list[dict[str, str]]:
                 "peak_tflops_fp8": row["fp8_tflops"],
                 "peak_tops_int8": row["int8_tops"],
                 "peak_tops_int4": row["int4_tops"],
+                "peak_tflops_fp4": row.get("fp4_tflops", ""),
+                "scaleout_gb_s": row.get("scaleout_gbps", ""),
                 "tdp_w": row["tdp_w"],
                 "interconnect_gb_s": row["interconnect_gbps"],
                 "interconnect_type": row["interconnect_type"],
