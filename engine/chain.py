@@ -21,6 +21,7 @@ from typing import Any
 from engine.costs import (
     daily_breakdown,
     daily_fields,
+    disagg_breakdown,
     replica_costs,
     replica_fields,
     request_breakdown,
@@ -28,6 +29,7 @@ from engine.costs import (
 )
 from engine.costs import training_breakdown as _training_breakdown
 from engine.defaults import DEFAULT_IN, DEFAULT_OUT
+from engine.disagg import kv_transfer_s, pools
 from engine.energy import energy
 from engine.errors import GpucostError
 from engine.hardware import BYTES, default_dtype
@@ -207,6 +209,8 @@ def daily(ctx: Ctx, trace: bool = True) -> Result:
     steps = fields.pop("trace")
     r_day = requests_per_day(ctx, s_in, s_out)
     peak = peak_to_average(ctx)
+    if ctx.given("disagg"):
+        return _disaggregated(ctx, trace, fields, steps, None if measured else s, r_day, peak, util, per_replica)
     avg_rps = r_day / SECONDS_PER_DAY
     peak_rps = avg_rps * peak
     replica_rps = per_replica / gpu_s_per_req
@@ -252,6 +256,90 @@ def daily(ctx: Ctx, trace: bool = True) -> Result:
         trace,
         steps,
         title=f"{ctx.arch.name} service on {ctx.acc.short}",
+        **fields,
+    )
+
+
+def _disaggregated(
+    ctx: Ctx,
+    trace: bool,
+    fields: dict[str, Any],
+    steps: list[dict[str, Any]],
+    s: ServingSetup | None,
+    r_day: float,
+    peak: float,
+    util: float,
+    g: int,
+) -> Result:
+    """A daily service with prefill and decode on separate pools (:mod:`engine.disagg`)."""
+    if ctx.given("gpus"):
+        raise GpucostError("gpus= fixes one fleet; disagg sizes two pools", hint="drop gpus= or disagg")
+    s_in, s_out = int(fields["inputs"]["in"]), int(fields["inputs"]["out"])
+    if s is None:  # measured: each pool's rate per GPU
+        if not ctx.given("prefill_tps"):
+            raise GpucostError("disagg in measured mode needs prefill_tps= for the prefill pool", hint="add it")
+        pf_s, dec_s = s_in / float(ctx.opt("prefill_tps")), s_out / float(ctx.opt("decode_tps"))  # type: ignore[arg-type]
+    else:
+        p = s.point
+        pf_s, dec_s = g * p.t_prefill_batch / p.batch, g * p.steps * p.t_step / p.batch
+        transfer = kv_transfer_s(s_in, p.kv_per_token_gpu, ctx.acc.scaleout_gb_s)
+        if transfer is None:
+            ctx.warn(
+                f"KV transfer from the prefill to the decode pool not charged: the catalog has no scale-out "
+                f"network bandwidth for {ctx.acc.short}"
+            )
+            transfer = 0.0
+        else:
+            ctx.add(
+                "KV transfer",
+                f"{transfer * 1e3:.3g} ms per request ({s_in} tokens of KV, {ctx.acc.scaleout_gb_s:g} GB/s per GPU)",
+                "prefill to decode pool over the scale-out network, added to TTFT",
+            )
+        fields.update(
+            ttft_s=p.ttft_s + transfer, tpot_s=p.t_step, request_latency_s=p.ttft_s + transfer + s_out * p.t_step
+        )
+    pl = pools(r_day, peak, util, g, pf_s, dec_s)
+    ctx.add(
+        "disaggregated serving",
+        f"prefill pool {pl.prefill_replicas} x {g} GPUs, decode pool {pl.decode_replicas} x {g} GPUs",
+        "each pool sized for the peak at the target utilisation (DistServe, arXiv:2401.09670)",
+    )
+    peak_rps = r_day / SECONDS_PER_DAY * peak
+    steps += [
+        dict(
+            name=f"{pool} pool replicas",
+            formula=f"ceil(peak x GPU-s per request / (g x util)) = ceil({peak_rps:.4g} x {gs:.4g} / ({g} x {util:g}))",
+            value=n,
+            unit="replicas",
+            ref="engine.disagg",
+        )
+        for pool, gs, n in (("prefill", pf_s, pl.prefill_replicas), ("decode", dec_s, pl.decode_replicas))
+    ]
+    fields.update(replicas=pl.prefill_replicas + pl.decode_replicas, gpus=pl.gpus, gpus_per_replica=g)
+    fields["requests_per_s"] = g / dec_s  # a decode replica's capacity
+    fields["inputs"].update(
+        requests_per_day=r_day,
+        disagg=True,
+        prefill_replicas=pl.prefill_replicas,
+        decode_replicas=pl.decode_replicas,
+        prefill_gpus=pl.prefill_gpus,
+        decode_gpus=pl.decode_gpus,
+    )
+    if ctx.price is not None:
+        price = ctx.price
+        fields.update(daily_fields(pl.gpus, price, r_day, pl.prefill_share, s_in, s_out))
+        fields.update(replica_costs(price, pf_s + dec_s, util, pf_s / (pf_s + dec_s), s_in, s_out))
+        fields["breakdown"] = disagg_breakdown(pl, r_day, price)
+        fields["energy_kwh"], fields["energy_cost"] = energy(ctx, pl.gpus * 24)
+    if s is not None:
+        _cache_split(fields, s.plan.roofline.cache_hit)
+    return result(
+        ctx,
+        "daily",
+        canonical(ctx, "daily", g),
+        trace,
+        steps,
+        title=f"{ctx.arch.name} service on {ctx.acc.short}, prefill and decode disaggregated",
         **fields,
     )
 

@@ -18,6 +18,7 @@ Imports ``results`` (for the line type), ``inference`` types, ``service`` and ``
 from __future__ import annotations
 
 from engine.defaults import HOURS_PER_MONTH
+from engine.disagg import Pools
 from engine.inference import InferencePoint
 from engine.results import BreakdownLine
 from engine.service import fleet_replicas
@@ -160,6 +161,21 @@ def daily_breakdown(gpus: int, busy_gpu_h: float, prefill_share: float, price: f
             "headroom and idle (peak sizing, utilisation, whole replicas)", idle_h, "GPU-h/day", price, idle_h * price
         ),
     ]
+
+
+def disagg_breakdown(pl: Pools, requests_per_day: float, price: float) -> list[BreakdownLine]:
+    """A day of a disaggregated service: each pool's busy GPU-hours, then each pool's headroom and
+    idle, at ``price`` per GPU-hour."""
+    out = []
+    for pool, gpus, gpu_s in (
+        ("prefill", pl.prefill_gpus, pl.prefill_gpu_s),
+        ("decode", pl.decode_gpus, pl.decode_gpu_s),
+    ):
+        busy = requests_per_day * gpu_s / 3600
+        out.append(line(f"{pool} pool (busy GPU time)", busy, "GPU-h/day", price, busy * price))
+        idle = gpus * 24 - busy
+        out.append(line(f"{pool} pool headroom and idle", idle, "GPU-h/day", price, idle * price))
+    return out
 
 
 def training_breakdown(steady_h: float, gpu_hours: float, goodput: float, price: float) -> list[BreakdownLine]:

@@ -106,6 +106,7 @@ UNITS: dict[str, str] = {
     "compute_eff": "fraction 0-1",
     "bw_eff": "fraction 0-1",
     "calibration": "profile name",
+    "disagg": "flag",
     "cache_hit": "fraction 0-0.99 of input tokens (prefix-cache hits skip their prefill)",
 }
 

@@ -102,6 +102,8 @@ class InferencePoint:
     t_prefill_batch = property(attrgetter("_t.t_prefill_batch"), doc="prefill of the whole batch [s]")
     t_step = property(attrgetter("_t.t_step"), doc="one decode step [s]")
     t_cycle = property(attrgetter("_t.t_cycle"), doc="one cycle: batch prefill + decode steps [s]")
+    steps = property(attrgetter("_t.steps"), doc="decode steps per cycle (static batching: to the longest reply)")
+    kv_per_token_gpu = property(attrgetter("_t.kv_per_token_gpu"), doc="KV cache of one token on each GPU [B]")
 
     @property
     def requests_per_s(self) -> float:

@@ -42,6 +42,7 @@ FLAGS = {
     "static": ("batching", "static"),
     "continuous": ("batching", "continuous"),
     "--all": ("all", "true"),
+    "disagg": ("disagg", "true"),
 }
 MAX_QUERY_CHARS = 2000
 
@@ -97,6 +98,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "bw_eff": OptionSpec("number", 0.01, 1, "fraction of peak memory bandwidth reached"),
     "calibration": OptionSpec("text", help="named calibration profile"),
     "cache_hit": OptionSpec("number", 0, 0.99, "share of prompt tokens served from a prefix cache"),
+    "disagg": OptionSpec("bool", help="daily: prefill and decode on separate pools, each sized for the peak"),
     "all": OptionSpec("bool", help="prices: every row, not the summary and the cheapest ten"),
 }
 _OPTION_ALIASES = {
@@ -363,7 +365,7 @@ _SERVING = _PRICING | {
 APPLIES: dict[str, frozenset[str]] = {
     "inference": frozenset(_SERVING),
     "compare": frozenset(_SERVING),
-    "daily": frozenset(_SERVING | {"gpus", "prefill_tps", "decode_tps"}),
+    "daily": frozenset(_SERVING | {"gpus", "prefill_tps", "decode_tps", "disagg"}),
     "train": frozenset(_PRICING | {"dtype", "tokens", "gpus", "days", "mfu", "goodput", "seq"}),
 }
 #: Pairs of options of which an estimate can use only one: (a, b, why).

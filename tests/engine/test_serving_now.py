@@ -64,3 +64,38 @@ def test_cache_hit_cuts_prefill_and_prices_the_missed_input_tokens() -> None:
 def test_explain_ranks_the_prefix_cache() -> None:
     r = run("explain daily llama-3-70b 4xH100 in=4000 out=300 2usd")
     assert any(s.assumption == "cache_hit" and s.cost_at_high < s.cost_at_low for s in r.sensitivity)
+
+
+def test_disaggregated_pools_from_measured_rates_by_hand() -> None:
+    """Each pool: ceil(peak rate x GPU-seconds per request / (g x util)) replicas of g GPUs."""
+    import math
+
+    r = run("daily llama-3-70b 8xH100 requests=5M in=2000 out=500 2usd prefill_tps=3000 decode_tps=1000 disagg")
+    peak_rps = 5e6 / 86400 * 1.5
+    pf = math.ceil(peak_rps * (2000 / 3000) / (8 * 0.75))
+    dec = math.ceil(peak_rps * (500 / 1000) / (8 * 0.75))
+    assert (r.inputs["prefill_replicas"], r.inputs["decode_replicas"]) == (pf, dec)
+    assert r.gpus == 8 * (pf + dec) and r.cost_per_day == pytest.approx(r.gpus * 24 * 2.0)
+    # the input price is the prefill pool's cost over the input tokens
+    assert r.cost_per_million_input_tokens == pytest.approx(8 * pf * 24 * 2.0 / (5e6 * 2000) * 1e6)
+    names = [b.component for b in r.breakdown]
+    assert names == [
+        "prefill pool (busy GPU time)",
+        "prefill pool headroom and idle",
+        "decode pool (busy GPU time)",
+        "decode pool headroom and idle",
+    ]
+    assert sum(b.cost for b in r.breakdown) == pytest.approx(r.cost_per_day)
+    assert all(b.quantity >= 0 for b in r.breakdown)
+
+
+def test_disaggregated_decode_runs_without_prefill_interruptions() -> None:
+    colo = run("daily llama-3-70b H100 requests=5M in=2000 out=500 2usd")
+    dis = run("daily llama-3-70b H100 requests=5M in=2000 out=500 2usd disagg")
+    assert dis.tpot_s < colo.tpot_s  # TPOT is the decode step alone
+    assert any("KV transfer" in w for w in dis.warnings) or any(a.name == "KV transfer" for a in dis.assumptions)
+    assert dis.inputs["prefill_gpus"] + dis.inputs["decode_gpus"] == dis.gpus
+    with pytest.raises(GpucostError, match="prefill_tps"):
+        run("daily llama-3-70b 8xH100 decode_tps=1000 disagg")
+    with pytest.raises(GpucostError, match="does not apply"):
+        run("llama-3-70b H100 disagg")
