@@ -86,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
 
     host = args.host or settings.gpucost_host
     port = settings.gpucost_port if args.port is None else args.port
-    asgi = create_asgi_app(app, db, settings.gpucost_max_body_bytes)
+    asgi = create_asgi_app(
+        app,
+        db,
+        settings.gpucost_max_body_bytes,
+        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+    )
     # No access log: OAuth redirects carry the one-time code in the query string.
     uvicorn.run(asgi, host=host, port=port, log_config=None, access_log=False, lifespan="on")
     return 0

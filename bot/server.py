@@ -13,6 +13,7 @@ are added around bolt's adapter:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +26,11 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from bot.gate import SeenStore, Verdict, check, log_rejection
+from bot.store import Store
+
+log = logging.getLogger("bot.server")
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -81,10 +87,19 @@ async def _send_simple(send: Send, status: int, body: dict[str, Any]) -> None:
 
 
 def create_asgi_app(
-    app: App, db: Engine, max_body_bytes: int, threads: int = 8
+    app: App, db: Engine, max_body_bytes: int, threads: int = 8, signing_secret: str = ""
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """The ASGI callable: bolt's handler for Slack's paths, ``/healthz``, and a body size limit."""
+    """The ASGI callable: bolt's handler for Slack's paths, ``/healthz``, a body size limit, and
+    (with ``signing_secret``) :mod:`bot.gate` in front of ``POST /slack/events``."""
     bolt = ThreadedSlackRequestHandler(app, path="/slack/events", threads=threads)
+    seen = SeenStore(Store(db))
+
+    def gate(body: bytes, headers: dict[str, str], client: str) -> Verdict:
+        try:
+            return check(body, headers, signing_secret, seen)
+        except Exception:  # the replay record unreachable: verify without it rather than refuse
+            log.warning("replay record unavailable; request verified without it", exc_info=False)
+            return check(body, headers, signing_secret, None)
 
     def db_ok() -> bool:
         try:
@@ -120,6 +135,18 @@ def create_asgi_app(
             if not message.get("more_body", False):
                 break
         body = bytes(chunks)
+        if signing_secret and scope["path"] == "/slack/events" and scope.get("method") == "POST":
+            names = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers.items()}
+            client = str((scope.get("client") or ("?", 0))[0])
+            verdict = await anyio.to_thread.run_sync(gate, body, names, client)
+            if verdict.status is not None:
+                if verdict.status != 200:
+                    log_rejection(verdict, len(body), client)
+                    await _send_simple(send, verdict.status, {"ok": False, "error": verdict.reason})
+                else:  # a replay or retry already taken: acknowledged, not run again
+                    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+                    await send({"type": "http.response.body", "body": b""})
+                return
 
         async def replay() -> dict[str, Any]:
             return {"type": "http.request", "body": body, "more_body": False}

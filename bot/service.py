@@ -186,8 +186,7 @@ class Gpucost:
                 ),
             )
         lines = [
-            f"{i}. {render.code('/gpucost ' + h.query)}\n      {render.esc(h.headline)}"
-            for i, h in enumerate(items, 1)
+            f"{i}. {render.code('/gpucost ' + h.query)}\n      {render.esc(h.headline)}" for i, h in enumerate(items, 1)
         ]
         return Reply(
             text=f"Your last {len(items)} estimates",

@@ -51,6 +51,14 @@ history = sa.Table(
     sa.Index("gpucost_history_team_user_idx", "team_id", "user_id", "id"),
 )
 
+seen_requests = sa.Table(
+    "gpucost_seen_requests",
+    metadata,
+    sa.Column("key", sa.String(80), primary_key=True),
+    sa.Column("seen_at", sa.Float, nullable=False),
+    sa.Index("gpucost_seen_requests_at_idx", "seen_at"),
+)
+
 rate_limits = sa.Table(
     "gpucost_rate_limits",
     metadata,
@@ -242,3 +250,16 @@ class Store:
         window = int((time.time() if now is None else now) // 60)
         with self._writing(), self.engine.begin() as conn:
             return int(conn.execute(self._hit, {"team_id": team_id, "user_id": user_id, "window": window}).scalar_one())
+
+    def remember_request(self, key: str, now: float, window_s: float) -> bool:
+        """Record a request's replay key; True the first time within ``window_s`` seconds (an older
+        record is replaced), False for a replay. Records past the window are pruned as it goes."""
+        t = seen_requests
+        insert = _upsert(self.engine, t).values(key=key, seen_at=now)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["key"], set_={"seen_at": now}, where=t.c.seen_at < now - window_s
+        ).returning(t.c.seen_at)
+        with self._writing(), self.engine.begin() as conn:
+            conn.execute(sa.delete(t).where(t.c.seen_at < now - window_s))
+            row = conn.execute(upsert).first()
+        return row is not None  # no row: the key was there within the window, nothing updated

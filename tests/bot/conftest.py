@@ -94,7 +94,12 @@ def serve(mock: SlackMock, database_url: str) -> Iterator[Callable[..., Running]
         db = make_engine(settings.database_url)
         migrate(db)
         app = build_app(settings, db)
-        asgi = create_asgi_app(app, db, settings.gpucost_max_body_bytes)
+        asgi = create_asgi_app(
+            app,
+            db,
+            settings.gpucost_max_body_bytes,
+            signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+        )
         sock = _free_socket()
         server = uvicorn.Server(uvicorn.Config(asgi, log_config=None, access_log=False, lifespan="off"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

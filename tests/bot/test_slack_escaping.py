@@ -18,9 +18,7 @@ def _ack_button_value(slack, text: str) -> str:
     return actions["elements"][0]["value"]
 
 
-@pytest.mark.parametrize(
-    "value", ["<!channel>", "<https://evil.example|Re-authenticate>", "<@U999>", "<!subteam^S1>"]
-)
+@pytest.mark.parametrize("value", ["<!channel>", "<https://evil.example|Re-authenticate>", "<@U999>", "<!subteam^S1>"])
 def test_unknown_region_or_provider_is_refused_and_not_echoed(slack, value):
     for key in ("region", "provider"):
         body = slack.command(f"{QUERY} {key}={value}").json()

@@ -73,7 +73,7 @@ def test_http_mode_end_to_end_and_logs_hold_no_secrets(mock, tmp_path):
         out, _ = proc.communicate(timeout=20)
     db = sa.create_engine(f"sqlite:///{tmp_path / 'main.sqlite3'}")
     with db.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
     db.dispose()
     assert "database schema is current" in out
     assert SECRET not in out and TOKEN not in out and "xoxb-" not in out.replace("xox?-***", "")
