@@ -53,6 +53,9 @@ class Dims(NamedTuple):
     act_width: int  # activation values per token of a prefill chunk, 4 d + 2 d_ff (MoE: k experts)
     routed_expert_params: float  # routed experts' parameters, read only when routed (0: dense) [count]
     top_k_share: float  # k / E, the share of routed experts one token uses (0: dense)
+    top_k: int = 0  # routed experts per token (0: dense)
+    moe_layers: int = 0  # layers with routed experts (0: dense)
+    n_heads: int = 0  # attention (query) heads
 
 
 class ModelArch(BaseModel):
@@ -252,6 +255,9 @@ class ModelArch(BaseModel):
             + 2 * (self.moe_d_ff * self.top_k if self.is_moe and self.moe_d_ff else self.d_ff),
             routed_expert_params=self.expert_params() if moe_read else 0.0,
             top_k_share=self.top_k / self.n_experts if moe_read else 0.0,
+            top_k=self.top_k if moe_read else 0,
+            moe_layers=self.n_layers - self.first_dense_layers if moe_read else 0,
+            n_heads=self.n_heads,
         )
 
     def describe(self) -> str:
@@ -362,8 +368,8 @@ def dense_dims(n_params: float) -> Dims:
     width = heads * (d // heads)  # h d_h
     n_fwd = max(n_params, 1.0)  # tied embeddings, no position table: nothing subtracted
     # in field order: total, forward, lm head, L, d, attention widths (prefill, decode), KV elements
-    # per token, KV heads, replicated KV, activation width, routed experts, k/E (tuple.__new__: the
-    # fastest way to make a NamedTuple, once per spreadsheet row)
+    # per token, KV heads, replicated KV, activation width, routed experts, k/E, k, MoE layers, heads
+    # (tuple.__new__: the fastest way to make a NamedTuple, once per spreadsheet row)
     return _new_dims(
         Dims,
         (
@@ -380,6 +386,9 @@ def dense_dims(n_params: float) -> Dims:
             4 * d + 2 * (4 * d),
             0.0,
             0.0,
+            0,
+            0,
+            heads,
         ),
     )
 

@@ -6,7 +6,7 @@ message (a string) instead of a number, so one bad cell never spoils a column.
 
 A column of models for an inference metric (``=AIGC_COST(A2:A10001, "H100", 2.5)``) resolves what
 the rows share once (GPU, price, currency, serving plan, traffic) and then runs per row only what
-depends on the model: :func:`engine.serving.size_dims`, the roofline point and
+depends on the model: :func:`engine.sizing.size_dims`, the roofline point and
 :func:`engine.costs.serving_fields`, the functions a single estimate calls. Every other column runs
 one estimate per row.
 
@@ -27,7 +27,8 @@ from engine.query import Query, parse_option, parse_query
 from engine.resolve import looks_like_path, resolve, resolve_arch
 from engine.results import Result
 from engine.service import peak_to_average, requests_per_day
-from engine.serving import ServingPlan, check_context, serving_plan, size_dims, size_replica
+from engine.serving import ServingPlan, check_context, serving_plan, size_replica
+from engine.sizing import size_dims
 
 POSITIONAL = ("model", "gpu", "price")
 Row = Callable[[object], "float | str"]
@@ -145,15 +146,15 @@ def _sizer(
         sz = dims = None
         if n is not None:
             dims = dense_dims(n)
-            sz = size_dims(dims, rf, plan.w_bytes, plan.asked, plan.batch_opt, plan.tpot_max_s)
+            sz = size_dims(dims, rf, plan.asked, plan.batch_opt, plan.limits)
         if sz is None:  # a named model, or a count that fits nowhere (its error comes from size_replica)
             arch = resolve_arch(_text(v))
             if arch.release_dtype not in (None, plan.dtype) and not dtype_given:
                 return fallback(v)  # served at its release precision: a plan of its own
             check_context(arch, plan.s_in, plan.s_out)
-            sz = size_replica(arch, rf, plan.w_bytes, plan.asked, plan.batch_opt, plan.tpot_max_s)
+            sz = size_replica(arch, rf, plan.asked, plan.batch_opt, plan.limits)
             dims = arch.dims
-        p = rf.point(dims, sz.gpus, sz.batch, sz.terms, sz.max_batch)
+        p = rf.point(dims, sz.layout, sz.batch, sz.terms, sz.max_batch)
         value = serving_fields(p, sz.gpus, plan.util, price, r_day, peak)[metric]
         if value is None:
             return f"{metric} not available for this query"

@@ -39,6 +39,8 @@ from engine.resolve import canonical
 from engine.results import Result
 from engine.service import SECONDS_PER_DAY, fleet_replicas, lengths_from_tokens, peak_to_average, requests_per_day
 from engine.serving import ServingSetup, length_source, serving_setup, utilisation
+from engine.sizing import room
+from engine.trace import point_trace
 from engine.training import train_plan, train_trace
 from engine.units import fmt_num
 
@@ -57,10 +59,11 @@ def result(ctx: Ctx, kind: str, query: str, trace: bool, steps: list[dict[str, A
     )
 
 
-def _cost_step(price: float, gpus: int, t_cycle: float, batch: int, util: float, per_request: float, currency: str):
+def _cost_step(price: float, gpus: int, t_cycle: float, batch: float, util: float, per_request: float, currency: str):
     return dict(
         name="replica cost per request",
-        formula=f"price x GPUs x T_cycle / b / util = {price:.4g} x {gpus} x {t_cycle:.4g} / 3600 / {batch} / {util:g}",
+        formula=f"price x GPUs x T_cycle / b / util = {price:.4g} x {gpus} x {t_cycle:.4g} / 3600 / {batch:.4g} / "
+        f"{util:g}",
         value=per_request,
         unit=currency,
         ref="reference README: cost",
@@ -74,14 +77,14 @@ def infer(ctx: Ctx, trace: bool = True) -> Result:
     r_day = requests_per_day(ctx, p.s_in, p.s_out)
     peak = peak_to_average(ctx)
     fields: dict[str, Any] = serving_fields(p, s.gpus, plan.util, ctx.price, r_day, peak)
-    steps = p.trace if trace else []
+    steps = point_trace(plan.roofline, ctx.arch, p) if trace else []
     if ctx.price is not None:
-        gpu_s = s.gpus * p.t_cycle / p.batch  # GPU-seconds of busy time per request
+        gpu_s = p.gpu_s_per_request  # GPU-seconds of busy time per request
         fleet = fields["cost_per_request"]
         fields["breakdown"] = request_breakdown(gpu_s, p.prefill_share, plan.util, ctx.price, fleet)
         steps += [
             _cost_step(
-                ctx.price, s.gpus, p.t_cycle, p.batch, plan.util, fields["replica_cost_per_request"], ctx.currency
+                ctx.price, s.gpus, p.t_cycle, p.served, plan.util, fields["replica_cost_per_request"], ctx.currency
             ),
             dict(
                 name="cost per request",
@@ -164,8 +167,8 @@ def _measured_replica(ctx: Ctx, s_in: int, s_out: int) -> tuple[dict[str, Any], 
 
 def _modelled_replica(s: ServingSetup) -> tuple[dict[str, Any], float, float]:
     p = s.point
-    fields: dict[str, Any] = {**replica_fields(p, s.gpus), "trace": p.trace}
-    return fields, s.gpus * p.t_cycle / p.batch, p.prefill_share
+    fields: dict[str, Any] = {**replica_fields(p, s.gpus), "trace": point_trace(s.plan.roofline, p.arch, p)}
+    return fields, p.gpu_s_per_request, p.prefill_share
 
 
 def _fixed_fleet(ctx: Ctx, needed: int, per_replica: int, replica_rps: float, util: float, peak: float) -> int:
@@ -280,8 +283,17 @@ def _disaggregated(
             raise GpucostError("disagg in measured mode needs prefill_tps= for the prefill pool", hint="add it")
         pf_s, dec_s = s_in / float(ctx.opt("prefill_tps")), s_out / float(ctx.opt("decode_tps"))  # type: ignore[arg-type]
     else:
-        p = s.point
-        pf_s, dec_s = g * p.t_prefill_batch / p.batch, g * p.steps * p.t_step / p.batch
+        p, rf, dims = s.point, s.plan.roofline, ctx.arch.dims
+        lay = p.layout
+        s_new = s_in * (1 - rf.cache_hit)
+        # prefill pool: full steps of the budget on every rank; decode pool: decode-only steps at the
+        # largest batch that fits (the engine's cap per rank), each pool in the replica's layout
+        pf_s = g * s_new / rf.prefill_tokens_per_s(dims, lay)
+        b_dec = min(room(dims, rf, lay, s_in + s_out), rf.max_seqs * lay.dp)
+        if isinstance(s.plan.batch_opt, int):
+            b_dec = min(b_dec, s.plan.batch_opt)
+        t_dec = lay.pp * rf.decode_step(dims, lay, b_dec).total
+        dec_s = g * s_out * t_dec / b_dec
         transfer = kv_transfer_s(s_in, p.kv_per_token_gpu, ctx.acc.scaleout_gb_s)
         if transfer is None:
             ctx.warn(
@@ -295,9 +307,13 @@ def _disaggregated(
                 f"{transfer * 1e3:.3g} ms per request ({s_in} tokens of KV, {ctx.acc.scaleout_gb_s:g} GB/s per GPU)",
                 "prefill to decode pool over the scale-out network, added to TTFT",
             )
-        fields.update(
-            ttft_s=p.ttft_s + transfer, tpot_s=p.t_step, request_latency_s=p.ttft_s + transfer + s_out * p.t_step
+        ctx.add(
+            "decode pool batch",
+            f"{b_dec:,} sequences per replica, {t_dec * 1e3:.3g} ms per decode step",
+            "the largest that fits, up to the engine's cap per data-parallel rank; no prefill in its steps",
         )
+        fields.update(ttft_s=p.ttft_s + transfer, tpot_s=t_dec, request_latency_s=p.ttft_s + transfer + s_out * t_dec)
+        fields.pop("ttft_loaded_s", None)
     pl = pools(r_day, peak, util, g, pf_s, dec_s)
     ctx.add(
         "disaggregated serving",

@@ -35,6 +35,7 @@ INFERENCE_FIELDS = (
     "tokens_per_s_per_gpu",
     "requests_per_s",
     "ttft_s",
+    "ttft_loaded_s",
     "tpot_s",
     "request_latency_s",
     "memory_per_gpu_gb",
@@ -68,6 +69,7 @@ def replica_fields(p: InferencePoint, gpus: int) -> dict[str, float | int]:
         "tokens_per_s_per_gpu": p.output_tokens_per_s / gpus,
         "requests_per_s": p.requests_per_s,
         "ttft_s": p.ttft_s,
+        "ttft_loaded_s": p.ttft_loaded_s,
         "tpot_s": p.tpot_s,
         "request_latency_s": p.latency_s,
         "memory_per_gpu_gb": p.memory_per_gpu_gb,
@@ -100,12 +102,12 @@ def serving_fields(
     replicas = fleet_replicas(requests_per_day, peak, p.requests_per_s, util)
     out: dict[str, float | int | None] = {**replica_fields(p, gpus), "gpus": replicas * gpus, "replicas": replicas}
     if price is None:
-        return out | dict.fromkeys(INFERENCE_FIELDS[12:])
+        return out | dict.fromkeys(INFERENCE_FIELDS[13:])
     share, s_in, s_out = p.prefill_share, p.s_in, p.s_out
     return (
         out
         | daily_fields(replicas * gpus, price, requests_per_day, share, s_in, s_out)
-        | replica_costs(price, gpus * p.t_cycle / p.batch, util, share, s_in, s_out)
+        | replica_costs(price, p.gpu_s_per_request, util, share, s_in, s_out)
     )
 
 

@@ -42,53 +42,6 @@ Imports only pydantic and the standard library.
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
-
-from engine.errors import UnknownNameError, suggest
-
-Batching = Literal["static", "continuous"]
-
-
-class ServingPreset(BaseModel):
-    """Fractions of peak a serving engine reaches [dimensionless, 0-1]."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    compute_efficiency: float = Field(gt=0, le=1)
-    bandwidth_efficiency: float = Field(gt=0, le=1)
-    batching: Batching
-    source: str
-
-
-PRESETS: dict[str, ServingPreset] = {
-    "hf": ServingPreset(
-        name="hf",
-        compute_efficiency=0.35,
-        bandwidth_efficiency=0.45,
-        batching="static",
-        source="HF transformers generate(): eager kernels, static padded batches (vLLM paper, arXiv:2309.06180)",
-    ),
-    "vllm": ServingPreset(
-        name="vllm",
-        compute_efficiency=0.55,
-        bandwidth_efficiency=0.70,
-        batching="continuous",
-        source="vLLM: paged attention + continuous batching; ~60-75% MBU, ~55% prefill MFU "
-        "(Databricks 2023; Pope et al. 2022, arXiv:2211.05102)",
-    ),
-    "trtllm": ServingPreset(
-        name="trtllm",
-        compute_efficiency=0.65,
-        bandwidth_efficiency=0.80,
-        batching="continuous",
-        source="TensorRT-LLM: fused kernels, in-flight batching; near GEMM (70-80%) and HBM (~90%) ceilings",
-    ),
-}
-DEFAULT_PRESET = "vllm"
-
 #: Steady-state model FLOPs utilisation of a training run [0-1] (see module docstring).
 DEFAULT_MFU = 0.45
 MFU_SOURCE = "steady-state MFU 0.45: middle of 0.35-0.55 published (PaLM 46.2%, Llama 3 38-43%, Megatron-LM ~52%)"
@@ -112,16 +65,3 @@ PEAK_SOURCE = (
     "peak/average 1.5: diurnal peak-to-mean of interactive services is typically 1.5-2 "
     "(Barroso et al., The Datacenter as a Computer, 3rd ed.); the fleet is sized for the peak"
 )
-
-
-def get_preset(name: str) -> ServingPreset:
-    key = name.strip().lower().replace("-", "").replace("_", "")
-    key = {"tensorrtllm": "trtllm", "trt": "trtllm", "transformers": "hf", "huggingface": "hf"}.get(key, key)
-    if key not in PRESETS:
-        raise UnknownNameError(
-            f"unknown serving engine '{name}'",
-            token=name,
-            suggestions=suggest(name, PRESETS),
-            hint="use engine=hf, engine=vllm or engine=trtllm",
-        )
-    return PRESETS[key]

@@ -69,9 +69,17 @@ _DTYPE_ALIASES = {
 # Architectures with FP8 tensor cores whose catalog row has no FP8 figure (Hopper, Ada, Blackwell).
 _FP8_CAPABLE = {"h100-nvl-94gb", "h800-sxm-80gb", "h20", "l4", "l20", "rtx-4090", "gh200"}
 
-# NCCL small-message all-reduce latency: about 10 us over NVLink, ~25 us over PCIe (order of
-# magnitude from nccl-tests all_reduce_perf at 8 B - 64 KiB); used per all-reduce call.
-ALLREDUCE_LATENCY_S = {"nvlink": 10e-6, "pcie": 25e-6, "other": 20e-6}
+#: NCCL's latency model of a small ring all-reduce (LL protocol) over ``n`` GPUs: a base of 6.6 us
+#: plus ``2 (n-1)`` hops of 0.6 us over NVLink (used for any GPU-to-GPU fabric) or 1.0 us over PCIe
+#: (NVIDIA/nccl src/graph/tuning.cc, 2026: 15 us for 8 GPUs on NVLink; measured on 8x RTX 4090
+#: PCIe: 42 us, nccl#1530).
+ALLREDUCE_BASE_S = 6.6e-6
+ALLREDUCE_HOP_S = {"nvlink": 0.6e-6, "pcie": 1.0e-6}
+
+
+def allreduce_latency(n: int, kind: str) -> float:
+    """Latency of one small all-reduce over ``n`` GPUs on a link ``kind`` ("nvlink"/"pcie") [s]."""
+    return ALLREDUCE_BASE_S + 2 * (max(n, 2) - 1) * ALLREDUCE_HOP_S[kind]
 # PCIe x16 usable bandwidth per direction [GB/s]: gen3 ~16, gen4 ~32, gen5 ~64 (PCI-SIG).
 _PCIE_GB_S = {"3": 16.0, "4": 32.0, "5": 64.0}
 
@@ -223,7 +231,7 @@ def _link(acc: Accelerator, tp: int = 2) -> tuple[float, float, str]:
     pcie = _PCIE_GB_S.get(m.group(1)) if m else None
     bridge = "bridge" in kind
     if acc.interconnect_gb_s and not (bridge and tp > 2):
-        lat = ALLREDUCE_LATENCY_S["nvlink" if "nvlink" in kind else "other"]
+        lat = allreduce_latency(tp, "nvlink")
         return (
             acc.interconnect_gb_s / 2 * 1e9,
             lat,
@@ -234,12 +242,48 @@ def _link(acc: Accelerator, tp: int = 2) -> tuple[float, float, str]:
         )
     if pcie:
         note = " (the NVLink bridge joins only 2 GPUs)" if bridge else ""
-        return pcie * 1e9, ALLREDUCE_LATENCY_S["pcie"], f"PCIe {m.group(1)}.0 x16, ~{pcie:g} GB/s each way{note}"
+        return pcie * 1e9, allreduce_latency(tp, "pcie"), f"PCIe {m.group(1)}.0 x16, ~{pcie:g} GB/s each way{note}"
     return (
         32e9,
-        ALLREDUCE_LATENCY_S["pcie"],
+        allreduce_latency(tp, "pcie"),
         (
             f"{acc.interconnect_type or 'interconnect'} bandwidth not in the catalog: PCIe 4.0 x16 (32 GB/s) "
             "assumed as a floor"
         ),
     )
+
+
+#: Scale-out bandwidth per GPU assumed where the catalog has none [GB/s one way]: one 400 Gb/s
+#: InfiniBand NDR / RoCE NIC per GPU, as in NVIDIA's HGX/DGX H100 reference systems (8x ConnectX-7
+#: 400 Gb/s for 8 GPUs: NVIDIA DGX H100 User Guide, "Hardware Overview").
+SCALEOUT_FALLBACK_GB_S = 50.0
+#: Latency of one collective call over the scale-out network [s]: an 8-byte all-reduce over 2 nodes
+#: of 8 H20 on InfiniBand NDR took 47.6 us (nccl-tests all_reduce_perf, NVIDIA/nccl issue #1244).
+SCALEOUT_LATENCY_S = 47.6e-6
+
+
+def scaleout_link(acc: Accelerator) -> tuple[float, float, str]:
+    """A GPU's scale-out network: bandwidth [B/s one way], per-call latency [s] and a description;
+    where the catalog has no figure, ``SCALEOUT_FALLBACK_GB_S``, said so in the description."""
+    if acc.scaleout_gb_s:
+        return acc.scaleout_gb_s * 1e9, SCALEOUT_LATENCY_S, f"scale-out {acc.scaleout_gb_s:g} GB/s per GPU"
+    return (
+        SCALEOUT_FALLBACK_GB_S * 1e9,
+        SCALEOUT_LATENCY_S,
+        f"scale-out bandwidth of {acc.short} not in the catalog: {SCALEOUT_FALLBACK_GB_S:g} GB/s per GPU assumed "
+        "(one 400 Gb/s NIC per GPU, as in NVIDIA's DGX H100)",
+    )
+
+
+def attention_peak(acc: Accelerator, kv_bytes: float, prec: Precision) -> float:
+    """Peak FLOP/s of the attention kernels [FLOP/s]: they multiply in the KV cache's precision,
+    16-bit unless the cache is FP8 (FP8 attention kernels: FlashAttention-3, TensorRT-LLM FP8 FMHA)
+    on a part with FP8 tensor cores; never faster than the weights' compute precision (weight-only
+    formats keep 16-bit matmuls). Only the linear layers run at FP8/FP4 rates (issue: DeepSeek-V3's
+    report, arXiv:2412.19437 Sec. 3.3.1, keeps attention in BF16)."""
+    half = (acc.peak_tflops_fp16 or acc.peak_tflops_fp32 or 0) * 1e12
+    if kv_bytes <= 1 and prec.compute_dtype in ("fp8", "fp4"):
+        fp8 = resolve_precision(acc, "fp8")
+        if fp8.compute_dtype == "fp8":
+            return min(fp8.peak_flops, prec.peak_flops) if prec.compute_dtype == "fp8" else fp8.peak_flops
+    return min(half, prec.peak_flops) if half else prec.peak_flops

@@ -1,466 +1,463 @@
-"""Inference performance of one model replica: a roofline over prefill and decode.
+"""Inference performance of one model replica: engine steps under continuous or static batching.
 
-For a replica of ``g`` GPUs serving ``b`` concurrent sequences of ``s_in`` prompt and ``s_out``
-generated tokens:
+A replica (its GPUs laid out as :class:`~engine.layout.Layout`) serves ``b`` concurrent sequences of
+``s_in`` prompt and ``s_out`` generated tokens. Each engine step is one forward pass whose time is
+the roofline of its operators plus communication and a fixed cost (:func:`engine.step.stage_step`).
 
-- Prefill (compute-bound) [1][2]: ``T_pf = max(F_pf / (g P e_c), W / (g BW e_b)) + T_comm`` with
-  ``F_pf = b (2 N s_in + 2 L s_in^2 w)``.
-- Decode step (usually bandwidth-bound) [1][2], per GPU, as an operator-level roofline: the weight
-  matmuls and the attention over the KV cache are separate kernels that do not overlap, so
-  ``T_step = max(W / (BW e_b), 2 N b / (P e_c)) + max(KV / (BW e_b), 4 L ctx w b / (P e_c)) + T_comm``,
-  where W = the weights read once per step (MoE: only the experts the batch routes to) and KV = each
-  sequence's cache read once at the average context ``ctx = s_in + s_out/2``; the new token's KV write
-  is one token and is not charged again (a slip some peers make). LLM-Viewer (Yuan et al. 2024,
-  arXiv:2402.16363) applies the roofline per operator the same way.
-- Tensor parallelism: two all-reduces per layer of ``tokens x d`` activations, ring algorithm,
-  ``alpha + 2 (g-1)/g x bytes / link`` each [3]. Replicas above 8 GPUs are modelled as 8-way tensor
-  parallel inside a node times pipeline stages (no bubble charged; pipeline adds a warning).
-- One cycle serves ``b`` requests: ``T_cycle = T_pf + s_out T_step`` (continuous batching keeps
-  slots full). Static batching runs every batch to its longest request: with output lengths
-  uniform on [0, 2 s_out] (``out_spread=1``, the default) the expected longest of ``b`` is
-  ``2 s_out b/(b+1)`` steps; ``out_spread=0`` is fixed lengths (no waste).
+- **Continuous batching with chunked prefill** (vLLM, TensorRT-LLM in-flight batching, SGLang)
+  [1][2]: every step decodes one token for each running sequence and fills the rest of the step's
+  token budget ``C`` (``max_num_batched_tokens``) with prompt chunks. In a steady state each request
+  brings ``s_new = s_in (1 - cache_hit)`` prompt tokens per ``s_out`` generated ones, so a step with
+  ``b_d`` decode tokens per rank carries ``c = b_d s_new / s_out`` prefill tokens; when
+  ``b_d + c > C`` the budget caps the decode batch at ``C s_out / (s_new + s_out)``. The weights
+  are streamed once per step for both (prefill chunks ride on decode steps: Sarathi-Serve [2]), so
+  ``T = T_step(b_d, c)`` and a request costs ``s_out`` steps: output tokens/s ``= b_d / T``, time
+  per output token ``= T``; prefill's share of the cost is what its chunks add to the step,
+  ``(T - T_step(b_d, 0)) / T``.
+- **Static batching** (HF ``generate``; TensorRT-LLM's older static benchmark): one prefill pass over
+  the whole batch, then decode steps to the batch's longest reply. With output lengths uniform on
+  ``[0, 2 s_out]`` (``out_spread=1``) the expected longest of ``b`` is ``2 s_out b/(b+1)`` steps.
+- **Pipeline stages** (``pp``): a round of decode runs ``pp`` micro-batches, one per stage at a
+  time, so every sequence advances one token per ``pp`` stage steps (no bubble once full).
+- **TTFT**: isolated (one request on an idle replica: its prompt in chunks of ``C``, one data-parallel
+  rank busy, ``(chunks + pp - 1)`` stage steps) and under load (half a step's wait for the running
+  step, then the prompt in chunks of the budget left after decode, ``C - b_d``, one mixed step each;
+  static: half a cycle's wait, then its batch's prefill).
 
 Symbols: ``P`` peak FLOP/s per GPU at the compute precision, ``BW`` memory bandwidth [B/s],
 ``e_c``/``e_b`` compute and bandwidth efficiency (``engine.efficiency`` presets), ``W`` weight bytes.
 
-[1] Pope et al. 2022, arXiv:2211.05102, Sec. 2-3 (prefill vs decode; memory time vs compute time).
-[2] kipply 2022, "Transformer Inference Arithmetic" (decode latency = max of weights/bandwidth and
-    2 N b / FLOPs; KV cache size).
-[3] Patarasuk & Yuan 2009, "Bandwidth optimal all-reduce algorithms" (ring all-reduce 2(p-1)/p);
-    Shoeybi et al. 2019, Megatron-LM, arXiv:1909.08053 (two all-reduces per layer in forward).
+[1] Kwon et al. 2023, vLLM, arXiv:2309.06180; Yu et al. 2022, Orca (iteration-level scheduling).
+[2] Agrawal et al. 2024, Sarathi-Serve, arXiv:2403.02310 (chunked prefills piggybacked on decodes).
+[3] Pope et al. 2022, arXiv:2211.05102 (prefill compute-bound, decode bandwidth-bound).
 
-Imports only pydantic, the standard library and engine modules.
+Imports pydantic, the standard library and engine modules below it (``step``, ``layout``, ...).
 """
 
 from __future__ import annotations
 
-from operator import attrgetter
+import math
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from engine.architecture import Dims, ModelArch
 from engine.catalog import Accelerator
-from engine.flops import forward_flops_per_token, prefill_flops
-from engine.hardware import BYTES, Precision, link
+from engine.engines import (
+    ATTN_BW_FRACTION,
+    ATTN_CALL_S,
+    BLACKWELL,
+    EAGER_PYTHON_LAYER_S,
+    ENGINES,
+    GRAPH_LAUNCH_S,
+    KERNEL_LAUNCH_S,
+    KERNELS_PER_LAYER,
+    KERNELS_PER_MOE_LAYER,
+    ServingEngine,
+)
+from engine.flops import prefill_flops
+from engine.hardware import BYTES, Precision, attention_peak, link, scaleout_link
+from engine.layout import Layout
 from engine.memory import activation_per_gpu, kv_per_gpu, usable_bytes
+from engine.step import LinkCosts, ModelCosts, Rates, StepTerms, stage_step
 
-NODE_GPUS = 8  # GPUs joined by the fast intra-node link (HGX/DGX)
-ACT_BYTES = 2.0  # activations exchanged in 16-bit
+NODE_GPUS = 8  # GPUs joined by the fast intra-node link (HGX/DGX) where the catalog gives no domain
+
+
+def default_layout(gpus: int, domain: int = NODE_GPUS) -> Layout:
+    """Tensor parallel within a scale-up domain, pipeline stages across domains."""
+    tp = min(gpus, domain)
+    return Layout(tp=tp, pp=max(1, gpus // tp), domain=domain)
 
 
 class Terms(NamedTuple):
-    """Every term of the roofline at one (model, replica size, batch) point (:meth:`Roofline.terms`)."""
+    """Every term of one (model, layout, batch) point (:meth:`Roofline.terms`). Times [s]."""
 
     out_tps: float  # output tokens/s of the replica [1/s]
-    tpot: float  # time per output token, incl. the prefills it waits for [s]
-    t_prefill_one: float  # one request's prefill = TTFT [s]
-    t_prefill_batch: float  # the whole batch's prefill [s]
-    t_step: float  # one decode step [s]
-    t_cycle: float  # batch prefill + decode steps [s]
-    steps: float  # decode steps per cycle (static batching: to the longest reply)
+    tpot: float  # time per output token: the step every sequence advances in [s]
+    ttft: float  # one request on an idle replica [s]
+    ttft_loaded: float  # one request arriving at a replica running the batch [s]
+    t_prefill_batch: float  # prefill's share of a cycle [s]
+    t_step: float  # one round of decode (continuous: with its prefill chunks) [s]
+    t_step_decode: float  # the same round without prefill [s]
+    t_cycle: float  # time in which the replica serves `served` requests [s]
+    steps: float  # decode rounds per cycle
+    served: float  # sequences decoding at once (the batch, or less when the chunk budget caps it)
+    chunk: float  # prefill tokens per step per data-parallel rank (static: the whole batch's)
     weights: float  # all weights of the replica [B]
     kv_per_token_gpu: float  # KV cache of one token on each GPU [B]
     prefill_flops_one: float  # one request's prefill [FLOP]
-    read_weights: float  # weight bytes read per decode step per GPU [B]
-    read_kv: float  # KV bytes read per decode step per GPU [B]
-    t_gemm_mem: float  # weight matmuls: memory time [s]
-    t_gemm_cmp: float  # weight matmuls: compute time [s]
-    t_attn_mem: float  # attention over the KV cache: memory time [s]
-    t_attn_cmp: float  # attention: compute time [s]
-    comm_step: float  # all-reduces per decode step [s]
     ctx: float  # mean context of a decode step [tokens]
-
-
-_new_terms = tuple.__new__  # the fastest way to make a NamedTuple (thousands per spreadsheet column)
+    mixed: StepTerms  # one stage's step with prefill chunks (static: without)
+    decode: StepTerms  # one stage's decode-only step
+    first: StepTerms  # one stage's step on the first chunk of an isolated prompt
 
 
 class InferencePoint:
-    """Performance of one replica at one batch size: a view over :meth:`Roofline.terms`, whose
-    fields are read on demand (a spreadsheet column reads one of them per row). Times [s], rates
-    [1/s], memory [GB]."""
+    """Performance of one replica at one batch size (fields of :class:`Terms` and derived numbers).
+    Times [s], rates [1/s], memory [GB]."""
 
-    __slots__ = ("_arch", "_dims", "_rf", "_t", "batch", "gpus", "max_batch", "s_in", "s_out")
+    __slots__ = ("_arch", "_dims", "_rf", "_t", "batch", "gpus", "layout", "max_batch", "s_in", "s_out")
 
     def __init__(
         self,
         rf: Roofline,
         arch: ModelArch | None,
         dims: Dims,
-        gpus: int,
+        layout: Layout,
         batch: int,
         terms: Terms,
         max_batch: int = -1,
     ) -> None:
         self._rf, self._arch, self._dims, self._t = rf, arch, dims, terms
-        self.gpus, self.batch = gpus, batch
+        self.layout, self.gpus, self.batch = layout, layout.gpus, batch
         self.max_batch = max_batch  # largest batch that fits (-1: not sized)
         self.s_in, self.s_out = rf.s_in, rf.s_out
 
-    output_tokens_per_s = property(attrgetter("_t.out_tps"), doc="output tokens/s of the replica")
-    tpot_s = property(attrgetter("_t.tpot"), doc="time per output token [s], incl. prefills it waits for")
-    ttft_s = property(attrgetter("_t.t_prefill_one"), doc="time to first token: one request's prefill [s]")
-    t_prefill_one = ttft_s
-    t_prefill_batch = property(attrgetter("_t.t_prefill_batch"), doc="prefill of the whole batch [s]")
-    t_step = property(attrgetter("_t.t_step"), doc="one decode step [s]")
-    t_cycle = property(attrgetter("_t.t_cycle"), doc="one cycle: batch prefill + decode steps [s]")
-    steps = property(attrgetter("_t.steps"), doc="decode steps per cycle (static batching: to the longest reply)")
-    kv_per_token_gpu = property(attrgetter("_t.kv_per_token_gpu"), doc="KV cache of one token on each GPU [B]")
+    @property
+    def terms(self) -> Terms:
+        return self._t
+
+    output_tokens_per_s = property(lambda self: self._t.out_tps, doc="output tokens/s of the replica")
+    tpot_s = property(lambda self: self._t.tpot, doc="time per output token [s]")
+    ttft_s = property(lambda self: self._t.ttft, doc="time to first token on an idle replica [s]")
+    ttft_loaded_s = property(lambda self: self._t.ttft_loaded, doc="time to first token under the batch's load [s]")
+    t_prefill_batch = property(lambda self: self._t.t_prefill_batch, doc="prefill's share of a cycle [s]")
+    t_step = property(lambda self: self._t.t_step, doc="one decode round [s]")
+    t_cycle = property(lambda self: self._t.t_cycle, doc="one cycle [s]")
+    steps = property(lambda self: self._t.steps, doc="decode rounds per cycle")
+    kv_per_token_gpu = property(lambda self: self._t.kv_per_token_gpu, doc="KV cache of one token per GPU [B]")
+
+    @property
+    def served(self) -> float:
+        """Sequences decoding at once (the batch, or fewer when the prefill budget caps it)."""
+        return self._t.served
 
     @property
     def requests_per_s(self) -> float:
-        return self.batch / self._t.t_cycle
+        return self._t.served / self._t.t_cycle
+
+    @property
+    def gpu_s_per_request(self) -> float:
+        """Busy GPU-seconds one request costs [s]."""
+        return self.gpus * self._t.t_cycle / self._t.served
 
     @property
     def latency_s(self) -> float:
         """Request latency, TTFT + s_out TPOT [s]."""
-        return self._t.t_prefill_one + self.s_out * self._t.tpot
+        return self._t.ttft + self.s_out * self._t.tpot
 
     @property
     def prefill_share(self) -> float:
-        """Share of a cycle spent in prefill."""
+        """Share of the replica's busy time spent on prefill."""
         return self._t.t_prefill_batch / self._t.t_cycle
 
     @property
     def decode_bound(self) -> str:
-        t = self._t
-        return "memory bandwidth" if t.t_gemm_mem + t.t_attn_mem >= t.t_gemm_cmp + t.t_attn_cmp else "compute"
+        s = self._t.decode
+        mem = max(s.dense_mem, 0) + s.expert_mem + s.attn_mem
+        cmp = s.dense_cmp + s.expert_cmp + s.attn_cmp
+        return "memory bandwidth" if mem >= cmp else "compute"
 
     @property
     def kv_gb_per_gpu(self) -> float:
-        return self.batch * (self.s_in + self.s_out) * self._t.kv_per_token_gpu / 1e9
+        lay = self.layout
+        return self.batch / lay.dp * (self.s_in + self.s_out) * self._t.kv_per_token_gpu / lay.pp / 1e9
 
     @property
     def memory_per_gpu_gb(self) -> float:
         """Weights + activation workspace + KV cache of the batch, per GPU [GB]."""
-        g, t = self.gpus, self._t
-        return (
-            t.weights / g
-            + activation_per_gpu(self._dims, g)
-            + self.batch * (self.s_in + self.s_out) * t.kv_per_token_gpu
-        ) / 1e9
+        return self._rf.weights_per_gpu(self._dims, self.layout) / 1e9 + (
+            activation_per_gpu(self._dims, self.layout.tp, chunk=self._rf.budget) / 1e9
+            + self.kv_gb_per_gpu
+        )
 
     @property
-    def warnings(self) -> list[str]:
-        if self.gpus <= NODE_GPUS:
-            return []
-        return [
-            f"{self.gpus} GPUs per replica: modelled as {NODE_GPUS}-way tensor parallel x {self.gpus // NODE_GPUS} "
-            "pipeline stages with no pipeline bubble; real latency is higher"
-        ]
+    def arch(self) -> ModelArch | None:
+        """The model (None for a point made from :class:`Dims` alone)."""
+        return self._arch
 
     @property
-    def trace(self) -> list[dict[str, object]]:
-        """The formula trace (a point made from :class:`Dims` alone has none)."""
-        return self._rf.trace(self._arch, self.gpus, self.batch) if self._arch is not None else []
+    def roofline(self) -> Roofline:
+        return self._rf
 
 
-class Roofline:
-    """The roofline of one GPU type, precision and request shape, prepared once and evaluated for
-    many (model, replica size, batch) points: a replica search tries several sizes and batches, and a
-    spreadsheet column runs thousands of models, so :meth:`terms` is plain float arithmetic.
-
-    ``kv_bytes`` [B per element]; ``compute_eff`` and ``bandwidth_eff`` are fractions of peak;
-    ``static_batching`` with ``out_spread`` models a static batch that runs to its longest reply.
-    """
-
-    __slots__ = (
-        "_gpu_consts",
-        "_last",
-        "acc",
-        "be",
-        "bw",
-        "cache_hit",
-        "ce",
-        "ctx",
-        "kv_bytes",
-        "peak",
-        "prec",
-        "s_in",
-        "s_out",
-        "spread",
-        "static",
-        "usable",
-        "w_bytes",
+def layout_links(acc: Accelerator, lay: Layout) -> tuple[LinkCosts, str]:
+    """The links a layout's collectives run on, and a description of each kind used."""
+    up_bw, up_alpha, up_desc = link(acc, min(lay.tp if lay.dp == 1 else lay.stage, lay.domain))
+    out_bw, out_alpha, out_desc = scaleout_link(acc)
+    tp_cross = lay.tp > lay.domain
+    stage_cross = lay.stage > lay.domain
+    pp_cross = lay.stage >= lay.domain  # consecutive stages sit in different domains
+    descs = [up_desc] if lay.gpus > 1 else []
+    if tp_cross or stage_cross or (lay.pp > 1 and pp_cross):
+        descs.append(out_desc)
+    return (
+        LinkCosts(
+            tp_bw=out_bw if tp_cross else up_bw,
+            tp_alpha=max(up_alpha, out_alpha) if tp_cross else up_alpha,
+            stage_bw=out_bw if stage_cross else up_bw,
+            stage_alpha=max(up_alpha, out_alpha) if stage_cross else up_alpha,
+            up_bw=up_bw,
+            out_bw=out_bw,
+            a2a_alpha=max(up_alpha, out_alpha) if stage_cross else up_alpha,
+            p2p_bw=out_bw if pp_cross else up_bw,
+            p2p_alpha=out_alpha if pp_cross else up_alpha,
+        ),
+        "; ".join(descs) or "none (1 GPU)",
     )
 
-    def __init__(
-        self,
-        acc: Accelerator,
-        prec: Precision,
-        kv_bytes: float,
-        s_in: int,
-        s_out: int,
-        compute_eff: float,
-        bandwidth_eff: float,
-        static_batching: bool = False,
-        out_spread: float = 1.0,
-        cache_hit: float = 0.0,
-    ) -> None:
-        self.acc, self.prec = acc, prec
-        self.cache_hit = cache_hit  # share of prompt tokens whose KV a prefix cache holds
-        self.peak = prec.peak_flops  # [FLOP/s per GPU]
+
+@dataclass
+class Roofline:
+    """The serving model of one GPU type, precision, request shape and serving-engine preset,
+    evaluated for many (model, layout, batch) points: a replica search tries several.
+
+    ``kv_bytes`` [B per element]; ``compute_eff`` and ``bandwidth_eff`` are fractions of peak;
+    ``static_batching`` with ``out_spread`` models a static batch that runs to its longest reply;
+    ``cache_hit`` is the share of prompt tokens a prefix cache serves; ``preset`` the serving
+    engine (chunk budget, batch cap, per-step cost)."""
+
+    acc: Accelerator
+    prec: Precision
+    kv_bytes: float
+    s_in: int
+    s_out: int
+    ce: float
+    be: float
+    static: bool = False
+    spread: float = 1.0
+    cache_hit: float = 0.0
+    preset: ServingEngine = ENGINES["vllm"]
+
+    def __post_init__(self) -> None:
+        acc = self.acc
+        self.peak = self.prec.peak_flops  # [FLOP/s per GPU]
         self.bw = (acc.memory_bw_gb_s or 0) * 1e9  # [B/s per GPU]
         self.usable = usable_bytes(acc.memory_gb or 0)  # memory a serving engine may fill [B per GPU]
-        self.w_bytes = BYTES[prec.weight_dtype]
-        self.kv_bytes = kv_bytes
-        self.s_in, self.s_out = s_in, s_out
-        self.ctx = s_in + (s_out + 1) / 2  # mean context of a decode step [tokens]
-        self.ce, self.be = compute_eff, bandwidth_eff
-        self.static, self.spread = static_batching, out_spread
-        self._gpu_consts: dict[int, tuple[float, float, float, str]] = {}
-        self._last: tuple[Dims | None, tuple] = (None, ())  # (model, its constants): one attribute, so
-        # a reader never pairs one model with another's constants, even across threads
+        self.w_bytes = BYTES[self.prec.weight_dtype]
+        self.ctx = self.s_in + (self.s_out + 1) / 2  # mean context of a decode step [tokens]
+        self.domain = getattr(acc, "scaleup_domain_gpus", None) or NODE_GPUS
+        self.attn_peak = attention_peak(acc, self.kv_bytes, self.prec)
+        e = self.preset
+        self.budget, self.max_seqs = e.budget(acc.memory_gb or 0, acc.id)
+        wide = acc.id in BLACKWELL and e.graphs == "full-and-piecewise"
+        self.graph_max = e.graph_max_tokens * (2 if wide else 1)  # vLLM captures 1024 tokens on Blackwell
 
-    def _gpus(self, gpus: int) -> tuple[float, float, float, str]:
-        """Per replica size (tensor parallel within a node: tp = min(g, 8)): all-reduce latency [s],
-        seconds per token-width element ``2 (tp-1)/tp x 2 B / link`` (ring all-reduce), the replica's
-        effective FLOP/s ``g P e_c``, and the link's description."""
-        got = self._gpu_consts.get(gpus)
-        if got is None:
-            tp = min(gpus, NODE_GPUS)
-            if tp > 1:
-                link_bw, alpha, desc = link(self.acc, tp)
-                per_elem = 2 * (tp - 1) / tp * ACT_BYTES / link_bw
-            else:
-                alpha, per_elem, desc = 0.0, 0.0, "none (1 GPU)"
-            got = (alpha, per_elem, gpus * self.peak * self.ce, desc)
-            self._gpu_consts[gpus] = got
-        return got
-
-    def _model(self, m: Dims) -> tuple:
-        """Per model (the last one is kept: a replica search evaluates one model many times):
-        weights [B], prefill FLOPs of one request, decode FLOPs per token at the mean context,
-        matmul FLOPs per token ``2N``, routed experts' bytes [B]."""
-        last = self._last
-        if last[0] is m:
-            return last[1]
-        n_fwd = m.forward_params
-        consts = (
-            m.total_params * self.w_bytes,
-            prefill_flops(n_fwd, m.n_layers, m.attn_width, self.s_in, m.lm_head, self.s_in * self.cache_hit),
-            forward_flops_per_token(n_fwd, m.n_layers, m.attn_width_decode, self.ctx),
-            2.0 * n_fwd,
-            m.routed_expert_params * self.w_bytes,
-        )
-        self._last = (m, consts)
-        return consts
-
-    def terms(self, m: Dims, gpus: int, batch: int) -> Terms:
-        """Every term of the roofline for ``batch`` sequences on a ``gpus``-GPU replica of the model
-        with dimensions ``m`` (see :class:`Terms`)."""
-        s_out, ctx = self.s_out, self.ctx
-        last = self._last
-        weights, f_pf_one, f_tok, f_gemm_tok, experts = last[1] if last[0] is m else self._model(m)
-        # flops: g P e_c [FLOP/s]; on 1 GPU there is no all-reduce (alpha = per_elem = 0)
-        alpha, per_elem, flops, _ = self._gpu_consts.get(gpus) or self._gpus(gpus)
-        bw = self.bw * self.be  # [B/s]
-        kv_tok_gpu = kv_per_gpu(m, self.kv_bytes, gpus)
-        # two all-reduces per layer of (tokens x d) activations: 2 L (alpha + per_elem tokens d)
-        two_l, d = 2 * m.n_layers, m.d_model
-
-        # --- prefill (compute-bound; never faster than reading the weights once)
-        t_w = weights / gpus / bw
-        # (max() as conditionals: this runs thousands of times per spreadsheet column)
-        t_cmp = f_pf_one / flops
-        new = self.s_in * (1.0 - self.cache_hit)  # prompt tokens computed (a prefix cache holds the rest)
-        t_pf_one = (t_cmp if t_cmp > t_w else t_w) + (alpha + per_elem * new * d) * two_l
-        t_cmp *= batch
-        t_pf = (t_cmp if t_cmp > t_w else t_w) + (alpha + per_elem * batch * new * d) * two_l
-
-        # --- decode step at the mean context: weight matmuls, then attention over the KV cache
-        read_w = weights
-        if experts:
-            # each token picks k of E experts: the expected share touched by the batch is 1 - (1 - k/E)^b
-            read_w = weights - experts + experts * (1 - (1 - m.top_k_share) ** batch)
-        read_w /= gpus
-        read_kv = batch * ctx * kv_tok_gpu
-        t_gemm_mem, t_gemm_cmp = read_w / bw, batch * f_gemm_tok / flops
-        t_attn_mem, t_attn_cmp = read_kv / bw, batch * (f_tok - f_gemm_tok) / flops
-        comm_step = (alpha + per_elem * batch * d) * two_l
-        t_step = (
-            (t_gemm_mem if t_gemm_mem > t_gemm_cmp else t_gemm_cmp)
-            + (t_attn_mem if t_attn_mem > t_attn_cmp else t_attn_cmp)
-            + comm_step
+    # ---- per model and per layout ----------------------------------------------------------------
+    def costs(self, m: Dims, tp: int) -> ModelCosts:
+        """What a step needs of model ``m`` on a ``tp``-way rank."""
+        experts = m.routed_expert_params
+        f_experts = 2.0 * experts * m.top_k_share
+        return ModelCosts(
+            w_dense=(m.total_params - experts) * self.w_bytes,
+            w_experts=experts * self.w_bytes,
+            f_dense=2.0 * m.forward_params - f_experts,
+            f_lm_head=2.0 * m.lm_head,
+            f_experts=f_experts,
+            top_k_share=m.top_k_share,
+            top_k=m.top_k,
+            n_layers=m.n_layers,
+            moe_layers=m.moe_layers,
+            d_model=m.d_model,
+            w_attn_prefill=m.attn_width,
+            w_attn_decode=m.attn_width_decode,
+            kv_token_gpu=kv_per_gpu(m, self.kv_bytes, tp),
         )
 
-        steps = float(s_out)
-        if self.static and batch > 1:
-            # Output lengths uniform on s_out x [1 - spread, 1 + spread]: E[longest of b] =
-            # s_out (1 - spread) + 2 s_out spread b / (b + 1); spread 0 = fixed lengths, no waste.
-            steps = s_out * (1 - self.spread) + 2 * s_out * self.spread * batch / (batch + 1)
-        t_cycle = t_pf + steps * t_step
-        tpot = t_step + (t_pf - t_pf_one) / (s_out if s_out > 1 else 1)
-        return _new_terms(
-            Terms,
-            (
-                batch * s_out / t_cycle,
-                tpot,
-                t_pf_one,
-                t_pf,
-                t_step,
-                t_cycle,
-                steps,
-                weights,
-                kv_tok_gpu,
-                f_pf_one,
-                read_w,
-                read_kv,
-                t_gemm_mem,
-                t_gemm_cmp,
-                t_attn_mem,
-                t_attn_cmp,
-                comm_step,
-                ctx,
-            ),
+    def weights_per_gpu(self, m: Dims, lay: Layout) -> float:
+        """Weight bytes on each GPU: dense weights split tp x pp ways, experts over the stage [B]."""
+        experts = m.routed_expert_params * self.w_bytes
+        return (m.total_params * self.w_bytes - experts) / (lay.tp * lay.pp) + experts / (lay.stage * lay.pp)
+
+    def rates(self, m: Dims) -> Rates:
+        """The effective rates of one GPU running model ``m`` under this engine."""
+        e = self.preset
+        paged = e.paged_attention
+        grouped = e.grouped_kv or m.kv_replicated or not m.kv_heads
+        return Rates(
+            flops_linear=self.peak * self.ce,
+            flops_attn=self.attn_peak * self.ce,
+            bw=self.bw * self.be,
+            bw_attn=self.bw * (ATTN_BW_FRACTION if paged else self.be),
+            attn_call=ATTN_CALL_S if paged else 0.0,
+            kv_amplify=1.0 if grouped else m.n_heads / m.kv_heads,
+            imbalance=e.ep_imbalance,
+            dispatch_bytes=e.dispatch_bytes,
+            combine_bytes=e.combine_bytes,
+            host_per_seq=e.host_s_per_seq or 0.0,
+            host_overlap=e.host_overlap,
         )
+
+    def launch(self, m: Dims, lay: Layout, decode: float, prefill: float) -> float:
+        """CPU time to launch one stage's forward pass [s]: a CUDA-graph replay where the engine
+        captured one for a step of this many tokens, else one launch per kernel (eager PyTorch:
+        its per-layer cost) (:mod:`engine.engines`)."""
+        e = self.preset
+        layers = m.n_layers / lay.pp
+        tokens = decode + prefill
+        if e.graphs == "eager-python":
+            return layers * EAGER_PYTHON_LAYER_S
+        graphed = tokens <= self.graph_max
+        if graphed and not prefill and e.graphs in ("decode", "full-and-piecewise"):
+            return GRAPH_LAUNCH_S  # one full graph
+        if graphed and e.graphs == "full-and-piecewise":
+            return layers * (GRAPH_LAUNCH_S + KERNEL_LAUNCH_S)  # a graph per layer, attention outside
+        kernels = layers * (KERNELS_PER_LAYER + (2 if lay.tp > 1 else 0))
+        kernels += m.moe_layers / lay.pp * KERNELS_PER_MOE_LAYER
+        return kernels * KERNEL_LAUNCH_S
+
+    def layout_of(self, lay: Layout | int) -> Layout:
+        return default_layout(lay, self.domain) if isinstance(lay, int) else lay
+
+    def links(self, lay: Layout) -> tuple[LinkCosts, str]:
+        return layout_links(self.acc, lay)
+
+    # ---- the point ------------------------------------------------------------------------------
+    def step(
+        self,
+        m: Dims,
+        lay: Layout,
+        decode: float,
+        prefill: float,
+        positions: float,
+        ranks: int | None = None,
+        seqs: float | None = None,
+    ) -> StepTerms:
+        """One stage's step of ``m`` on ``lay`` (see :func:`engine.step.stage_step`), with its launch."""
+        return stage_step(
+            self.costs(m, lay.tp), lay, self.links(lay)[0], self.rates(m), decode, prefill, self.ctx, positions,
+            ranks, self.launch(m, lay, decode, prefill), seqs,
+        )  # fmt: skip
+
+    def terms(self, m: Dims, lay: Layout | int, batch: int) -> Terms:
+        """Every term for ``batch`` sequences on a replica of model ``m`` laid out as ``lay`` (a GPU
+        count: tensor parallel in a domain, pipeline across)."""
+        lay = self.layout_of(lay)
+        e = self.preset
+        s_in, s_out = self.s_in, self.s_out
+        cached = s_in * self.cache_hit
+        s_new = s_in - cached
+        dp, pp, budget = lay.dp, lay.pp, float(self.budget)
+        per = batch / (dp * pp)  # decode tokens per rank per micro-batch
+        pos_avg = (s_in + cached) / 2  # mean position a prompt token attends over (causal)
+        ttft, first = self._prompt(m, lay, s_new, cached)
+        served = float(batch)
+        if self.static:
+            dec = self.step(m, lay, per, 0.0, 0.0)
+            mixed = dec
+            chunk = per * s_new
+            t_pf = pp * self.step(m, lay, 0.0, chunk, chunk * pos_avg).total
+            t_dec = t_step = pp * dec.total
+            steps = float(s_out)
+            if batch > 1:
+                steps = s_out * (1 - self.spread) + 2 * s_out * self.spread * batch / (batch + 1)
+            t_cycle = t_pf + steps * t_dec
+            tpot = t_dec + max(t_pf - ttft, 0.0) / max(s_out, 1)
+            loaded = t_cycle / 2 + t_pf
+        elif e.mixed:
+            chunk = per * s_new / s_out  # prompt tokens per step that keep the batch full
+            if per + chunk > budget:  # the step's token budget caps the decode batch
+                per = budget * s_out / (s_new + s_out)
+                chunk = budget - per
+            served = per * dp * pp
+            mixed = self.step(m, lay, per, chunk, chunk * pos_avg)
+            dec = self.step(m, lay, per, 0.0, 0.0)
+            t_step, t_dec = pp * mixed.total, pp * dec.total
+            steps, tpot, t_cycle = float(s_out), t_step, s_out * t_step
+            t_pf = s_out * (t_step - t_dec)
+            # a new prompt waits for the running step, then takes the budget decodes leave in each step
+            loaded = t_step / 2 + self._prompt(m, lay, s_new, cached, per, dp)[0]
+        else:
+            # prefill steps apart (vLLM V0): the batch's prompts in steps of the budget, then decode
+            dec = self.step(m, lay, per, 0.0, 0.0)
+            whole = max(budget, s_new)  # a prompt is never split
+            n_pf = max(math.ceil(per * s_new / whole), 1)
+            chunk = per * s_new / n_pf
+            mixed = self.step(m, lay, 0.0, chunk, chunk * pos_avg, seqs=chunk / max(s_new, 1.0))
+            t_pf = pp * n_pf * mixed.total
+            t_dec = t_step = pp * dec.total
+            steps = float(s_out)
+            t_cycle = t_pf + steps * t_dec
+            tpot = t_dec + t_pf / max(s_out, 1)  # decodes stall while prompts run
+            loaded = t_dec / 2 + ttft
+        return Terms(
+            out_tps=served * s_out / t_cycle,
+            tpot=tpot,
+            ttft=ttft,
+            ttft_loaded=loaded,
+            t_prefill_batch=t_pf,
+            t_step=t_step,
+            t_step_decode=t_dec,
+            t_cycle=t_cycle,
+            steps=steps,
+            served=served,
+            chunk=chunk,
+            weights=m.total_params * self.w_bytes,
+            kv_per_token_gpu=kv_per_gpu(m, self.kv_bytes, lay.tp),
+            prefill_flops_one=prefill_flops(m.forward_params, m.n_layers, m.attn_width, s_in, m.lm_head, cached),
+            ctx=self.ctx,
+            mixed=mixed,
+            decode=dec,
+            first=first,
+        )
+
+    def _prompt(
+        self, m: Dims, lay: Layout, s_new: float, cached: float, decode: float = 0.0, ranks: int = 1
+    ) -> tuple[float, StepTerms]:
+        """Time until one prompt's last chunk is computed [s], and the step of its first chunk: its
+        ``s_new`` new tokens after ``cached`` ones, in chunks of the step budget left after
+        ``decode`` decode tokens per rank (``ranks`` ranks busy), pipelined over the stages. An idle
+        replica: ``decode = 0``, one rank; an engine that does not chunk prompts: one pass."""
+        budget = max(self.budget - decode, 1.0)
+        if self.static or not self.preset.chunked:
+            budget = max(s_new, 1.0)
+        full = math.floor(s_new / budget)
+        rest = s_new - full * budget
+        total, worst = 0.0, 0.0
+        first: StepTerms | None = None
+        if full:
+            # the full chunks differ only in their attention's prefix: sum their positions at once
+            end = cached + full * budget
+            st = self.step(m, lay, decode, budget, (end * end - cached * cached) / 2 / full, ranks)
+            total, worst, first = full * st.total, st.total, st
+        if rest > 0 or first is None:
+            start = cached + full * budget
+            end = start + rest
+            st = self.step(m, lay, decode, max(rest, 1.0), (end * end - start * start) / 2, ranks)
+            total, worst = total + st.total, max(worst, st.total)
+            first = first or st
+        return total + (lay.pp - 1) * worst, first
+
+    def decode_step(self, m: Dims, lay: Layout | int, batch: int) -> StepTerms:
+        """One stage's decode-only step at ``batch`` sequences (a disaggregated decode pool)."""
+        lay = self.layout_of(lay)
+        return self.step(m, lay, batch / (lay.dp * lay.pp), 0.0, 0.0)
+
+    def prefill_tokens_per_s(self, m: Dims, lay: Layout | int) -> float:
+        """Prompt tokens per second a replica prefills in full steps of the budget on every rank
+        (a disaggregated prefill pool) [1/s]."""
+        lay = self.layout_of(lay)
+        budget = float(max(self.budget, 1))
+        cached = self.s_in * self.cache_hit
+        st = self.step(m, lay, 0.0, budget, budget * (self.s_in + cached) / 2)
+        return budget * lay.dp / st.total
 
     def point(
-        self, arch: ModelArch | Dims, gpus: int, batch: int, terms: Terms | None = None, max_batch: int = -1
+        self,
+        arch: ModelArch | Dims,
+        lay: Layout | int,
+        batch: int,
+        terms: Terms | None = None,
+        max_batch: int = -1,
     ) -> InferencePoint:
-        """The performance of ``batch`` sequences on a ``gpus``-GPU replica of ``arch`` (given as its
-        :class:`Dims` alone, the point has no formula trace); ``terms``: :meth:`terms` of the same
+        """The performance of ``batch`` sequences on a replica of ``arch`` laid out as ``lay`` (given
+        as :class:`Dims` alone, the point has no formula trace); ``terms``: :meth:`terms` of the same
         point, when the caller has them; ``max_batch``: the largest batch that fits, when sized."""
+        lay = self.layout_of(lay)
         if isinstance(arch, Dims):
-            return InferencePoint(self, None, arch, gpus, batch, terms or self.terms(arch, gpus, batch), max_batch)
+            return InferencePoint(self, None, arch, lay, batch, terms or self.terms(arch, lay, batch), max_batch)
         dims = arch.dims
-        return InferencePoint(self, arch, dims, gpus, batch, terms or self.terms(dims, gpus, batch), max_batch)
-
-    def trace(self, arch: ModelArch, gpus: int, batch: int) -> list[dict[str, object]]:
-        """The formula trace of :meth:`point`, step by step, with the numbers put in."""
-        terms = t = self.terms(arch.dims, gpus, batch)
-        out_tps, ttft, t_pf, t_step, t_cycle, steps = (
-            t.out_tps,
-            t.t_prefill_one,
-            t.t_prefill_batch,
-            t.t_step,
-            t.t_cycle,
-            t.steps,
-        )
-        weights, kv_tok_gpu, f_pf_one, read_w, read_kv = (
-            t.weights,
-            t.kv_per_token_gpu,
-            t.prefill_flops_one,
-            t.read_weights,
-            t.read_kv,
-        )
-        t_gemm_mem, t_gemm_cmp, t_attn_mem, t_attn_cmp = t.t_gemm_mem, t.t_gemm_cmp, t.t_attn_mem, t.t_attn_cmp
-        comm_step, ctx = t.comm_step, t.ctx
-        acc, peak, bw, s_in, s_out = self.acc, self.peak, self.bw, self.s_in, self.s_out
-        c = s_in * self.cache_hit  # cached prefix tokens
-        L, w, w_dec, n_fwd, lm = (
-            arch.n_layers,
-            arch.dims.attn_width,
-            arch.dims.attn_width_decode,
-            arch.dims.forward_params,
-            arch.dims.lm_head,
-        )
-        t_mem, t_cmp = t_gemm_mem + t_attn_mem, t_gemm_cmp + t_attn_cmp
-        bound = "memory bandwidth" if t_mem >= t_cmp else "compute"
-        mem_gpu = InferencePoint(self, arch, arch.dims, gpus, batch, terms).memory_per_gpu_gb * 1e9
-        link_desc = self._gpus(gpus)[3]
-        return [
-            dict(
-                name="weights",
-                formula=f"N x B_w = {arch.total_params:.4g} x {self.w_bytes:g} B",
-                value=weights / 1e9,
-                unit="GB",
-                ref="memory: weights",
-            ),
-            dict(
-                name="KV cache per token per GPU",
-                formula=f"{arch.kv_elements_per_token()} elements x {self.kv_bytes:g} B / TP share",
-                value=kv_tok_gpu / 1e6,
-                unit="MB",
-                ref="kipply 2022; MLA: arXiv:2412.19437",
-            ),
-            dict(
-                name="memory per GPU",
-                formula=f"weights/{gpus} + activations + b x (s_in+s_out) x KV/token",
-                value=mem_gpu / 1e9,
-                unit="GB",
-                ref=f"usable {usable_bytes(acc.memory_gb or 0) / 1e9:.1f} GB",
-            ),
-            dict(
-                name="prefill FLOPs per request",
-                formula=(
-                    f"2 (N - V d) s_in + 2 V d + 2 L s_in^2 w = 2 x {n_fwd - lm:.4g} x {s_in}"
-                    f" + 2 x {lm:.4g} + 2 x {L} x {s_in}^2 x {w}"
-                    if not self.cache_hit
-                    else f"2 (N - V d) (s_in - c) + 2 V d + 2 L (s_in^2 - c^2) w, c = cache_hit x s_in = "
-                    f"{self.cache_hit:g} x {s_in} cached prefix tokens: 2 x {n_fwd - lm:.4g} x {s_in - c:g}"
-                    f" + 2 x {lm:.4g} + 2 x {L} x ({s_in}^2 - {c:g}^2) x {w}"
-                ),
-                value=f_pf_one,
-                unit="FLOP",
-                ref="Kaplan 2020 Table 1",
-            ),
-            dict(
-                name="TTFT",
-                formula=f"max(F_pf / ({gpus} x {peak / 1e12:g}T x {self.ce:g}), W/(g BW e_b)) + all-reduces",
-                value=ttft,
-                unit="s",
-                ref="Pope et al. 2022",
-            ),
-            dict(
-                name="decode bytes read per step per GPU",
-                formula=f"weights/{gpus} + b x ctx x KV/token = "
-                f"{read_w / 1e9:.3g} GB + {batch} x {ctx:g} x {kv_tok_gpu / 1e6:.3g} MB",
-                value=(read_w + read_kv) / 1e9,
-                unit="GB",
-                ref="kipply 2022",
-            ),
-            dict(
-                name="decode memory time",
-                formula=f"bytes / ({bw / 1e9:g} GB/s x {self.be:g})",
-                value=t_mem,
-                unit="s",
-                ref="roofline",
-            ),
-            dict(
-                name="decode compute time",
-                formula=f"b x (2N + 4 L ctx w) / ({gpus} x {peak / 1e12:g}T x {self.ce:g}), w = {w_dec}",
-                value=t_cmp,
-                unit="s",
-                ref="roofline",
-            ),
-            dict(
-                name="all-reduce time per step",
-                formula=f"2 L x (alpha + 2(g-1)/g x b d 2B / link); {link_desc}",
-                value=comm_step,
-                unit="s",
-                ref="Megatron-LM; ring all-reduce",
-            ),
-            dict(
-                name="decode step",
-                formula=f"max(weights, matmuls) + max(KV read, attention) + all-reduce = max({t_gemm_mem:.3g}, "
-                f"{t_gemm_cmp:.3g}) + max({t_attn_mem:.3g}, {t_attn_cmp:.3g}) + {comm_step:.3g} ({bound}-bound)",
-                value=t_step,
-                unit="s",
-                ref="",
-            ),
-            dict(
-                name="batch prefill",
-                formula=f"one pass over {batch} requests x {s_in - c:g} new prompt tokens: max(b F_pf / "
-                f"(g P e_c), W / (g BW e_b)) + all-reduces of b x {s_in - c:g} tokens",
-                value=t_pf,
-                unit="s",
-                ref="Pope et al. 2022",
-            ),
-            dict(
-                name="cycle",
-                formula=f"T_pf + {steps:.4g} steps x T_step"
-                + (" (static batching waits for the longest)" if steps != s_out else ""),
-                value=t_cycle,
-                unit="s",
-                ref="",
-            ),
-            dict(
-                name="output tokens/s per replica",
-                formula=f"b x s_out / T_cycle = {batch} x {s_out} / {t_cycle:.4g}",
-                value=out_tps,
-                unit="tok/s",
-                ref="",
-            ),
-        ]
+        return InferencePoint(self, arch, dims, lay, batch, terms or self.terms(dims, lay, batch), max_batch)
 
 
 def roofline(
@@ -468,7 +465,7 @@ def roofline(
     acc: Accelerator,
     prec: Precision,
     kv_bytes: float,
-    gpus: int,
+    gpus: int | Layout,
     batch: int,
     s_in: int,
     s_out: int,
@@ -477,6 +474,6 @@ def roofline(
     static_batching: bool = False,
     out_spread: float = 1.0,
 ) -> InferencePoint:
-    """Roofline performance of one replica (see the module docstring for the model)."""
+    """Performance of one replica (see the module docstring for the model)."""
     rf = Roofline(acc, prec, kv_bytes, s_in, s_out, compute_eff, bandwidth_eff, static_batching, out_spread)
     return rf.point(arch, gpus, batch)

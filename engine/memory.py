@@ -45,11 +45,11 @@ def kv_per_gpu(dims: Dims, bytes_per_element: float, gpus: int) -> float:
     return total * math.ceil(heads / gpus) / heads if gpus <= heads else total / heads
 
 
-def activation_per_gpu(dims: Dims, gpus: int, act_bytes: float = 2.0) -> float:
-    """Activation workspace for one prefill chunk [B]: hidden states, QKV and MLP intermediates of
-    ``PREFILL_CHUNK_TOKENS`` tokens (about ``4 d + 2 d_ff`` values per token; MoE: the ``k`` routed
-    experts' width, ``Dims.act_width``), split over GPUs."""
-    return PREFILL_CHUNK_TOKENS * dims.act_width * act_bytes / gpus
+def activation_per_gpu(dims: Dims, gpus: int, act_bytes: float = 2.0, chunk: int = PREFILL_CHUNK_TOKENS) -> float:
+    """Activation workspace for one prefill chunk of ``chunk`` tokens [B]: hidden states, QKV and
+    MLP intermediates (about ``4 d + 2 d_ff`` values per token; MoE: the ``k`` routed experts'
+    width, ``Dims.act_width``), split over ``gpus`` tensor-parallel GPUs."""
+    return chunk * dims.act_width * act_bytes / gpus
 
 
 #: Bytes per catalog "GB" of device memory. Datasheets' "80 GB" of HBM is 80 GiB (nvidia-smi: 81,920 MiB

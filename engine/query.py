@@ -62,7 +62,11 @@ OPTIONS: dict[str, OptionSpec] = {
     "in": OptionSpec("int", 1, 10_000_000, "prompt tokens per request"),
     "out": OptionSpec("int", 1, 10_000_000, "generated tokens per request"),
     "batch": OptionSpec("batch", 1, 1_000_000, "concurrent sequences per replica, or max"),
-    "tp": OptionSpec("int", 1, 4096, "GPUs per replica (tensor parallel degree)"),
+    "tp": OptionSpec("int", 1, 4096, "tensor-parallel degree (alone: GPUs per replica)"),
+    "pp": OptionSpec("int", 1, 512, "pipeline-parallel stages per replica"),
+    "dp": OptionSpec("int", 1, 4096, "attention data-parallel ranks per replica (MoE: DP attention)"),
+    "ep": OptionSpec("int", 1, 4096, "expert-parallel degree (MoE): 1, or dp x tp"),
+    "nodes": OptionSpec("int", 1, 1024, "nodes a replica spans (sets GPUs per node)"),
     "dtype": OptionSpec(
         "text", help="weight precision", choices=("fp32", "fp16", "bf16", "fp8", "fp4", "mxfp4", "int8", "int4")
     ),
@@ -89,7 +93,11 @@ OPTIONS: dict[str, OptionSpec] = {
     "power": OptionSpec("number", 1, 100_000, "power draw per GPU [W]"),
     "pue": OptionSpec("number", 1, 5, "data-centre PUE"),
     "kwh": OptionSpec("price", help="electricity price per kWh"),
-    "engine": OptionSpec("text", help="serving engine preset", choices=("hf", "vllm", "trtllm")),
+    "engine": OptionSpec(
+        "text",
+        help="serving engine preset",
+        choices=("hf", "vllm", "vllm@0.5", "sglang", "trtllm", "trtllm@0.6"),
+    ),
     "batching": OptionSpec("text", help="static or continuous", choices=("static", "continuous")),
     "out_spread": OptionSpec("number", 0, 1, "reply-length spread for static batching (0 = fixed lengths)"),
     "ttft_max": OptionSpec("seconds", 1e-4, 3600, "time-to-first-token limit"),
@@ -246,10 +254,10 @@ def _dtype_norm(s: str) -> str:
 
 
 def _engine_norm(s: str) -> str:
-    from engine.efficiency import get_preset
+    from engine.engines import get_engine
 
     try:
-        return get_preset(s).name
+        return get_engine(s).name
     except GpucostError:
         return s
 
@@ -357,9 +365,9 @@ def parse_query(text: str | list[str]) -> Query:
 
 _PRICING = frozenset({"provider", "region", "spot", "currency", "power", "pue", "kwh"})
 _SERVING = _PRICING | {
-    "in", "out", "batch", "tp", "dtype", "kv", "requests", "users", "per_user", "tokens_in", "tokens_out", "peak",
-    "util", "engine", "batching", "out_spread", "ttft_max", "tpot_max", "compute_eff", "bw_eff", "calibration",
-    "cache_hit",
+    "in", "out", "batch", "tp", "pp", "dp", "ep", "nodes", "dtype", "kv", "requests", "users", "per_user",
+    "tokens_in", "tokens_out", "peak", "util", "engine", "batching", "out_spread", "ttft_max", "tpot_max",
+    "compute_eff", "bw_eff", "calibration", "cache_hit",
 }  # fmt: skip
 #: The options each estimate reads; any other is refused (it would have no effect).
 APPLIES: dict[str, frozenset[str]] = {

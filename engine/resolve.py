@@ -156,14 +156,8 @@ def resolve(q: Query, config: EngineConfig) -> Ctx:
         raise GpucostError(
             f"'{q.gpu}' asks for {count:,} GPUs per replica, out of range",
             token=q.gpu,
-            hint=f"at most {per_replica_max:,.0f} (as tp=); a fleet's size comes from the traffic (daily ... gpus=N "
+            hint=f"at most {per_replica_max:,.0f}; a fleet's size comes from the traffic (daily ... gpus=N "
             "fixes it)",
-        )
-    if count is not None and "tp" in q.values and int(q.values["tp"]) != count:  # type: ignore[call-overload]
-        raise GpucostError(
-            f"'{q.gpu}' and tp={q.options['tp']} both set the GPUs per replica",
-            token=f"tp={q.options['tp']}",
-            hint="keep one of them",
         )
     acc = resolve_gpu(gpu_name)
     ctx = Ctx(q=q, config=config, arch=arch, acc=acc, count=count)

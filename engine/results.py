@@ -100,6 +100,9 @@ class Result(BaseModel):
     tokens_per_s_per_gpu: float | None = None
     requests_per_s: float | None = None
     ttft_s: float | None = None
+    ttft_loaded_s: float | None = Field(
+        default=None, description="time to first token arriving at a replica running its batch [s]"
+    )
     tpot_s: float | None = None
     request_latency_s: float | None = None
     memory_per_gpu_gb: float | None = None
@@ -155,6 +158,7 @@ class Result(BaseModel):
         "tokens_per_s_per_gpu",
         "requests_per_s",
         "ttft_s",
+        "ttft_loaded_s",
         "tpot_s",
         "request_latency_s",
         "memory_per_gpu_gb",

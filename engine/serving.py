@@ -7,13 +7,7 @@ utilisation. :func:`size_replica` then sizes a replica of a model under the plan
 and runs the roofline (:mod:`engine.inference`) at that point; :func:`serving_setup` does both and
 records why each value was chosen.
 
-Replica sizing [reference README: serving]:
-
-- GPUs: the count asked (``8xH100``, ``tp=``) if it fits, else the least power of two that holds
-  the weights plus one sequence's KV cache; when not asked, the power of two from that least size
-  up to one 8-GPU node with the most output tokens/s per GPU.
-- Batch: ``batch=`` (clamped to what fits, or ``max``), else the largest that fits up to
-  ``DEFAULT_BATCH_CAP``; with ``tpot_max=``, the largest batch that meets it (bisection).
+Replica sizing (GPUs, parallel layout, batch) is :mod:`engine.sizing`.
 
 Imports physics (``inference``, ``memory``, ``hardware``, ``efficiency``), ``profiles`` and
 ``provenance``; never ``service``, ``chain``, ``calibration`` or ``measured``.
@@ -24,20 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine import efficiency as eff
-from engine.architecture import Dims, ModelArch
+from engine import engines
+from engine.architecture import ModelArch
 from engine.catalog import Accelerator
-from engine.defaults import BATCH_SOURCE, DEFAULT_BATCH_CAP, DEFAULT_IN, DEFAULT_OUT, LENGTH_SOURCE
+from engine.defaults import DEFAULT_IN, DEFAULT_OUT, LENGTH_SOURCE
 from engine.errors import GpucostError
-from engine.hardware import BYTES, Precision, default_dtype, link, resolve_precision
-from engine.inference import NODE_GPUS, InferencePoint, Roofline, Terms
-from engine.memory import batch_room, min_gpus
+from engine.hardware import BYTES, Precision, default_dtype, resolve_precision
+from engine.inference import NODE_GPUS, InferencePoint, Roofline, layout_links
+from engine.memory import min_gpus
 from engine.provenance import GIVEN, Ctx
-
-MAX_REPLICA_GPUS = 4096
-#: The largest replica tried to meet ``ttft_max=``: one node, tensor parallel, which splits a
-#: prompt's prefill FLOPs over its GPUs. Pipeline stages beyond a node pass one request through
-#: each stage in turn and do not shorten its TTFT, so past this size the warning stands.
-MAX_TTFT_GPUS = NODE_GPUS
+from engine.sizing import MAX_REPLICA_GPUS, Asked, Limits, Sizing, size_dims, tp_ok
 
 
 def kv_default(dtype: str, acc: Accelerator) -> str:
@@ -66,98 +56,21 @@ def check_context(arch: ModelArch, s_in: int, s_out: int) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Sizing:
-    """How a replica is sized: GPUs, the least that fit, the sizes tried, batch and roofline."""
-
-    gpus: int
-    need: int
-    tried: tuple[int, ...]
-    max_batch: int
-    batch: int
-    terms: Terms
-    tpot_limited: bool = False
-    tpot_unmet: bool = False
-
-
-def size_dims(
-    dims: Dims, rf: Roofline, w_bytes: float, asked: int | None, batch_opt: object, tpot_max_s: float | None
-) -> Sizing | None:
-    """The replica sizing of a model with dimensions ``dims`` under roofline ``rf`` (see the module
-    docstring), or None when no replica of up to ``MAX_REPLICA_GPUS`` GPUs holds one sequence.
-
-    ``w_bytes`` [B per weight]; ``asked``: GPUs per replica asked for; ``batch_opt``: ``batch=``
-    (an int or ``"max"``); ``tpot_max_s`` [s]."""
-    kb, seq, terms, usable = rf.kv_bytes, rf.s_in + rf.s_out, rf.terms, rf.usable
-    need, room = 1, batch_room(dims, usable, w_bytes, kb, 1, seq)
-    while room < 1:  # the least power of two that holds one sequence
-        need *= 2
-        if need > MAX_REPLICA_GPUS:
-            return None
-        room = batch_room(dims, usable, w_bytes, kb, need, seq)
-    best: tuple[int, Terms] | None = None  # (batch, terms) at the chosen size
-    if asked is None:
-        cap = batch_opt if isinstance(batch_opt, int) and batch_opt < DEFAULT_BATCH_CAP else DEFAULT_BATCH_CAP
-        gpus, g, top, tried = need, need, max(need, NODE_GPUS), [need]
-        b = min(room, cap)
-        t = terms(dims, g, max(b, 1))
-        best_rate, best, mb = t.out_tps / g, (b, t), room  # output tokens/s per GPU
-        # The batch capped, not memory-bound: more GPUs cannot buy a bigger batch, only add
-        # communication, so no larger replica does better per GPU.
-        while b >= room and g * 2 <= top:
-            g *= 2
-            tried.append(g)
-            room = batch_room(dims, usable, w_bytes, kb, g, seq)
-            b = min(room, cap)
-            t = terms(dims, g, max(b, 1))
-            if t.out_tps / g <= best_rate * 1.02:  # a bigger replica must be clearly better
-                # Per-GPU throughput rises with replica size only while more memory buys a bigger
-                # batch, then falls as communication grows: past the first drop, larger sizes lose.
-                break
-            best_rate, gpus, best, mb = t.out_tps / g, g, (b, t), room
-    else:
-        gpus, tried = max(asked, need), [need]
-        mb = room if gpus == need else batch_room(dims, usable, w_bytes, kb, gpus, seq)
-    if batch_opt == "max":
-        batch = mb
-    elif batch_opt is not None:
-        batch = min(int(batch_opt), mb)  # type: ignore[call-overload]
-    else:
-        batch = min(mb, DEFAULT_BATCH_CAP)
-    t = best[1] if best is not None and best[0] == batch else terms(dims, gpus, batch)
-    limited = unmet = False
-    if tpot_max_s is not None and t.tpot > tpot_max_s:
-        if terms(dims, gpus, 1).tpot > tpot_max_s:
-            batch, unmet = 1, True
-        else:
-            lo, hi = 1, batch
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                if terms(dims, gpus, mid).tpot <= tpot_max_s:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            batch, limited = lo, True
-        t = terms(dims, gpus, batch)
-    return Sizing(gpus, need, tuple(tried), mb, batch, t, limited, unmet)
-
-
-def size_replica(
-    arch: ModelArch, rf: Roofline, w_bytes: float, asked: int | None, batch_opt: object, tpot_max_s: float | None
-) -> Sizing:
-    """:func:`size_dims` of ``arch``, with a one-line error when no replica holds one sequence."""
-    sized = size_dims(arch.dims, rf, w_bytes, asked, batch_opt, tpot_max_s)
+def size_replica(arch: ModelArch, rf: Roofline, asked: Asked, batch_opt: object, lim: Limits) -> Sizing:
+    """:func:`engine.sizing.size_dims` of ``arch``, with a one-line error when no replica holds one
+    sequence."""
+    sized = size_dims(arch.dims, rf, asked, batch_opt, lim)
     if sized is not None:
         return sized
     acc, kb, seq = rf.acc, rf.kv_bytes, rf.s_in + rf.s_out
-    if min_gpus(arch, acc.memory_gb or 0, w_bytes, kb, 1) is not None:
+    if min_gpus(arch, acc.memory_gb or 0, rf.w_bytes, kb, 1) is not None:
         kv_gb = arch.kv_elements_per_token() * kb * seq / 1e9
         raise GpucostError(
             f"one sequence of {seq:,} tokens needs {kv_gb:,.0f} GB of KV cache, more than {acc.short} replicas hold",
             hint="lower in= or out=, or use kv=fp8",
         )
     raise GpucostError(
-        f"{arch.name} ({arch.total_params * w_bytes / 1e9:,.0f} GB of weights) does not fit even on "
+        f"{arch.name} ({arch.total_params * rf.w_bytes / 1e9:,.0f} GB of weights) does not fit even on "
         f"{MAX_REPLICA_GPUS}x {acc.short}",
         hint="use a smaller model, a lower precision (dtype=int4) or a larger GPU",
     )
@@ -179,7 +92,7 @@ class ServingPlan:
     compute_eff: float
     bandwidth_eff: float
     out_spread: float | None  # static batching's reply-length spread; None: continuous batching
-    asked: int | None
+    asked: Asked
     batch_opt: object
     tpot_max_s: float | None
     util: float
@@ -187,16 +100,21 @@ class ServingPlan:
     ttft_max_s: float | None = None
     ttft_max_text: str = ""  # as the query wrote it
 
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.tpot_max_s, self.ttft_max_s)
+
     def size(self, arch: ModelArch) -> Sizing:
-        """Replica size, batch and roofline terms of ``arch`` under this plan."""
+        """Replica layout, batch and roofline terms of ``arch`` under this plan."""
         check_context(arch, self.s_in, self.s_out)
-        return size_replica(arch, self.roofline, self.w_bytes, self.asked, self.batch_opt, self.tpot_max_s)
+        return size_replica(arch, self.roofline, self.asked, self.batch_opt, self.limits)
 
 
-def efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
-    """Compute and bandwidth efficiency [fraction of peak] and the static-batching reply-length
-    spread (None: continuous batching), from the preset, a calibration profile or the query."""
-    preset = eff.get_preset(str(ctx.opt("engine", eff.DEFAULT_PRESET)))
+def efficiencies(ctx: Ctx) -> tuple[engines.ServingEngine, float, float, float | None]:
+    """The serving-engine preset, compute and bandwidth efficiency [fraction of peak] and the
+    static-batching reply-length spread (None: continuous batching), from the preset, a
+    calibration profile or the query."""
+    preset = engines.get_engine(str(ctx.opt("engine", engines.DEFAULT_ENGINE)))
     ce, be = preset.compute_efficiency, preset.bandwidth_efficiency
     src = preset.source
     if ctx.given("calibration"):
@@ -222,10 +140,28 @@ def efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
         ctx.add("bandwidth efficiency", f"{be:g}", GIVEN, True)
     batching = str(ctx.opt("batching", preset.batching))
     ctx.note("batching", "batching", batching, f"{preset.name} preset")
+    tokens, seqs = preset.budget(ctx.acc.memory_gb or 0, ctx.acc.id)
+    how = "prompts chunked into decode steps" if preset.mixed and preset.chunked else (
+        "whole prompts mixed into decode steps" if preset.mixed else "prefill steps apart from decode steps"
+    )
+    if batching != "static":
+        ctx.add(
+            "scheduler",
+            f"{tokens:,} tokens per step ({how}), at most {seqs:,} running sequences per data-parallel rank",
+            preset.scheduler_source,
+        )
+    ctx.add("kernels and launches", preset.label, preset.kernels_source)
+    ctx.add(
+        "host work per step",
+        f"{preset.host_s_per_seq * 1e6:.3g} us per running sequence, {preset.host_overlap:.0%} overlapped"
+        if preset.host_s_per_seq
+        else "not charged",
+        preset.host_source,
+    )
     if batching != "static":
         if ctx.given("out_spread"):
             ctx.warn("out_spread= applies to static batching only (batching=static); ignored")
-        return ce, be, None
+        return preset, ce, be, None
     spread = float(ctx.opt("out_spread", 1.0))  # type: ignore[arg-type]
     ctx.note(
         "out_spread",
@@ -233,7 +169,7 @@ def efficiencies(ctx: Ctx) -> tuple[float, float, float | None]:
         f"{spread:g}",
         "lengths uniform on out x [0, 2]: a static batch runs to its longest reply",
     )
-    return ce, be, spread
+    return preset, ce, be, spread
 
 
 def weight_dtype(ctx: Ctx, what: str = "weight precision") -> str:
@@ -327,14 +263,13 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
         "integer weights); kv=fp8 for an FP8 cache",
     )
     s_in, s_out = request_lengths(ctx)
-    ce, be, spread = efficiencies(ctx)
-    asked = ctx.count or (int(ctx.opt("tp")) if ctx.given("tp") else None)  # type: ignore[call-overload]
+    preset, ce, be, spread = efficiencies(ctx)
     util = utilisation(ctx)
     latency_limits(ctx)
     kb = BYTES[kv]
     hit = cache_hit(ctx)
     return ServingPlan(
-        roofline=Roofline(acc, prec, kb, s_in, s_out, ce, be, spread is not None, spread or 0.0, hit),
+        roofline=Roofline(acc, prec, kb, s_in, s_out, ce, be, spread is not None, spread or 0.0, hit, preset),
         acc=acc,
         dtype=dtype,
         kv=kv,
@@ -346,7 +281,7 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
         compute_eff=ce,
         bandwidth_eff=be,
         out_spread=spread,
-        asked=asked,
+        asked=asked_layout(ctx),
         batch_opt=ctx.opt("batch"),
         tpot_max_s=float(ctx.opt("tpot_max")) if ctx.given("tpot_max") else None,  # type: ignore[arg-type]
         util=util,
@@ -355,39 +290,89 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
     )
 
 
+def asked_layout(ctx: Ctx) -> Asked:
+    """What the query fixes of a replica: its GPUs (``8xH100``; else the product of the given
+    ``tp=``/``pp=``/``dp=``; else ``nodes=`` whole domains) and layout options. ``nodes=`` sets the
+    GPUs per node (the scale-up domain the layout's links see)."""
+
+    def opt(key: str) -> int | None:
+        return int(ctx.opt(key)) if ctx.given(key) else None  # type: ignore[call-overload]
+
+    tp, pp, dp, ep, nodes = opt("tp"), opt("pp"), opt("dp"), opt("ep"), opt("nodes")
+    gpus = ctx.count
+    if gpus is None and any(v is not None for v in (tp, pp, dp)):
+        gpus = (tp or 1) * (pp or 1) * (dp or 1)
+        if tp is None and ep:  # ep= alone spans the stage: dp x tp = ep
+            gpus = (pp or 1) * ep
+    if gpus is None and ep:
+        gpus = ep * (pp or 1)
+    domain = None
+    if nodes is not None:
+        full = getattr(ctx.acc, "scaleup_domain_gpus", None) or NODE_GPUS
+        if gpus is None:
+            gpus = nodes * full
+        if gpus % nodes:
+            raise GpucostError(
+                f"{gpus} GPUs per replica do not split evenly over nodes={nodes}", hint="give a multiple of nodes="
+            )
+        domain = min(gpus // nodes, full)
+    return Asked(gpus=gpus, tp=tp, pp=pp, dp=dp, ep=ep, domain=domain)
+
+
 def replica_lines(ctx: Ctx, plan: ServingPlan, arch: ModelArch, sz: Sizing) -> None:
-    """Record the replica's size and batch, and why they were chosen."""
-    asked, bopt, gpu = plan.asked, plan.batch_opt, plan.acc.short
+    """Record the replica's GPUs, layout and batch, and why they were chosen."""
+    asked, bopt, gpu, lay = plan.asked, plan.batch_opt, plan.acc.short, sz.layout
     weights_gb = arch.total_params * plan.w_bytes / 1e9
-    if asked is None:
+    if asked.gpus is None:
         fits = (
-            f"needs at least {sz.need}x {gpu} (TP={sz.need}) to hold {weights_gb:,.1f} GB of weights + KV cache"
+            f"needs at least {sz.need}x {gpu} to hold {weights_gb:,.1f} GB of weights + KV cache"
             if sz.need > 1
             else f"fits on one {gpu}"
         )
-        tried = ", ".join(f"{c}x" for c in sz.tried)
-        why = f"{fits}; {sz.gpus}x gives the most tokens/s per GPU of {tried}" if len(sz.tried) > 1 else fits
-        ctx.add("GPUs per replica", str(sz.gpus), why)
-    elif asked < sz.need:
-        ctx.add("GPUs per replica", str(sz.gpus), f"raised from {asked}: the least that fits")
+        ctx.add("GPUs per replica", str(sz.gpus), fits)
+    elif asked.gpus < sz.need:
+        ctx.add("GPUs per replica", str(sz.gpus), f"raised from {asked.gpus}: the least that fits")
     else:
         ctx.add("GPUs per replica", str(sz.gpus), GIVEN, True)
+    links = layout_links(plan.acc, lay)[1]
+    if asked.layout_given and asked.gpus is not None and asked.gpus >= sz.need:
+        why = GIVEN
+    else:
+        ranked = [x for x in sorted(sz.tried, key=lambda x: -x[1]) if x[0] != lay]
+        others = ", ".join(f"{x.gpus}x {x.describe()} {r:,.0f}" for x, r in ranked[:4])
+        if len(ranked) > 4:
+            others += f", {len(ranked) - 4} more"
+        why = f"the most output tokens/s per GPU ({dict(sz.tried).get(lay, 0):,.0f})" + (
+            f" of {len(sz.tried)} layouts tried ({others})" if others else ""
+        )
+        if sz.limits_unmet:
+            why = "no layout tried meets the latency limits; " + why
+        elif plan.limits.tpot is not None or plan.limits.ttft is not None:
+            why = "meets the latency limits with " + why
+    ctx.add("parallel layout", f"{lay.describe()} over {lay.nodes} node(s) of {min(lay.gpus, lay.domain)} GPUs; "
+            f"links: {links}", why, why == GIVEN)  # fmt: skip
     if bopt == "max":
         ctx.add("batch", f"{sz.batch} (max that fits)", "batch=max", True)
     elif sz.tpot_limited:
-        ctx.add("batch", f"{sz.batch} (largest meeting tpot_max)", "latency limit", True)
+        ctx.add("batch", f"{sz.batch} (largest meeting the latency limits)", "latency limit", True)
     elif bopt is not None:
         ctx.add("batch", str(sz.batch), GIVEN, True)
     else:
-        ctx.add("batch", str(sz.batch), BATCH_SOURCE)
+        cap = plan.roofline.max_seqs
+        ctx.add(
+            "batch",
+            str(sz.batch),
+            f"largest batch that fits, capped at {cap} running sequences per data-parallel rank "
+            f"({plan.roofline.preset.name} max_num_seqs) x {lay.dp} rank(s)",
+        )
 
 
 def _replica_warnings(ctx: Ctx, plan: ServingPlan, arch: ModelArch, sz: Sizing, p: InferencePoint) -> None:
-    asked, bopt, acc = plan.asked, plan.batch_opt, plan.acc
-    if asked is not None and asked < sz.need:
+    asked, bopt, acc, lay = plan.asked, plan.batch_opt, plan.acc, sz.layout
+    if asked.gpus is not None and asked.gpus < sz.need:
         ctx.warn(
-            f"does not fit: {arch.name} at {plan.dtype} needs at least {sz.need}x {acc.short} (TP={sz.need}) for "
-            f"{arch.total_params * plan.w_bytes / 1e9:,.1f} GB of weights + KV cache, not {asked}; "
+            f"does not fit: {arch.name} at {plan.dtype} needs at least {sz.need}x {acc.short} for "
+            f"{arch.total_params * plan.w_bytes / 1e9:,.1f} GB of weights + KV cache, not {asked.gpus}; "
             f"estimated at {sz.need}x"
         )
     if isinstance(bopt, int) and bopt > sz.max_batch:
@@ -395,24 +380,33 @@ def _replica_warnings(ctx: Ctx, plan: ServingPlan, arch: ModelArch, sz: Sizing, 
             f"batch={bopt} does not fit in memory (at most {sz.max_batch} sequences of "
             f"{plan.s_in + plan.s_out} tokens); estimated at {sz.max_batch}"
         )
-    if sz.tpot_unmet:
+    if p.served < p.batch - 0.5:
         ctx.warn(
-            f"time per output token {p.tpot_s * 1e3:.1f} ms exceeds tpot_max even at "
-            "batch 1; more GPUs per replica (tp=) or a faster GPU would cut it"
+            f"the step budget of {plan.roofline.budget:,} tokens per rank holds {p.served:,.0f} of the "
+            f"{p.batch} sequences decoding at once: each step's prefill chunks take the rest"
         )
-    if plan.ttft_max_s is not None and p.ttft_s > plan.ttft_max_s:
+    if sz.limits_unmet:
+        lim = plan.limits
+        missed = []
+        if lim.tpot is not None and p.tpot_s > lim.tpot:
+            missed.append(f"time per output token {p.tpot_s * 1e3:.3g} ms exceeds tpot_max")
+        if lim.ttft is not None and p.ttft_loaded_s > lim.ttft:
+            missed.append(f"TTFT under load {p.ttft_loaded_s:.3g} s exceeds ttft_max={plan.ttft_max_text}")
         fix = (
-            f"and {MAX_TTFT_GPUS} GPUs per replica (one node's tensor parallelism) would not meet it either; "
-            "a shorter prompt or a faster GPU would"
-            if asked is None
-            else "a shorter prompt or more GPUs per replica (tp=) would cut it"
+            "no layout tried meets it even at batch 1; a shorter prompt or a faster GPU would"
+            if asked.gpus is None
+            else "even at batch 1; more GPUs per replica or a faster GPU would cut it"
         )
-        ctx.warn(f"TTFT {p.ttft_s:.3g} s exceeds ttft_max={plan.ttft_max_text}; {fix}")
-    if sz.gpus > 1:
-        _, _, desc = link(acc, min(sz.gpus, NODE_GPUS))
-        if "not in the catalog" in desc:  # the all-reduce is charged at a PCIe floor: say so in every answer
-            ctx.warn(f"{acc.short} {desc} for the tensor-parallel all-reduce; a real link is faster")
-    ctx.warnings += p.warnings
+        ctx.warn("; ".join(missed) + f" ({fix})")
+    if asked.tp is not None and not tp_ok(arch.dims, arch.n_heads, lay.tp):
+        ctx.warn(
+                f"tensor parallel {lay.tp} does not divide {arch.name}'s {arch.n_heads} attention heads "
+            f"({arch.kv_heads} KV heads): serving engines need the tensor-parallel degree to divide them"
+        )
+    links = layout_links(acc, lay)[1]
+    for part in links.split("; "):
+        if "not in the catalog" in part:  # charged at a floor: say so in every answer
+            ctx.warn(f"{acc.short} {part} for the {lay.describe()} layout's communication; a real link is faster")
 
 
 @dataclass(frozen=True)
@@ -426,17 +420,23 @@ class ServingSetup:
     @property
     def inputs(self) -> dict[str, object]:
         """The replica's resolved inputs, as a Result's ``inputs`` holds them."""
-        p, plan = self.point, self.plan
+        p, plan, lay = self.point, self.plan, self.point.layout
         return {
             "dtype": plan.dtype,
             "kv_dtype": plan.kv,
             "in": p.s_in,
             "out": p.s_out,
             "gpus_per_replica": self.gpus,
+            "tp": lay.tp,
+            "pp": lay.pp,
+            "dp": lay.dp,
+            "ep": lay.ep,
+            "nodes": lay.nodes,
             "batch": p.batch,
             "decode_bound": p.decode_bound,
             "compute_efficiency": plan.compute_eff,
             "bandwidth_efficiency": plan.bandwidth_eff,
+            "engine": plan.roofline.preset.name,
             "util": plan.util,
             **({"ttft_max_s": plan.ttft_max_s} if plan.ttft_max_s is not None else {}),
             **({"tpot_max_s": plan.tpot_max_s} if plan.tpot_max_s is not None else {}),
@@ -445,50 +445,13 @@ class ServingSetup:
 
 def setup_replica(ctx: Ctx, plan: ServingPlan, arch: ModelArch) -> ServingSetup:
     """Size a replica of ``arch`` under ``plan`` and run the roofline there, recording its lines."""
-    asked = plan.asked
     if check_context(arch, plan.s_in, plan.s_out):
         ctx.warn(f"in+out = {plan.s_in + plan.s_out} tokens exceeds the assumed context of {arch.max_context}")
-    if asked and asked <= NODE_GPUS and (arch.n_heads % asked or (arch.kv_heads % asked and asked % arch.kv_heads)):
-        ctx.warn(
-            f"{asked} GPUs per replica does not divide {arch.name}'s {arch.n_heads} attention heads "
-            f"({arch.kv_heads} KV heads): serving engines need the tensor-parallel degree to divide them"
-        )
     sz = plan.size(arch)
-    p = plan.roofline.point(arch, sz.gpus, sz.batch, sz.terms, sz.max_batch)
-    raised = _meet_ttft(plan, arch, sz, p)
-    if raised is not None:
-        chosen = sz.gpus
-        sz, p = raised
+    p = plan.roofline.point(arch, sz.layout, sz.batch, sz.terms, sz.max_batch)
     replica_lines(ctx, plan, arch, sz)
-    if raised is not None:
-        i, line = next((i, a) for i, a in enumerate(ctx.assumptions) if a.name == "GPUs per replica")
-        ctx.assumptions[i] = line.model_copy(
-            update={
-                "source": f"raised from {chosen} (the most tokens/s per GPU) to meet ttft_max={plan.ttft_max_text}: "
-                f"the least power of two whose TTFT, {p.ttft_s * 1e3:.3g} ms, meets it"
-            }
-        )
     _replica_warnings(ctx, plan, arch, sz, p)
     return ServingSetup(plan=plan, point=p, gpus=sz.gpus)
-
-
-def _meet_ttft(
-    plan: ServingPlan, arch: ModelArch, sz: Sizing, p: InferencePoint
-) -> tuple[Sizing, InferencePoint] | None:
-    """With ``ttft_max=`` missed and no replica size asked for, the least larger power-of-two
-    replica (up to ``MAX_TTFT_GPUS``) whose TTFT meets it, and its point; None when the chosen
-    replica meets it, a size was asked, or no size up to the bound does (the warning then says so).
-    More GPUs cut TTFT because the prefill's FLOPs split over them."""
-    if plan.ttft_max_s is None or plan.asked is not None or p.ttft_s <= plan.ttft_max_s:
-        return None
-    g = sz.gpus * 2
-    while g <= MAX_TTFT_GPUS:
-        bigger = size_replica(arch, plan.roofline, plan.w_bytes, g, plan.batch_opt, plan.tpot_max_s)
-        q = plan.roofline.point(arch, bigger.gpus, bigger.batch, bigger.terms, bigger.max_batch)
-        if q.ttft_s <= plan.ttft_max_s:
-            return bigger, q
-        g *= 2
-    return None
 
 
 def serving_setup(ctx: Ctx) -> ServingSetup:

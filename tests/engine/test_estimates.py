@@ -230,7 +230,7 @@ def test_json_keys():
         ("llama-2-7b H100 region=mars", "no H100 SXM5 80GB price in region 'mars'"),
         ("llama-2-7b H100 kwh=-1", "per kWh"),
         ("llama-2-7b H100 in=5 in=6", "given twice"),
-        ("llama-2-7b 8xH100 tp=2", "both set the GPUs per replica"),
+        ("llama-2-7b 8xH100 tp=3", "not a multiple of tp=3"),
         ("llama-2-7b H100 in=4000 out=1000", "exceeds Llama 2 7B's context of 4096"),
         ("daily llama-2-7b H100 tokens_in=1e9 requests=1", "tokens per request"),
         ("7B H100 in=1e7 out=1e7", "needs 10,813 GB of KV cache"),
@@ -264,8 +264,12 @@ def test_compare_one_gpu_against_the_usual_alternatives_with_its_own_price():
 
 
 def test_tensor_parallel_that_does_not_divide_heads_is_flagged():
-    r = run("llama-2-7b 3xH100 2usd")
+    r = run("llama-2-7b 3xH100 2usd tp=3")
     assert any("does not divide" in w for w in r.warnings)
+    # not asked: 3 GPUs are laid out as pipeline stages, which need no division of the heads
+    r = run("llama-2-7b 3xH100 2usd")
+    assert not any("does not divide" in w for w in r.warnings)
+    assert (r.inputs["tp"], r.inputs["pp"]) == (1, 3)
 
 
 def test_non_text_query_is_a_one_line_error():

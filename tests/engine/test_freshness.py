@@ -80,7 +80,7 @@ def test_an_edited_price_file_is_read_again(tmp_path) -> None:
 
 def test_a_calibration_profile_is_read_afresh_each_time(tmp_path) -> None:
     cfg = EngineConfig(calibration_dir=tmp_path)
-    q = "llama-3-8b H100 2 calibration=mine"
+    q = "llama-3-8b H100 2 calibration=mine batch=8"
     save_profile(Profile(name="mine", compute_efficiency=0.5, bandwidth_efficiency=0.8), cfg)
     first = run(q, cfg)
     save_profile(Profile(name="mine", compute_efficiency=0.5, bandwidth_efficiency=0.4), cfg)

@@ -35,19 +35,6 @@ def test_palm_training_compute_matches_the_paper():
     assert per_tok * 780e9 == pytest.approx(2527.2e21, rel=0.02)
 
 
-def test_decode_step_is_bandwidth_bound_at_batch_1_by_hand():
-    m = resolve_model("llama-2-7b")
-    p = roofline(m, A100, resolve_precision(A100, "bf16"), 2.0, 1, 1, 100, 1, 0.55, 0.70)
-    ctx = 100 + (1 + 1) / 2
-    bytes_read = m.total_params * 2 + ctx * 2 * 32 * 32 * 128 * 2
-    assert p.decode_bound == "memory bandwidth"
-    assert p.t_step == pytest.approx(bytes_read / (2039e9 * 0.70), rel=1e-9)
-    # TTFT: one 100-token prefill is also weight-read bound on an A100
-    lm = 32000 * 4096  # the vocabulary projection runs for the last prompt position only
-    f = 2 * (m.forward_params() - lm) * 100 + 2 * lm + 2 * 32 * 100**2 * 4096
-    assert p.ttft_s == pytest.approx(max(f / (312e12 * 0.55), m.total_params * 2 / (2039e9 * 0.7)), rel=1e-9)
-
-
 def test_crossover_batch_from_memory_to_compute_bound():
     # Without KV traffic, decode turns compute-bound at b* = P e_c B_w / (2 BW e_b) (reference README:
     # about 150 on an A100 at 16 bits with equal efficiencies). A 1-token context keeps KV negligible.
@@ -60,26 +47,6 @@ def test_crossover_batch_from_memory_to_compute_bound():
     assert below.decode_bound == "memory bandwidth" and above.decode_bound == "compute"
 
 
-def test_tensor_parallel_allreduce_by_hand():
-    m = resolve_model("llama-2-70b")
-    prec = resolve_precision(H100, "bf16")
-    p1 = roofline(m, H100, prec, 2.0, 8, 1, 10, 1, 0.55, 0.70)
-    ctx = 10 + 1
-    mem = (m.total_params * 2 / 8 + ctx * 2 * 80 * 8 * 128 * 2 / 8) / (3350e9 * 0.70)
-    comm = 2 * 80 * (10e-6 + 2 * 7 / 8 * 1 * 8192 * 2 / 450e9)
-    assert p1.t_step == pytest.approx(mem + comm, rel=1e-9)
-
-
-def test_moe_reads_only_routed_experts_at_small_batch():
-    mix = resolve_model("mixtral-8x7b")
-    prec = resolve_precision(H100, "bf16")
-    b1 = roofline(mix, H100, prec, 2.0, 1, 1, 10, 1, 0.55, 0.7)
-    expert_bytes = mix.expert_params() * 2
-    touched = 1 - (1 - 2 / 8) ** 1
-    expected = (mix.total_params * 2 - expert_bytes + expert_bytes * touched) / (3350e9 * 0.7)
-    assert b1.t_step == pytest.approx(expected + 11 * 2 * 8 * 128 * 2 * 32 / (3350e9 * 0.7), rel=1e-9)
-
-
 def test_memory_fit_and_minimum_gpus():
     m = resolve_model("llama-2-70b")
     assert min_gpus(m, 80, 2, 2, 1024) == 2  # 138 GB of bf16 weights: two 80 GB cards
@@ -89,22 +56,3 @@ def test_memory_fit_and_minimum_gpus():
     per_seq = 2 * 80 * 8 * 128 * 2 / 2 * 1024
     free = 80 * 2**30 * 0.9 - m.total_params * 2 / 2 - 2048 * (4 * 8192 + 2 * 28672) * 2 / 2  # HBM 'GB' = GiB
     assert mb == math.floor(free / per_seq)
-
-
-def test_static_batching_waits_for_the_longest():
-    m = resolve_model("llama-2-7b")
-    prec = resolve_precision(A100, "bf16")
-    cont = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7)
-    stat = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7, static_batching=True)
-    assert stat.t_cycle == pytest.approx(cont.t_prefill_batch + 2 * 128 * 32 / 33 * cont.t_step)
-    assert stat.output_tokens_per_s < cont.output_tokens_per_s
-
-
-def test_static_batching_of_fixed_lengths_wastes_nothing():
-    m = resolve_model("llama-2-7b")
-    prec = resolve_precision(A100, "bf16")
-    cont = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7)
-    fixed = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7, static_batching=True, out_spread=0.0)
-    half = roofline(m, A100, prec, 2.0, 1, 32, 128, 128, 0.55, 0.7, static_batching=True, out_spread=0.5)
-    assert fixed.t_cycle == pytest.approx(cont.t_cycle)
-    assert half.t_cycle == pytest.approx(cont.t_prefill_batch + (64 + 128 * 32 / 33) * cont.t_step)

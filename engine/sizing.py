@@ -1,0 +1,212 @@
+"""Replica sizing: how many GPUs, in which parallel layout, and how large a batch.
+
+- **GPUs.** The count asked (``8xH100``, ``tp= x pp= x dp=``, ``nodes=``) if the model fits on it
+  (else the least that fits, warned); when not asked, every power of two from the least that holds
+  the weights plus one sequence up to one scale-up domain (dense models, whose larger replicas only
+  add communication) or eight times that (mixture-of-experts models, whose experts spread thinner
+  over more GPUs and leave room for larger batches, as DeepSeek-V3 serves over 40 nodes [1]).
+- **Layout** (:mod:`engine.layout`). Given options are kept. Otherwise each GPU count tries the
+  layouts serving engines offer: tensor parallel within a domain and pipeline stages across it
+  (vLLM/TensorRT-LLM's default), for MoE models also with expert parallelism over the TP group, and
+  data-parallel attention with expert parallelism over the whole replica (SGLang
+  ``--enable-dp-attention``, vLLM ``--data-parallel-size --enable-expert-parallel``). A tensor-
+  parallel degree must divide the attention heads (and the KV heads, or be a multiple of them), as
+  vLLM requires.
+- **Batch.** ``batch=`` (clamped to what fits, or ``max``), else the largest that fits up to the
+  engine's ``max_num_seqs`` per data-parallel rank (each rank schedules its own sequences); with
+  ``tpot_max=`` or ``ttft_max=`` the largest batch that meets them (bisection: both grow with the
+  batch).
+- **Choice.** The layout with the most output tokens/s per GPU (the cheapest per token at any one
+  price) among those meeting the latency limits; when none meets them, the best of all, warned.
+
+[1] DeepSeek-AI 2024, arXiv:2412.19437, Sec. 3.4.
+
+Imports ``inference``, ``layout``, ``memory``; never ``serving`` or anything above.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.architecture import Dims
+from engine.inference import Roofline, Terms
+from engine.layout import Layout, make_layout
+from engine.memory import activation_per_gpu, kv_per_gpu
+
+MAX_REPLICA_GPUS = 4096
+#: How far past the least that fits a mixture-of-experts replica is searched [x GPUs].
+MOE_SEARCH_FACTOR = 8
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Latency limits [s] (None: none)."""
+
+    tpot: float | None = None
+    ttft: float | None = None
+
+    def met(self, t: Terms) -> bool:
+        return (self.tpot is None or t.tpot <= self.tpot) and (self.ttft is None or t.ttft_loaded <= self.ttft)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the query fixes of a replica: GPUs and layout options (None: not given)."""
+
+    gpus: int | None = None
+    tp: int | None = None
+    pp: int | None = None
+    dp: int | None = None
+    ep: int | None = None
+    domain: int | None = None  # GPUs per node when nodes= is given
+
+    @property
+    def layout_given(self) -> bool:
+        return any(v is not None for v in (self.tp, self.pp, self.dp, self.ep))
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """How a replica is sized: its layout, the least GPUs that fit, the layouts tried with their
+    output tokens/s per GPU, the largest batch that fits, the batch and its roofline terms."""
+
+    layout: Layout
+    need: int
+    tried: tuple[tuple[Layout, float], ...]
+    max_batch: int
+    batch: int
+    terms: Terms
+    tpot_limited: bool = False
+    limits_unmet: bool = False
+
+    @property
+    def gpus(self) -> int:
+        return self.layout.gpus
+
+
+def room(dims: Dims, rf: Roofline, lay: Layout, seq: int) -> int:
+    """Sequences of ``seq`` tokens a replica holds: per data-parallel rank, what is left of each
+    GPU's usable memory after its weights and the prefill chunk's activations, over one sequence's
+    KV cache on it, times the ranks (0: not even one)."""
+    free = rf.usable - rf.weights_per_gpu(dims, lay) - activation_per_gpu(dims, lay.tp, chunk=rf.budget)
+    per_seq = kv_per_gpu(dims, rf.kv_bytes, lay.tp) * seq / lay.pp
+    if free <= 0 or per_seq <= 0:
+        return 0
+    return int(free // per_seq) * lay.dp
+
+
+def tp_ok(dims: Dims, heads: int, tp: int) -> bool:
+    """Whether ``tp`` can split the attention: it divides the heads, and the KV heads divide it or
+    it divides them (vLLM's rule; an MLA latent is replicated, so only the heads count)."""
+    if tp == 1:
+        return True
+    if heads % tp:
+        return False
+    kv = dims.kv_heads
+    return dims.kv_replicated or kv % tp == 0 or tp % kv == 0
+
+
+def candidates(dims: Dims, heads: int, g: int, domain: int, asked: Asked) -> list[Layout]:
+    """The layouts tried for a ``g``-GPU replica (see the module docstring)."""
+    dom = asked.domain or domain
+    moe = bool(dims.routed_expert_params)
+    if asked.layout_given:
+        return [make_layout(g, dom, moe, asked.tp, asked.pp, asked.dp, asked.ep)]
+    out: list[Layout] = []
+    tp = min(g, dom)
+    while tp > 1 and not tp_ok(dims, heads, tp):
+        tp //= 2
+    base = Layout(tp=tp, pp=g // tp, domain=dom)
+    if base.pp > dims.n_layers:  # a stage holds at least one layer
+        return []
+    out.append(base)
+    if moe and g > 1:
+        if base.stage > 1:
+            out.append(Layout(tp=tp, pp=base.pp, ep=base.stage, domain=dom))
+        a = 1
+        while a <= min(g // 2, dom):
+            if tp_ok(dims, heads, a) and g // a > 1:
+                out.append(Layout(tp=a, dp=g // a, ep=g, domain=dom))
+            a *= 2
+    return out
+
+
+def least_gpus(dims: Dims, rf: Roofline, heads: int, seq: int, domain: int, asked: Asked) -> int | None:
+    """The least power-of-two GPUs on which one sequence fits under the first candidate layout."""
+    g = 1
+    while g <= MAX_REPLICA_GPUS:
+        lays = candidates(dims, heads, g, domain, Asked(domain=asked.domain))
+        if not lays:
+            return None
+        if room(dims, rf, lays[0], seq) >= 1:
+            return g
+        g *= 2
+    return None
+
+
+def _batch(rf: Roofline, dims: Dims, lay: Layout, fits: int, batch_opt: object, lim: Limits) -> tuple[int, Terms, bool]:
+    """The batch for ``lay``: asked, the largest that fits (``max``), or up to the engine's cap per
+    rank; then, under latency limits, the largest that meets them. Returns the batch, its terms and
+    whether the limits cut it."""
+    cap = rf.max_seqs * lay.dp
+    if batch_opt == "max":
+        batch = fits
+    elif batch_opt is not None:
+        batch = min(int(batch_opt), fits)  # type: ignore[call-overload]
+    else:
+        batch = min(fits, cap)
+    batch = max(batch, 1)
+    t = rf.terms(dims, lay, batch)
+    if lim.met(t) or batch == 1:
+        return batch, t, False
+    one = rf.terms(dims, lay, 1)
+    if not lim.met(one):
+        return 1, one, True
+    lo, hi = 1, batch
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if lim.met(rf.terms(dims, lay, mid)):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo, rf.terms(dims, lay, lo), True
+
+
+def size_dims(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, lim: Limits) -> Sizing | None:
+    """The replica sizing of a model with dimensions ``dims`` under ``rf`` (see the module
+    docstring), or None when no replica of up to ``MAX_REPLICA_GPUS`` GPUs holds one sequence."""
+    seq, heads = rf.s_in + rf.s_out, dims.n_heads
+    domain = rf.domain
+    need = least_gpus(dims, rf, heads, seq, domain, asked)
+    if need is None:
+        return None
+    if asked.gpus is not None and asked.gpus < need:  # does not fit as asked: the least that does
+        counts, asked = [need], Asked(domain=asked.domain)
+    elif asked.gpus is not None:
+        counts = [asked.gpus]
+    else:
+        top = max(need, domain) * (MOE_SEARCH_FACTOR if dims.routed_expert_params else 1)
+        counts, g = [], need
+        while g <= min(top, MAX_REPLICA_GPUS):
+            counts.append(g)
+            g *= 2
+    best: tuple[bool, float, Layout, int, int, Terms, bool] | None = None
+    tried: list[tuple[Layout, float]] = []
+    for g in counts:
+        for lay in candidates(dims, heads, g, domain, asked):
+            fits = room(dims, rf, lay, seq)
+            if fits < 1:
+                continue
+            batch, t, cut = _batch(rf, dims, lay, fits, batch_opt, lim)
+            rate = t.out_tps / lay.gpus
+            tried.append((lay, rate))
+            key = (lim.met(t), rate)
+            if best is None or key > (best[0], best[1]):
+                best = (key[0], rate, lay, fits, batch, t, cut)
+    if best is None:  # an asked layout too small: the least that fits, in its default layout
+        lay = candidates(dims, heads, need, domain, Asked(domain=asked.domain))[0]
+        fits = room(dims, rf, lay, seq)
+        batch, t, cut = _batch(rf, dims, lay, fits, batch_opt, lim)
+        best = (lim.met(t), t.out_tps / lay.gpus, lay, fits, batch, t, cut)
+    met, _, lay, fits, batch, t, cut = best
+    return Sizing(lay, need, tuple(tried), fits, batch, t, cut and met, not met)
