@@ -242,10 +242,18 @@ class Roofline:
         self.budget, self.max_seqs = e.budget(acc.memory_gb or 0, acc.id)
         wide = acc.id in BLACKWELL and e.graphs == "full-and-piecewise"
         self.graph_max = e.graph_max_tokens * (2 if wide else 1)  # vLLM captures 1024 tokens on Blackwell
+        # per (model, layout) constants, kept while a replica search evaluates the same few many times
+        self._memo: dict[tuple[object, ...], object] = {}
 
     # ---- per model and per layout ----------------------------------------------------------------
     def costs(self, m: Dims, tp: int) -> ModelCosts:
         """What a step needs of model ``m`` on a ``tp``-way rank."""
+        got = self._memo.get(("costs", m, tp))
+        if got is None:
+            got = self._memo[("costs", m, tp)] = self._costs(m, tp)
+        return got  # type: ignore[return-value]
+
+    def _costs(self, m: Dims, tp: int) -> ModelCosts:
         experts = m.routed_expert_params
         f_experts = 2.0 * experts * m.top_k_share
         return ModelCosts(
@@ -271,6 +279,12 @@ class Roofline:
 
     def rates(self, m: Dims) -> Rates:
         """The effective rates of one GPU running model ``m`` under this engine."""
+        got = self._memo.get(("rates", m))
+        if got is None:
+            got = self._memo[("rates", m)] = self._rates(m)
+        return got  # type: ignore[return-value]
+
+    def _rates(self, m: Dims) -> Rates:
         e = self.preset
         paged = e.paged_attention
         grouped = e.grouped_kv or m.kv_replicated or not m.kv_heads
@@ -310,7 +324,10 @@ class Roofline:
         return default_layout(lay, self.domain) if isinstance(lay, int) else lay
 
     def links(self, lay: Layout) -> tuple[LinkCosts, str]:
-        return layout_links(self.acc, lay)
+        got = self._memo.get(("links", lay))
+        if got is None:
+            got = self._memo[("links", lay)] = layout_links(self.acc, lay)
+        return got  # type: ignore[return-value]
 
     # ---- the point ------------------------------------------------------------------------------
     def step(

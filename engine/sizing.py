@@ -192,7 +192,9 @@ def size_dims(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, lim: Li
             g *= 2
     best: tuple[bool, float, Layout, int, int, Terms, bool] | None = None
     tried: list[tuple[Layout, float]] = []
+    moe = bool(dims.routed_expert_params)
     for g in counts:
+        improved = False
         for lay in candidates(dims, heads, g, domain, asked):
             fits = room(dims, rf, lay, seq)
             if fits < 1:
@@ -201,8 +203,12 @@ def size_dims(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, lim: Li
             rate = t.out_tps / lay.gpus
             tried.append((lay, rate))
             key = (lim.met(t), rate)
-            if best is None or key > (best[0], best[1]):
-                best = (key[0], rate, lay, fits, batch, t, cut)
+            if best is None or key > (best[0], best[1] * 1.02):  # a larger replica must be clearly better
+                best, improved = (key[0], rate, lay, fits, batch, t, cut), True
+        if not moe and best is not None and (not improved or best[4] < best[3]) and best[0]:
+            # a dense replica gains per GPU only while more memory buys a larger batch; once the batch
+            # is capped (not memory-bound) or a size did no better, larger sizes only add communication
+            break
     if best is None:  # an asked layout too small: the least that fits, in its default layout
         lay = candidates(dims, heads, need, domain, Asked(domain=asked.domain))[0]
         fits = room(dims, rf, lay, seq)
