@@ -91,7 +91,7 @@ def _moe(cfg: dict[str, Any], mtype: str, layers: int, d_ff: int, where: str) ->
         return {"d_ff": d_ff}
     out: dict[str, Any] = {"d_ff": d_ff, "n_experts": n_experts}
     out["top_k"] = int(_first(cfg, "num_experts_per_tok", "experts_per_token", "moe_topk", default=0) or 0)
-    moe_d_ff = cfg.get("moe_intermediate_size")
+    moe_d_ff = cfg.get("moe_intermediate_size") or d_ff  # Mixtral, gpt-oss: the experts are intermediate_size wide
     if mtype in ("llama4", "llama4_text"):  # experts and the shared expert: intermediate_size
         moe_d_ff = cfg.get("intermediate_size")
         out["d_ff"] = int(cfg.get("intermediate_size_mlp") or d_ff)
