@@ -154,7 +154,8 @@ def _extra_cells() -> list[dict[str, str]]:
 
 def test_every_link_and_fp4_cell_has_a_source_and_a_date():
     cells = _extra_cells()
-    assert cells and all(c["source_url"].startswith("https://") and c["source_title"] and c["source_date"] for c in cells)
+    assert cells
+    assert all(c["source_url"].startswith("https://") and c["source_title"] and c["source_date"] for c in cells)
     by_key = {(c["variant"], c["field"]): c for c in cells}
     shared = {}
     if (SHARED / "gpu_specs.csv").exists():
