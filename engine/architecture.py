@@ -32,13 +32,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine._model import empty_list
 from engine.errors import GpucostError
+from engine.hf_config import arch_fields
 
 AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
 
 
 class Dims(NamedTuple):
     """The numbers of a :class:`ModelArch` that the memory and roofline formulas read, derived once
-    per model (the formulas run many times per estimate: every replica size and batch tried)."""
+    per model (the formulas run many times per estimate: every replica size and batch tried).
+
+    ``kv_elements`` counts every layer as if it attended to the whole context; a windowed layer
+    (``window``, ``window_layer_share``) holds at most ``window`` tokens of KV: the per-token KV
+    of a context of ``s`` tokens is ``kv_elements ((1 - share) + share min(s, window) / s)``.
+    One routed expert of one MoE layer has ``routed_expert_params / (moe_layers n_experts)``
+    parameters."""
 
     total_params: float  # held in memory [count]
     forward_params: float  # counted in 2N forward FLOPs [count]
@@ -53,9 +60,14 @@ class Dims(NamedTuple):
     act_width: int  # activation values per token of a prefill chunk, 4 d + 2 d_ff (MoE: k experts)
     routed_expert_params: float  # routed experts' parameters, read only when routed (0: dense) [count]
     top_k_share: float  # k / E, the share of routed experts one token uses (0: dense)
-    top_k: int = 0  # routed experts per token (0: dense)
-    moe_layers: int = 0  # layers with routed experts (0: dense)
-    n_heads: int = 0  # attention (query) heads
+    # --- appended fields (2025 models); the fields above keep their meanings
+    moe_layers: int  # layers with routed experts (Llama 4 Maverick: 24 of 48; 0: dense or not read)
+    n_experts: int  # routed experts per MoE layer, E (0: dense or not read)
+    window: int  # attention window of the windowed layers (sliding window or chunk) [tokens]; 0 = none
+    window_layer_share: float  # share of layers attending only within ``window`` (0: all layers global)
+    expert_release_dtype: str | None  # released precision of routed experts where it differs (gpt-oss: mxfp4)
+    top_k: int  # routed experts per token, k (0: dense or not read)
+    n_heads: int  # attention (query) heads
 
 
 class ModelArch(BaseModel):
@@ -90,6 +102,26 @@ class ModelArch(BaseModel):
     n_shared_experts: int = 0
     moe_d_ff: int | None = None
     first_dense_layers: int = 0
+    moe_layer_step: int = Field(
+        default=1,
+        ge=1,
+        description="after the dense-first layers, layer i (from 0) has routed experts when (i + 1) % step == 0 "
+        "(Llama 4 Maverick interleave_moe_layer_step 2, Qwen decoder_sparse_step); the others have a dense MLP "
+        "of width d_ff",
+    )
+    expert_release_dtype: str | None = Field(
+        default=None,
+        description="precision the routed experts' published weights are stored in where it differs from "
+        "release_dtype (gpt-oss: mxfp4 experts, the rest bf16); None = as release_dtype",
+    )
+    # Attention windows: `window_layer_share` of the layers attend only to the last `window` tokens
+    # (sliding: Mistral 7B v0.1, Gemma 2, gpt-oss) or within fixed chunks of `window` tokens (chunked:
+    # Llama 4's iRoPE layers, attention_chunk_size); the other layers attend to the whole context.
+    window: int = Field(default=0, ge=0, description="attention window of the windowed layers [tokens]; 0 = none")
+    window_layer_share: float = Field(default=0.0, ge=0.0, le=1.0, description="share of layers that are windowed")
+    window_kind: Literal["sliding", "chunked"] | None = None
+    attention_bias: bool = Field(default=False, description="biases on the Q, K, V and O projections (gpt-oss)")
+    attention_sinks: bool = Field(default=False, description="a learned sink logit per head and layer (gpt-oss)")
     params_reported: float | None = Field(default=None, description="published total parameters")
     active_params_reported: float | None = None
     params_override: float | None = Field(
@@ -124,6 +156,16 @@ class ModelArch(BaseModel):
     @property
     def is_moe(self) -> bool:
         return self.n_experts > 0
+
+    @property
+    def moe_layers(self) -> int:
+        """Layers with routed experts: those from ``first_dense_layers`` on whose index ``i`` (from 0)
+        has ``(i + 1) % moe_layer_step == 0`` [Hugging Face Llama 4 ``interleave_moe_layer_step`` and
+        Qwen-MoE ``decoder_sparse_step`` rules]; 0 for a dense model."""
+        if not self.is_moe:
+            return 0
+        step = self.moe_layer_step
+        return sum(1 for i in range(self.first_dense_layers, self.n_layers) if (i + 1) % step == 0)
 
     def kv_elements_per_token(self) -> int:
         return self._kv_elements
@@ -166,7 +208,8 @@ class ModelArch(BaseModel):
             q = d * self.q_lora_rank + self.q_lora_rank * h * qk if self.q_lora_rank else d * h * qk
             kv = d * (self.kv_lora_rank + rope) + self.kv_lora_rank * h * (nope + v)
             return q + kv + h * v * d
-        return 2 * d * h * self.d_head + 2 * d * self.kv_heads * self.d_head
+        bias = (h + 2 * self.kv_heads) * self.d_head + d if self.attention_bias else 0
+        return 2 * d * h * self.d_head + 2 * d * self.kv_heads * self.d_head + bias + (h if self.attention_sinks else 0)
 
     def _mlp_params(self, width: int) -> float:
         return (3 if self.gated_mlp else 2) * self.d_model * width
@@ -180,8 +223,8 @@ class ModelArch(BaseModel):
     def _layer_params(self, active: bool) -> float:
         norms = 2 * self.d_model
         attn = self._attn_params() + norms
-        dense_layers = self.first_dense_layers if self.is_moe else self.n_layers
-        moe_layers = self.n_layers - dense_layers
+        moe_layers = self.moe_layers
+        dense_layers = self.n_layers - moe_layers
         total = self.n_layers * attn + dense_layers * self._mlp_params(self.d_ff)
         if moe_layers:
             width = self.moe_d_ff or self.d_ff
@@ -217,8 +260,7 @@ class ModelArch(BaseModel):
         """Parameters in routed experts (all of them) [count]; 0 for dense models."""
         if not self.is_moe:
             return 0.0
-        moe_layers = self.n_layers - self.first_dense_layers
-        return moe_layers * self.n_experts * self._mlp_params(self.moe_d_ff or self.d_ff)
+        return self.moe_layers * self.n_experts * self._mlp_params(self.moe_d_ff or self.d_ff)
 
     def forward_params(self) -> float:
         """Parameters counted in forward FLOPs ``2 N`` per token: active parameters minus the
@@ -255,8 +297,12 @@ class ModelArch(BaseModel):
             + 2 * (self.moe_d_ff * self.top_k if self.is_moe and self.moe_d_ff else self.d_ff),
             routed_expert_params=self.expert_params() if moe_read else 0.0,
             top_k_share=self.top_k / self.n_experts if moe_read else 0.0,
+            moe_layers=self.moe_layers if moe_read else 0,
+            n_experts=self.n_experts if moe_read else 0,
+            window=self.window if self.window_layer_share else 0,
+            window_layer_share=self.window_layer_share if self.window else 0.0,
+            expert_release_dtype=self.expert_release_dtype if moe_read else None,
             top_k=self.top_k if moe_read else 0,
-            moe_layers=self.n_layers - self.first_dense_layers if moe_read else 0,
             n_heads=self.n_heads,
         )
 
@@ -269,9 +315,14 @@ class ModelArch(BaseModel):
         moe = f", MoE {self.n_experts}x top-{self.top_k}" if self.is_moe else ""
         if self.n_shared_experts:
             moe += f" +{self.n_shared_experts} shared"
+        if self.is_moe and self.moe_layer_step > 1:  # interleaved (Llama 4 Maverick)
+            moe += f" in {self.moe_layers} of {self.n_layers} layers"
+        win = ""
+        if self.window and self.window_layer_share:
+            win = f", {self.window_kind or 'sliding'} window {self.window} on {self.window_layer_share:.0%} of layers"
         return (
             f"L={self.n_layers} d={self.d_model} heads={self.n_heads} {kv} d_ff={self.d_ff}"
-            f"{' gated' if self.gated_mlp else ''}{moe} V={self.vocab_size} ctx={self.max_context}"
+            f"{' gated' if self.gated_mlp else ''}{moe}{win} V={self.vocab_size} ctx={self.max_context}"
         )
 
 
@@ -368,8 +419,9 @@ def dense_dims(n_params: float) -> Dims:
     width = heads * (d // heads)  # h d_h
     n_fwd = max(n_params, 1.0)  # tied embeddings, no position table: nothing subtracted
     # in field order: total, forward, lm head, L, d, attention widths (prefill, decode), KV elements
-    # per token, KV heads, replicated KV, activation width, routed experts, k/E, k, MoE layers, heads
-    # (tuple.__new__: the fastest way to make a NamedTuple, once per spreadsheet row)
+    # per token, KV heads, replicated KV, activation width, routed experts, k/E, MoE layers, E, window,
+    # windowed share, experts' release precision, k, heads (tuple.__new__: the fastest way to make a
+    # NamedTuple, once per spreadsheet row)
     return _new_dims(
         Dims,
         (
@@ -387,6 +439,10 @@ def dense_dims(n_params: float) -> Dims:
             0.0,
             0.0,
             0,
+            0,
+            0,
+            0.0,
+            None,
             0,
             heads,
         ),
@@ -406,55 +462,15 @@ def format_params(n: float) -> str:
 
 
 # ---- Hugging Face config.json ---------------------------------------------------------------------
-_GATED_TYPES = {
-    "llama",
-    "mistral",
-    "mixtral",
-    "qwen2",
-    "qwen2_moe",
-    "qwen3",
-    "qwen3_moe",
-    "gemma",
-    "gemma2",
-    "gemma3_text",
-    "phi3",
-    "deepseek_v2",
-    "deepseek_v3",
-    "olmo",
-    "olmo2",
-    "internlm2",
-    "yi",
-    "baichuan",
-    "granite",
-    "cohere",
-}
-
-
-def _first(cfg: dict, *keys: str, default=None):
-    for k in keys:
-        if cfg.get(k) is not None:
-            return cfg[k]
-    return default
-
-
 #: A Hugging Face config.json is a few kilobytes; read no more than this from a named file.
 MAX_CONFIG_BYTES = 1_000_000
-
-
-def _release_dtype(cfg: dict[str, Any]) -> str | None:
-    """The precision a Hugging Face config says its weights are stored in: an ``fp8`` (or
-    ``fbgemm_fp8``) ``quantization_config``; None otherwise (16-bit ``torch_dtype`` is the default)."""
-    quant = cfg.get("quantization_config")
-    if isinstance(quant, dict) and str(quant.get("quant_method", "")).lower() in ("fp8", "fbgemm_fp8"):
-        return "fp8"
-    return None
 
 
 def from_hf_config(path: str | Path) -> ModelArch:
     """Read a local Hugging Face ``config.json`` (no transformers needed) into a :class:`ModelArch`.
 
-    Understands the key names of the GPT-2, GPT-J, OPT, BLOOM, Falcon, Llama/Mistral/Qwen/Gemma/Phi-3,
-    Mixtral and DeepSeek-V2/V3 configs. Raises :class:`GpucostError` naming the missing key."""
+    The key names of each family are mapped in :mod:`engine.hf_config`. Raises :class:`GpucostError`
+    naming the missing key."""
     p = Path(path)
     if p.is_dir():
         p = p / "config.json"
@@ -470,64 +486,4 @@ def from_hf_config(path: str | Path) -> ModelArch:
         raise GpucostError(f"cannot read '{path}' as JSON ({exc.__class__.__name__})") from None
     if not isinstance(cfg, dict):
         raise GpucostError(f"'{path}' is not a Hugging Face config (not a JSON object)")
-    if isinstance(cfg.get("text_config"), dict):  # multimodal wrappers
-        cfg = {**cfg, **cfg["text_config"]}
-    mtype = str(cfg.get("model_type", "")).lower()
-    layers = _first(cfg, "num_hidden_layers", "n_layer", "num_layers", "n_layers")
-    d = _first(cfg, "hidden_size", "n_embd", "d_model", "word_embed_proj_dim")
-    heads = _first(cfg, "num_attention_heads", "n_head", "num_heads")
-    vocab = _first(cfg, "vocab_size", "padded_vocab_size")
-    missing = [
-        k
-        for k, v in (
-            ("num_hidden_layers", layers),
-            ("hidden_size", d),
-            ("num_attention_heads", heads),
-            ("vocab_size", vocab),
-        )
-        if v is None
-    ]
-    if missing:
-        raise GpucostError(f"'{path}' lacks {', '.join(missing)}", hint="is it a decoder-only transformer config?")
-    kv = _first(cfg, "num_key_value_heads", "num_kv_heads", "n_head_kv")
-    if kv is None and cfg.get("multi_query"):
-        kv = 1
-    if mtype == "falcon" and cfg.get("new_decoder_architecture") and kv is None:
-        kv = cfg.get("num_kv_heads", heads)
-    d_ff = _first(cfg, "intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size", default=None) or 4 * d
-    n_experts = int(_first(cfg, "num_local_experts", "n_routed_experts", "num_experts", default=0) or 0)
-    mla = cfg.get("kv_lora_rank") is not None
-    attention: AttentionKind = "mla" if mla else ("mha" if kv in (None, heads) else ("mqa" if kv == 1 else "gqa"))
-    positions = mtype in ("gpt2", "opt", "gpt_bigcode")
-    tied = cfg.get("tie_word_embeddings")
-    if tied is None:
-        tied = mtype in ("gpt2", "opt", "bloom", "gemma", "gemma2", "falcon")
-    name = str(cfg.get("_name_or_path") or p.parent.name or "custom model")
-    return ModelArch(
-        id=f"hf:{p}",
-        name=name,
-        n_layers=int(layers),
-        d_model=int(d),
-        n_heads=int(heads),
-        n_kv_heads=int(kv) if kv else None,
-        head_dim=_first(cfg, "head_dim"),
-        d_ff=int(d_ff),
-        gated_mlp=mtype in _GATED_TYPES or str(cfg.get("hidden_act", "")).lower() in ("silu", "swiglu"),
-        vocab_size=int(vocab),
-        tied_embeddings=bool(tied),
-        learned_positions=positions,
-        max_context=int(_first(cfg, "max_position_embeddings", "n_positions", "n_ctx", "seq_length", default=2048)),
-        attention=attention,
-        q_lora_rank=cfg.get("q_lora_rank"),
-        kv_lora_rank=cfg.get("kv_lora_rank"),
-        qk_nope_head_dim=cfg.get("qk_nope_head_dim"),
-        qk_rope_head_dim=cfg.get("qk_rope_head_dim"),
-        v_head_dim=cfg.get("v_head_dim"),
-        n_experts=n_experts,
-        top_k=int(_first(cfg, "num_experts_per_tok", "moe_topk", default=0) or 0) if n_experts else 0,
-        n_shared_experts=int(cfg.get("n_shared_experts") or 0),
-        moe_d_ff=cfg.get("moe_intermediate_size"),
-        first_dense_layers=int(cfg.get("first_k_dense_replace") or 0),
-        release_dtype=_release_dtype(cfg),
-        source=f"Hugging Face config.json at {p}",
-    )
+    return ModelArch(**arch_fields(cfg, p))

@@ -86,6 +86,11 @@ IDS: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("Ascend 910B", "Ascend 910B4 32GB"): ("ascend-910b4", ["910B4"]),
     ("Gaudi 2", "Gaudi 2 96GB OAM"): ("gaudi2", ["Gaudi 2", "Gaudi2"]),
     ("Gaudi 3", "Gaudi 3 128GB OAM"): ("gaudi3", ["Gaudi 3", "Gaudi3"]),
+    # parts only the project's table (data/gpu_specs_extra.csv) has
+    ("B300", "B300 SXM 288GB (HGX/DGX B300)"): ("b300", ["B300", "HGX B300", "DGX B300", "Blackwell Ultra"]),
+    ("GB300", "GB300 (per Blackwell Ultra GPU)"): ("gb300", ["GB300", "GB300 NVL72"]),
+    ("MI355X", "Instinct MI355X 288GB OAM"): ("mi355x", ["MI355X"]),
+    ("MI350X", "Instinct MI350X 288GB OAM"): ("mi350x", ["MI350X"]),
 }
 
 # SkyPilot accelerator names -> accelerator ids. SkyPilot's "A100" is the 40GB SXM part (AWS p4d,
@@ -167,7 +172,11 @@ def _readable_source(url: str, codes: set[str]) -> str:
 #: The project's own spec source table: one sourced cell per row (see data/README.md).
 EXTRA_SPECS = ROOT / "data" / "gpu_specs_extra.csv"
 #: Columns the extra table may fill beyond the shared file's (the engine's names on the right).
-NEW_SPEC_COLUMNS = {"fp4_tflops": "peak_tflops_fp4", "scaleout_gbps": "scaleout_gb_s"}
+NEW_SPEC_COLUMNS = {
+    "fp4_tflops": "peak_tflops_fp4",
+    "scaleout_gbps": "scaleout_gb_s",
+    "scaleup_domain_gpus": "scaleup_domain_gpus",
+}
 #: Vendors of parts the shared file lacks, by accelerator name prefix.
 NEW_PART_VENDORS = {"B": "NVIDIA", "GB": "NVIDIA", "MI": "AMD"}
 
@@ -212,7 +221,8 @@ def _spec_rows(shared: Path, dates: dict[str, str]) -> list[dict[str, str]]:
             row["field_sources"] = ";".join(x for x in (row.get("field_sources", ""), f"{field}={code}") if x)
         if not row.get("source_url"):
             row["source_url"] = cell["source_url"]
-        row["notes"] = "; ".join(x for x in (row.get("notes", ""), f"{field}: {cell['source_url']}") if x)
+        said = f"{field}: {cell['source_url']}" + (f" ({cell['note']})" if cell.get("note") else "")
+        row["notes"] = "; ".join(x for x in (row.get("notes", ""), said) if x)
     return rows
 
 
@@ -247,6 +257,7 @@ def build_gpus(shared: Path) -> list[dict[str, str]]:
                 "peak_tops_int4": row["int4_tops"],
                 "peak_tflops_fp4": row.get("fp4_tflops", ""),
                 "scaleout_gb_s": row.get("scaleout_gbps", ""),
+                "scaleup_domain_gpus": row.get("scaleup_domain_gpus", ""),
                 "tdp_w": row["tdp_w"],
                 "interconnect_gb_s": row["interconnect_gbps"],
                 "interconnect_type": row["interconnect_type"],

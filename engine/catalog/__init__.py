@@ -33,7 +33,8 @@ class Accelerator(BaseModel):
     """One accelerator variant (a row of ``gpus.csv``). Peaks are DENSE (no 2:4 sparsity).
 
     Units: memory [GB = 1e9 bytes], bandwidth [GB/s], peaks [TFLOP/s] or [TOP/s], power [W],
-    interconnect [GB/s, as the source states it: bidirectional total for NVLink]."""
+    interconnect [GB/s, bidirectional total per GPU: NVLink all links both ways (H100 900), AMD XGMI 7 links
+    x 128 GB/s (MI300X 896); the engine halves it per direction], scale-out [GB/s per GPU, one way]."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -56,6 +57,11 @@ class Accelerator(BaseModel):
     interconnect_type: str = ""
     scaleout_gb_s: float | None = Field(
         default=None, description="scale-out network per GPU in the vendor's reference system [GB/s, one way]"
+    )
+    scaleup_domain_gpus: int | None = Field(
+        default=None,
+        description="GPUs in one scale-up (NVLink/XGMI) domain of the reference system (GB200 NVL72: 72; HGX/DGX, "
+        "OAM boards: 8); None = not sourced",
     )
     source: str
     as_of: str = ""
@@ -80,6 +86,7 @@ class Accelerator(BaseModel):
         "tdp_w",
         "interconnect_gb_s",
         "scaleout_gb_s",
+        "scaleup_domain_gpus",
         mode="before",
     )
     @classmethod
