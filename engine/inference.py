@@ -54,10 +54,9 @@ from engine.engines import (
     KERNELS_PER_MOE_LAYER,
     ServingEngine,
 )
-from engine.flops import prefill_flops
 from engine.hardware import BYTES, Precision, attention_peak, link, scaleout_link
 from engine.layout import Layout
-from engine.memory import activation_per_gpu, kv_per_gpu, usable_bytes
+from engine.memory import activation_per_gpu, attended_positions, kv_per_gpu, kv_tokens, usable_bytes
 from engine.step import LinkCosts, ModelCosts, Rates, StepTerms, stage_step
 
 NODE_GPUS = 8  # GPUs joined by the fast intra-node link (HGX/DGX) where the catalog gives no domain
@@ -160,8 +159,8 @@ class InferencePoint:
 
     @property
     def kv_gb_per_gpu(self) -> float:
-        lay = self.layout
-        return self.batch / lay.dp * (self.s_in + self.s_out) * self._t.kv_per_token_gpu / lay.pp / 1e9
+        lay, seq = self.layout, kv_tokens(self._dims, self.s_in + self.s_out)
+        return self.batch / lay.dp * seq * self._t.kv_per_token_gpu / lay.pp / 1e9
 
     @property
     def memory_per_gpu_gb(self) -> float:
@@ -228,6 +227,7 @@ class Roofline:
     spread: float = 1.0
     cache_hit: float = 0.0
     preset: ServingEngine = ENGINES["vllm"]
+    experts_as_released: bool = False  # routed experts stored as released (gpt-oss: MXFP4), not at the dtype
 
     def __post_init__(self) -> None:
         acc = self.acc
@@ -236,7 +236,7 @@ class Roofline:
         self.usable = usable_bytes(acc.memory_gb or 0)  # memory a serving engine may fill [B per GPU]
         self.w_bytes = BYTES[self.prec.weight_dtype]
         self.ctx = self.s_in + (self.s_out + 1) / 2  # mean context of a decode step [tokens]
-        self.domain = getattr(acc, "scaleup_domain_gpus", None) or NODE_GPUS
+        self.domain = acc.scaleup_domain_gpus or NODE_GPUS
         self.attn_peak = attention_peak(acc, self.kv_bytes, self.prec)
         e = self.preset
         self.budget, self.max_seqs = e.budget(acc.memory_gb or 0, acc.id)
@@ -253,12 +253,24 @@ class Roofline:
             got = self._memo[("costs", m, tp)] = self._costs(m, tp)
         return got  # type: ignore[return-value]
 
+    def expert_bytes(self, m: Dims) -> float:
+        """Bytes per routed-expert weight: as released where the model ships its experts in a
+        precision of their own and no dtype was asked (gpt-oss: MXFP4), else the weights' [B]."""
+        if self.experts_as_released and m.expert_release_dtype:
+            return BYTES[m.expert_release_dtype]
+        return self.w_bytes
+
+    def weights(self, m: Dims) -> float:
+        """All weight bytes of model ``m`` [B]."""
+        experts = m.routed_expert_params
+        return (m.total_params - experts) * self.w_bytes + experts * self.expert_bytes(m)
+
     def _costs(self, m: Dims, tp: int) -> ModelCosts:
         experts = m.routed_expert_params
         f_experts = 2.0 * experts * m.top_k_share
         return ModelCosts(
             w_dense=(m.total_params - experts) * self.w_bytes,
-            w_experts=experts * self.w_bytes,
+            w_experts=experts * self.expert_bytes(m),
             f_dense=2.0 * m.forward_params - f_experts,
             f_lm_head=2.0 * m.lm_head,
             f_experts=f_experts,
@@ -274,8 +286,9 @@ class Roofline:
 
     def weights_per_gpu(self, m: Dims, lay: Layout) -> float:
         """Weight bytes on each GPU: dense weights split tp x pp ways, experts over the stage [B]."""
-        experts = m.routed_expert_params * self.w_bytes
-        return (m.total_params * self.w_bytes - experts) / (lay.tp * lay.pp) + experts / (lay.stage * lay.pp)
+        experts = m.routed_expert_params
+        dense = (m.total_params - experts) * self.w_bytes
+        return dense / (lay.tp * lay.pp) + experts * self.expert_bytes(m) / (lay.stage * lay.pp)
 
     def rates(self, m: Dims) -> Rates:
         """The effective rates of one GPU running model ``m`` under this engine."""
@@ -342,7 +355,8 @@ class Roofline:
     ) -> StepTerms:
         """One stage's step of ``m`` on ``lay`` (see :func:`engine.step.stage_step`), with its launch."""
         return stage_step(
-            self.costs(m, lay.tp), lay, self.links(lay)[0], self.rates(m), decode, prefill, self.ctx, positions,
+            self.costs(m, lay.tp), lay, self.links(lay)[0], self.rates(m), decode, prefill, kv_tokens(m, self.ctx),
+            positions,
             ranks, self.launch(m, lay, decode, prefill), seqs,
         )  # fmt: skip
 
@@ -356,7 +370,8 @@ class Roofline:
         s_new = s_in - cached
         dp, pp, budget = lay.dp, lay.pp, float(self.budget)
         per = batch / (dp * pp)  # decode tokens per rank per micro-batch
-        pos_avg = (s_in + cached) / 2  # mean position a prompt token attends over (causal)
+        # mean number of tokens a prompt token attends to (causal; windowed layers at most the window)
+        pos_avg = attended_positions(m, cached, s_in) / s_new if s_new > 0 else 0.0
         ttft, first = self._prompt(m, lay, s_new, cached)
         served = float(batch)
         if self.static:
@@ -409,9 +424,11 @@ class Roofline:
             steps=steps,
             served=served,
             chunk=chunk,
-            weights=m.total_params * self.w_bytes,
+            weights=self.weights(m),
             kv_per_token_gpu=kv_per_gpu(m, self.kv_bytes, lay.tp),
-            prefill_flops_one=prefill_flops(m.forward_params, m.n_layers, m.attn_width, s_in, m.lm_head, cached),
+            prefill_flops_one=2 * (m.forward_params - m.lm_head) * s_new
+            + 2 * m.lm_head
+            + 4 * m.n_layers * m.attn_width * attended_positions(m, cached, s_in),
             ctx=self.ctx,
             mixed=mixed,
             decode=dec,
@@ -435,12 +452,12 @@ class Roofline:
         if full:
             # the full chunks differ only in their attention's prefix: sum their positions at once
             end = cached + full * budget
-            st = self.step(m, lay, decode, budget, (end * end - cached * cached) / 2 / full, ranks)
+            st = self.step(m, lay, decode, budget, attended_positions(m, cached, end) / full, ranks)
             total, worst, first = full * st.total, st.total, st
         if rest > 0 or first is None:
             start = cached + full * budget
             end = start + rest
-            st = self.step(m, lay, decode, max(rest, 1.0), (end * end - start * start) / 2, ranks)
+            st = self.step(m, lay, decode, max(rest, 1.0), attended_positions(m, start, end), ranks)
             total, worst = total + st.total, max(worst, st.total)
             first = first or st
         return total + (lay.pp - 1) * worst, first
@@ -456,7 +473,8 @@ class Roofline:
         lay = self.layout_of(lay)
         budget = float(max(self.budget, 1))
         cached = self.s_in * self.cache_hit
-        st = self.step(m, lay, 0.0, budget, budget * (self.s_in + cached) / 2)
+        s_new = max(self.s_in - cached, 1.0)
+        st = self.step(m, lay, 0.0, budget, budget * attended_positions(m, cached, self.s_in) / s_new)
         return budget * lay.dp / st.total
 
     def point(

@@ -6,7 +6,8 @@
   is replicated on every GPU (it is not split by head) [2].
 - Usable memory: ``MEMORY_UTILISATION`` (0.9, vLLM's default) of the card (its "GB" are GiB), minus the activation
   workspace of one 2,048-token prefill chunk.
-- A batch fits when weights + activations + ``b (s_in + s_out)`` KV tokens fit in usable memory.
+- A batch fits when weights + activations + ``b (s_in + s_out)`` KV tokens fit in usable memory
+  (layers with an attention window keep at most the window's tokens: :func:`kv_tokens`).
 
 [1] kipply 2022, "Transformer Inference Arithmetic" (KV cache = 2 n_layers n_heads d_head per token).
 [2] DeepSeek-AI 2024, arXiv:2412.19437, Sec. 2.1.1 (MLA caches the compressed latent only).
@@ -24,6 +25,32 @@ from engine.efficiency import MEMORY_UTILISATION
 #: Tokens in one prefill chunk whose activations are reserved (vLLM's max_num_batched_tokens default
 #: with chunked prefill is 2048).
 PREFILL_CHUNK_TOKENS = 2048
+
+
+def kv_tokens(dims: Dims, tokens: float) -> float:
+    """KV-cache token slots one sequence of ``tokens`` tokens holds, counted as whole-model tokens:
+    the layers that attend only within a window of ``W`` tokens keep at most ``W`` (sliding windows:
+    Mistral, Gemma 2, gpt-oss; Llama 4's chunked layers are charged the same, an upper bound), the
+    others all, ``(1 - f) s + f min(s, W)`` for a share ``f`` of windowed layers."""
+    f, w = dims.window_layer_share, dims.window
+    if not f or not w or tokens <= w:
+        return tokens
+    return (1 - f) * tokens + f * w
+
+
+def attended_positions(dims: Dims, start: float, end: float) -> float:
+    """Sum over prompt positions ``start..end`` of the tokens each attends to, whole-model
+    equivalent: ``(end^2 - start^2) / 2`` for full causal attention; a windowed layer attends to at
+    most ``W`` earlier tokens [tokens^2]."""
+    full = (end * end - start * start) / 2
+    f, w = dims.window_layer_share, dims.window
+    if not f or not w or end <= w:
+        return full
+    if start >= w:
+        windowed = w * (end - start)
+    else:
+        windowed = (w * w - start * start) / 2 + w * (end - w)
+    return (1 - f) * full + f * windowed
 
 
 def kv_bytes_per_token(arch: ModelArch, bytes_per_element: float) -> float:
@@ -70,7 +97,7 @@ def max_batch(arch: ModelArch, memory_gb: float, w_bytes: float, kv_bytes: float
 def batch_room(dims: Dims, usable: float, w_bytes: float, kv_bytes: float, gpus: int, seq_tokens: int) -> int:
     """:func:`max_batch` from a model's :class:`~engine.architecture.Dims` and usable bytes per GPU."""
     free = usable - dims.total_params * w_bytes / gpus - activation_per_gpu(dims, gpus)
-    per_seq = kv_per_gpu(dims, kv_bytes, gpus) * seq_tokens
+    per_seq = kv_per_gpu(dims, kv_bytes, gpus) * kv_tokens(dims, seq_tokens)
     if free <= 0 or per_seq <= 0:
         return 0
     return int(free // per_seq)

@@ -254,6 +254,13 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
     for n in prec.notes:
         ctx.add("compute precision", prec.compute_dtype, n)
     ctx.warnings += prec.warnings
+    if not ctx.given("dtype") and ctx.arch.expert_release_dtype:
+        ctx.add(
+            "routed experts",
+            f"{ctx.arch.expert_release_dtype} ({BYTES[ctx.arch.expert_release_dtype] * 8:g} bits per weight), "
+            f"multiplied at {prec.compute_dtype.upper()}",
+            f"the precision {ctx.arch.name}'s experts are released in ({ctx.arch.source}); the rest at {dtype}",
+        )
     kv = str(ctx.opt("kv")) if ctx.given("kv") else kv_default(dtype, acc)
     ctx.note(
         "kv",
@@ -269,7 +276,9 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
     kb = BYTES[kv]
     hit = cache_hit(ctx)
     return ServingPlan(
-        roofline=Roofline(acc, prec, kb, s_in, s_out, ce, be, spread is not None, spread or 0.0, hit, preset),
+        roofline=Roofline(
+            acc, prec, kb, s_in, s_out, ce, be, spread is not None, spread or 0.0, hit, preset, not ctx.given("dtype")
+        ),
         acc=acc,
         dtype=dtype,
         kv=kv,
@@ -308,7 +317,7 @@ def asked_layout(ctx: Ctx) -> Asked:
         gpus = ep * (pp or 1)
     domain = None
     if nodes is not None:
-        full = getattr(ctx.acc, "scaleup_domain_gpus", None) or NODE_GPUS
+        full = ctx.acc.scaleup_domain_gpus or NODE_GPUS
         if gpus is None:
             gpus = nodes * full
         if gpus % nodes:

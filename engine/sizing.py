@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from engine.architecture import Dims
 from engine.inference import Roofline, Terms
 from engine.layout import Layout, make_layout
-from engine.memory import activation_per_gpu, kv_per_gpu
+from engine.memory import activation_per_gpu, kv_per_gpu, kv_tokens
 
 MAX_REPLICA_GPUS = 4096
 #: How far past the least that fits a mixture-of-experts replica is searched [x GPUs].
@@ -89,7 +89,7 @@ def room(dims: Dims, rf: Roofline, lay: Layout, seq: int) -> int:
     GPU's usable memory after its weights and the prefill chunk's activations, over one sequence's
     KV cache on it, times the ranks (0: not even one)."""
     free = rf.usable - rf.weights_per_gpu(dims, lay) - activation_per_gpu(dims, lay.tp, chunk=rf.budget)
-    per_seq = kv_per_gpu(dims, rf.kv_bytes, lay.tp) * seq / lay.pp
+    per_seq = kv_per_gpu(dims, rf.kv_bytes, lay.tp) * kv_tokens(dims, seq) / lay.pp
     if free <= 0 or per_seq <= 0:
         return 0
     return int(free // per_seq) * lay.dp

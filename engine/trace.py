@@ -48,8 +48,15 @@ def point_trace(rf: Roofline, arch: ModelArch, p: InferencePoint) -> list[Step]:
     budget = rf.budget
     per = p.batch / (lay.dp * lay.pp)
     links = rf.links(lay)[1]
+    eb = rf.expert_bytes(dims)
+    weights = (
+        f"N x B_w = {arch.total_params:.4g} x {rf.w_bytes:g} B"
+        if eb == rf.w_bytes
+        else f"(N - N_experts) x B_w + N_experts x B_e = {arch.total_params - dims.routed_expert_params:.4g} x "
+        f"{rf.w_bytes:g} B + {dims.routed_expert_params:.4g} x {eb:.4g} B"
+    )
     steps: list[Step] = [
-        _line("weights", f"N x B_w = {arch.total_params:.4g} x {rf.w_bytes:g} B", t.weights / 1e9, "GB", "memory"),
+        _line("weights", weights, t.weights / 1e9, "GB", "memory"),
         _line(
             "weights per GPU",
             f"dense / (tp x pp) + routed experts / (dp x tp x pp), layout {lay.describe()}",

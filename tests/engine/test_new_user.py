@@ -194,7 +194,7 @@ def test_the_column_path_serves_a_release_precision_model_like_a_single_cell() -
 def test_warnings_come_right_after_the_headline_numbers() -> None:
     from engine.format import render_text
 
-    text = render_text(run("daily deepseek-v3 16xH800 2usd"))
+    text = render_text(run("daily llama-3-70b 1xH100 2usd"))  # does not fit on 1: warned
     assert text.index("warning:") < text.index("component") < text.index("Assumptions:")
 
 

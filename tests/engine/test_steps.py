@@ -177,3 +177,33 @@ def test_nodes_sets_the_gpus_per_node_the_links_see() -> None:
     one = run("llama-3-70b 8xH100 2usd tp=8")
     two = run("llama-3-70b 8xH100 2usd tp=8 nodes=2")  # the TP group crosses the scale-out network
     assert two.tpot_s > one.tpot_s and two.inputs["nodes"] == 2
+
+
+def test_windowed_layers_keep_and_read_at_most_their_window() -> None:
+    from engine.memory import attended_positions, kv_tokens
+
+    oss = resolve_model("gpt-oss-120b").dims  # a 128-token sliding window on half the layers
+    assert (oss.window, oss.window_layer_share) == (128, 0.5)
+    assert kv_tokens(oss, 1000) == pytest.approx(0.5 * 1000 + 0.5 * 128)
+    assert kv_tokens(oss, 100) == 100  # shorter than the window: every layer keeps all
+    windowed = 128**2 / 2 + 128 * (1000 - 128)  # positions 0..128 attend to all before, later ones to 128
+    assert attended_positions(oss, 0, 1000) == pytest.approx(0.5 * 1000**2 / 2 + 0.5 * windowed)
+    # the decode step reads the windowed layers' 128 tokens, not the whole context
+    r = rf(H100, 8000, 100)
+    t = r.terms(oss, 1, 1)
+    full_read = (8000 + 101 / 2) * t.kv_per_token_gpu
+    assert t.decode.kv_read == pytest.approx(full_read * (0.5 + 0.5 * 128 / (8000 + 101 / 2)))
+
+
+def test_experts_are_stored_as_released_unless_a_dtype_is_asked() -> None:
+    oss = resolve_model("gpt-oss-120b")
+    experts = oss.expert_params()
+    released = run("gpt-oss-120b H100 2usd")
+    bf16 = run("gpt-oss-120b H100 2usd dtype=bf16")
+    w = {a.name: a for a in released.assumptions}
+    assert "mxfp4" in w["routed experts"].value
+    lay_r = Layout(tp=released.inputs["tp"], pp=released.inputs["pp"], dp=released.inputs["dp"])
+    r = rf(H100, 512, 256, experts_as_released=True)
+    assert r.weights(oss.dims) == pytest.approx((oss.total_params - experts) * 2 + experts * 4.25 / 8)
+    assert r.weights_per_gpu(oss.dims, lay_r) * released.gpus_per_replica >= r.weights(oss.dims) * 0.999
+    assert "routed experts" not in {a.name for a in bf16.assumptions}
