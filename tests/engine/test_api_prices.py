@@ -35,7 +35,7 @@ def _row(**change: str) -> str:
 
 def test_a_row_without_source_url_or_date_is_refused() -> None:
     assert len(parse_offers(_row(), "t.csv")) == 1
-    with pytest.raises(GpucostError, match="line 2 .* has no source_url"):
+    with pytest.raises(GpucostError, match=r"line 2 .* has no source_url"):
         parse_offers(_row(source_url=""), "t.csv")
     with pytest.raises(GpucostError, match="has no as_of"):
         parse_offers(_row(as_of=""), "t.csv")
@@ -130,5 +130,6 @@ def test_cli_api_unknown_model_is_one_line_with_a_suggestion() -> None:
     p = subprocess.run([sys.executable, "-m", "engine", "api", "kimi-k3"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert p.stderr.count("\n") <= 1 and "kimi-k2" in p.stderr and "Traceback" not in p.stderr
-    j = subprocess.run([sys.executable, "-m", "engine", "--json", "api", "deepseek-v3.1"], capture_output=True, text=True)
+    argv = [sys.executable, "-m", "engine", "--json", "api", "deepseek-v3.1"]
+    j = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert j.returncode == 0 and '"kind": "api"' in j.stdout and "api-docs.deepseek.com" in j.stdout

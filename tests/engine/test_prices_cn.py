@@ -15,7 +15,10 @@ from engine.errors import GpucostError
 from engine.prices import _parse_rows, builtin_prices, lowest_price, prices_for
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "provider,region,instance_type,gpu,gpu_count,price_type,usd_per_hour_instance,usd_per_gpu_hour,source,as_of,currency\n"
+HEAD = (
+    "provider,region,instance_type,gpu,gpu_count,price_type,usd_per_hour_instance,usd_per_gpu_hour,"
+    "source,as_of,currency\n"
+)
 
 
 def test_the_catalog_loader_refuses_a_row_without_source_or_date() -> None:
@@ -24,7 +27,7 @@ def test_the_catalog_loader_refuses_a_row_without_source_or_date() -> None:
     with pytest.raises(GpucostError, match="line 2: no source"):
         _parse_rows(HEAD + "alibaba,cn-hangzhou,x,H20,1,on_demand,10,10,,2026-01-01,CNY\n", "t", provenance=True)
     with pytest.raises(GpucostError, match="line 2: no as_of"):
-        _parse_rows(HEAD + "alibaba,cn-hangzhou,x,H20,1,on_demand,10,10,https://example.org,,CNY\n", "t", provenance=True)
+        _parse_rows(HEAD + "alibaba,cn-hangzhou,x,H20,1,on_demand,10,10,https://e.org,,CNY\n", "t", provenance=True)
     with pytest.raises(GpucostError, match="line 2"):
         _parse_rows(HEAD + "alibaba,cn-hangzhou,x,H20,1,on_demand,10,10,https://e.org,2026-01-01,EUR\n", "t")
     # every shipped row names its source and date
