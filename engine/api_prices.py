@@ -164,7 +164,7 @@ def api_models() -> list[str]:
 def resolve_api_model(name: str) -> str:
     """The catalog id of a model named for an API lookup: an id the API catalog prices (closed
     models included), else a model-catalog name (aliases, Hugging Face ids). Unknown names raise
-    :class:`UnknownNameError` with suggestions from both catalogs."""
+    :class:`UnknownNameError` with suggestions drawn from the two catalogs."""
     key = name.strip().lower()
     for m in api_models():
         if m.lower() == key:
