@@ -111,6 +111,8 @@ def test_the_default_price_is_the_cheaper_after_conversion(h20_file: Path) -> No
     line = next(a for a in r.assumptions if a.name == "price per GPU-hour")
     assert "yuncloud cn-north h20.8x on-demand, 10 CNY/GPU-h as published, 2026-11-01" in line.value
     assert r.price_per_gpu_hour == pytest.approx(1.25)
+    # a dated, sourced row is not called "a 2025 price snapshot" (that is the SkyPilot extract's caveat)
+    assert line.source.startswith("https://example.org/cn") and "2025" not in line.source
 
 
 def test_a_gpu_without_a_public_price_says_so_and_how_to_give_one() -> None:
