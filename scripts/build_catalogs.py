@@ -267,9 +267,21 @@ EXTRA_PRICES = (ROOT / "data" / "gpu_prices_extra.csv",)
 
 
 def _price_source_rows(shared: Path) -> list[dict[str, str]]:
+    """The rows of the shared and project price tables. A header with an unnamed or repeated
+    column, or a row with more cells than the header (an unquoted comma in a note), stops the
+    build: a cell under no header would silently drop out of the row."""
     rows: list[dict[str, str]] = []
     for path in (shared / "gpu_prices.csv", *EXTRA_PRICES):
-        rows += csv.DictReader(path.open(encoding="utf-8"))
+        reader = csv.DictReader(path.open(encoding="utf-8"))
+        names = list(reader.fieldnames or [])
+        if any(not n.strip() for n in names) or len(set(names)) != len(names):
+            raise SystemExit(f"{path.name}: the header has an unnamed or repeated column: {','.join(names)}")
+        for n, row in enumerate(reader, start=2):
+            if None in row:
+                raise SystemExit(
+                    f"{path.name} line {n} has more cells than the header (quote a note that holds a comma)"
+                )
+            rows.append(row)
     return rows
 
 

@@ -57,6 +57,32 @@ def test_the_build_refuses_an_unsourced_price_row(tmp_path: Path, monkeypatch: p
         build_catalogs.build_api_prices()
 
 
+def test_the_shipped_price_table_is_well_formed_and_the_build_refuses_a_stray_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """data/gpu_prices_extra.csv has one named column per cell; a note with an unquoted comma (a
+    cell under no header) or an unnamed header column stops the build instead of losing the cell."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_catalogs
+
+    table = ROOT / "data" / "gpu_prices_extra.csv"
+    with table.open(encoding="utf-8") as fh:
+        header, *rows = list(csv.reader(fh))
+    assert all(name.strip() for name in header) and len(set(header)) == len(header)
+    assert all(len(r) == len(header) for r in rows)
+    assert {r[header.index("currency")] for r in rows} <= {"USD", "CNY"}
+    shared = ROOT.parent / "shared" / "data"
+    bad = tmp_path / "extra.csv"
+    lines = table.read_text(encoding="utf-8").splitlines()
+    bad.write_text("\n".join([lines[0], lines[1] + ",a stray cell"]) + "\n", encoding="utf-8")
+    monkeypatch.setattr(build_catalogs, "EXTRA_PRICES", (bad,))
+    with pytest.raises(SystemExit, match="line 2 has more cells than the header"):
+        build_catalogs.build_prices(shared)
+    bad.write_text("\n".join([lines[0].replace(",currency", ",,currency"), lines[1]]) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="unnamed or repeated column"):
+        build_catalogs.build_prices(shared)
+
+
 def test_the_shipped_prices_file_is_the_build_output() -> None:
     """engine/catalog/data/prices.csv and api_prices.csv are built, never hand-edited."""
     sys.path.insert(0, str(ROOT / "scripts"))
