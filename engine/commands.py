@@ -31,7 +31,7 @@ def run_query(q: Query, config: EngineConfig, trace: bool = True) -> Result:
         from engine import measured
 
         return measured.cli_command([kind, *q.rest], config)
-    if kind in ("gpus", "models", "prices", "help", "import"):
+    if kind in ("gpus", "models", "prices", "api", "help", "import"):
         from engine import listings
 
         return listings.run_listing(q, config)

@@ -69,7 +69,15 @@ SECTIONS: dict[str, str] = {
     "models": """models: the model catalog (shapes, sources).""",
     "prices": """prices: catalog prices per GPU-hour, cheapest first.
   gpucost prices [gpu] [provider=] [region=] [spot] [--all]
-  gpucost prices import-skypilot PATH     add a SkyPilot vms.csv to your price file (GPUCOST_PRICE_FILE)""",
+  gpucost prices import-skypilot PATH     add a SkyPilot vms.csv to your price file (GPUCOST_PRICE_FILE)
+  Each row keeps the currency its source publishes (CNY for Chinese clouds); the default price of
+  a GPU is its cheapest on-demand row after conversion at the FX rate in force.""",
+    "api": """api: published API prices per million tokens (input, cached input, output), by model and
+  provider, with currency, date and source; closed models (OpenAI, Anthropic, Google) for reference.
+  gpucost api [model] [provider=] [currency=] [requests= in= out= cache_hit=]
+  e.g. gpucost api gpt-oss-120b       gpucost api kimi-k2 requests=1M in=800 out=400 cache_hit=0.5
+  with requests= (and in=, out=), each offer's cost per day for that traffic; cache_hit= is the
+  share of input tokens billed at the cached-input price.""",
 }
 
 #: The unit (and accepted forms) of each option's value, for the option list.

@@ -5,6 +5,12 @@ When a query gives no price, the estimate uses the lowest on-demand catalog pric
 rows that include the host VM (GCP's accelerator-only rows leave out the host's vCPUs and RAM; they
 are used only when nothing else exists, with a warning), and names provider, region, instance and date.
 
+Each row keeps the currency its source publishes (``currency``: USD, or CNY for Chinese clouds);
+the price columns hold that currency despite their ``usd_`` names (kept for file compatibility).
+Rows are ranked, and the lowest picked, by their price converted to USD with :mod:`engine.fx`
+(the dated FRED rate, or the settings' override), so a CNY row and a USD row compare fairly.
+Every built-in row names its source and date; one without is refused at load.
+
 Imports only pydantic and the standard library.
 """
 
@@ -17,11 +23,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.catalog import read_data, resolve_gpu
 from engine.config import EngineConfig
 from engine.errors import GpucostError, suggest, user_path
+from engine.fx import convert, normalise_currency
 
 PRICE_COLUMNS = [
     "provider",
@@ -36,6 +43,7 @@ PRICE_COLUMNS = [
     "source",
     "as_of",
     "notes",
+    "currency",
 ]
 
 
@@ -58,25 +66,44 @@ class PriceRow(BaseModel):
     notes: str = ""
     currency: str = "USD"
 
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        return normalise_currency(v)
+
     @property
     def spot(self) -> bool:
         return self.price_type == "spot"
 
+    def price_per_gpu_hour(self, currency: str = "USD", config: EngineConfig | None = None) -> float:
+        """This row's price per GPU-hour in ``currency`` [currency / GPU-hour] (FX via :mod:`engine.fx`)."""
+        return convert(self.usd_per_gpu_hour, self.currency, currency, config)
+
     def label(self) -> str:
+        """Provider, region, instance, price type and date; a row priced in another currency than
+        USD also names its price as published (``7.5 CNY/GPU-h as published``)."""
         bits = [self.provider]
         if self.region:
             bits.append(self.region)
         if self.instance_type:
             bits.append(self.instance_type)
         bits.append("spot" if self.spot else "on-demand")
-        return " ".join(bits) + (f", {self.as_of}" if self.as_of else "")
+        native = f", {self.usd_per_gpu_hour:g} {self.currency}/GPU-h as published" if self.currency != "USD" else ""
+        return " ".join(bits) + native + (f", {self.as_of}" if self.as_of else "")
 
 
-def _parse_rows(text: str, origin: str) -> list[PriceRow]:
+def _parse_rows(text: str, origin: str, provenance: bool = False) -> list[PriceRow]:
+    """Price rows of a CSV (``PRICE_COLUMNS``; ``currency`` defaults to USD). With ``provenance``
+    (the built-in catalog) a row without a source or a date is an error naming its line."""
     rows = []
     for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         try:
             r = {k: v for k, v in r.items() if k is not None and v not in (None, "")}
+            if provenance:
+                for need in ("source", "as_of"):
+                    if not str(r.get(need, "")).strip():
+                        where = " ".join(x for x in (r.get("provider", "?"), r.get("instance_type", "")) if x)
+                        raise GpucostError(f"no {need} ({where}): every catalog price names its source and date")
             gpu = resolve_gpu(r["gpu"]).id
             r["gpu"] = gpu
             if "usd_per_gpu_hour" not in r and "usd_per_hour_instance" in r:
@@ -97,7 +124,7 @@ def _parse_rows(text: str, origin: str) -> list[PriceRow]:
 @lru_cache(maxsize=1)
 def builtin_prices() -> tuple[PriceRow, ...]:
     """The shipped catalog."""
-    return tuple(_parse_rows(read_data("prices.csv"), "built-in prices.csv"))
+    return tuple(_parse_rows(read_data("prices.csv"), "built-in prices.csv", provenance=True))
 
 
 @lru_cache(maxsize=8)
@@ -119,9 +146,9 @@ def all_prices(config: EngineConfig | None = None) -> list[PriceRow]:
 
 
 def prices_for(gpu: str, config: EngineConfig | None = None) -> list[PriceRow]:
-    """All prices of one GPU, cheapest first."""
+    """All prices of one GPU, cheapest first (compared in USD through the FX rate in force)."""
     gid = resolve_gpu(gpu).id
-    return sorted((r for r in all_prices(config) if r.gpu == gid), key=lambda r: r.usd_per_gpu_hour)
+    return sorted((r for r in all_prices(config) if r.gpu == gid), key=lambda r: r.price_per_gpu_hour("USD", config))
 
 
 def lowest_price(
@@ -148,7 +175,8 @@ def _lowest_price(
     _mtime: float,
 ) -> PriceRow:
     """The cheapest matching catalog price (on-demand unless ``spot``), preferring rows that include
-    the host VM. Raises a :class:`GpucostError` that says how to give a price when none matches."""
+    the host VM; rows in different currencies are compared through the FX rate (:func:`prices_for`).
+    Raises a :class:`GpucostError` that says how to give a price when none matches."""
     acc = resolve_gpu(gpu)
     rows = prices_for(acc.id, config)
     if provider:

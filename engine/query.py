@@ -3,7 +3,7 @@
     [subcommand] <model|params> <gpu> [<price>] [key=value ...] [flag ...]
 
 Subcommands: (none) = inference, ``daily``, ``train``, ``compare``, ``gpus``, ``models``, ``prices``,
-``explain``, ``help``. ``<gpu>`` may carry a count (``8xH100``); ``compare`` takes a comma list of
+``api``, ``explain``, ``help``. ``<gpu>`` may carry a count (``8xH100``); ``compare`` takes a comma list of
 GPUs (or none, for the usual alternatives). Options are validated here (type and plausible range),
 so a bad one fails with a one-line message naming the token and how to fix it.
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from engine.errors import GpucostError, suggest
 from engine.units import parse_number, parse_price
 
-SUBCOMMANDS = ("daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import", "calibrate")
+SUBCOMMANDS = ("daily", "train", "compare", "gpus", "models", "prices", "api", "explain", "help", "import", "calibrate")
 _SUB_ALIASES = {
     "infer": None,
     "inference": None,
@@ -339,6 +339,16 @@ def parse_query(text: str | list[str]) -> Query:
                 f"unexpected '{q.rest[0]}'", token=q.rest[0], hint="use 'prices [GPU] [provider=..] [region=..] [spot]'"
             )
         return q
+    if q.kind == "api":  # api [model] [key=value ...]: the API price catalog
+        q.model = positionals[0] if positionals else None
+        if positionals[1:]:
+            raise GpucostError(
+                f"unexpected '{positionals[1]}'",
+                token=positionals[1],
+                hint="use 'api [model] [currency=] [provider=] [requests= in= out= cache_hit=]'",
+            )
+        check_options(q)
+        return q
     if not positionals:
         raise GpucostError("the query names no model", hint="e.g. 'gpucost 1.17e8 P4 0.3' or 'gpucost help'")
     q.model = positionals[0]
@@ -375,6 +385,7 @@ APPLIES: dict[str, frozenset[str]] = {
     "compare": frozenset(_SERVING),
     "daily": frozenset(_SERVING | {"gpus", "prefill_tps", "decode_tps", "disagg"}),
     "train": frozenset(_PRICING | {"dtype", "tokens", "gpus", "days", "mfu", "goodput", "seq"}),
+    "api": frozenset({"currency", "provider", "requests", "in", "out", "cache_hit"}),
 }
 #: Pairs of options of which an estimate can use only one: (a, b, why).
 CONFLICTS = (
@@ -384,7 +395,13 @@ CONFLICTS = (
     ("users", "tokens_in", "both set the traffic"),
     ("gpus", "days", "both set the GPUs of a training run"),
 )
-_WHERE = {"inference": "an inference estimate", "compare": "compare", "daily": "a daily service", "train": "training"}
+_WHERE = {
+    "inference": "an inference estimate",
+    "compare": "compare",
+    "daily": "a daily service",
+    "train": "training",
+    "api": "the API price list",
+}
 
 
 def check_options(q: Query) -> None:

@@ -75,10 +75,12 @@ def refuse_files(config: EngineConfig, what: str) -> None:
 
 def _price_source(source: str) -> str:
     """A catalog price's provenance as a person reads it: ``skypilot-org/skypilot-catalog
-    catalogs/v8/aws/vms.csv@00148f2af367`` -> ``SkyPilot catalog, aws vms.csv at commit 00148f2af367``."""
+    catalogs/v8/aws/vms.csv@00148f2af367`` -> ``SkyPilot catalog, aws vms.csv at commit 00148f2af367``.
+    Other rows (project-sourced, dated in their label) keep their source as written."""
     m = re.fullmatch(r"skypilot-org/skypilot-catalog catalogs/v\d+/(\w+)/vms\.csv@(\w+)", source)
-    where = f"SkyPilot catalog, {m.group(1)} vms.csv at commit {m.group(2)}" if m else source
-    return f"{where} (a 2025 price snapshot; check your provider)"
+    if not m:
+        return f"{source} (check your provider)"
+    return f"SkyPilot catalog, {m.group(1)} vms.csv at commit {m.group(2)} (a 2025 price snapshot; check your provider)"
 
 
 def price_per_gpu_hour(ctx: Ctx, parsed: tuple[float, str | None] | None) -> tuple[float | None, str]:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine._model import empty_dict, empty_list
 from engine.units import fmt_money, fmt_num
 
-Kind = Literal["inference", "daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import"]
+Kind = Literal["inference", "daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import", "api"]
 
 
 class Assumption(BaseModel):

@@ -9,11 +9,15 @@ are committed; this script makes them reproducible. Every output row keeps its s
   whose GPU is in the accelerator catalog, mapped to
   the accelerator ``id``; ``includes_host`` says whether the price includes the host VM.
 - ``fx.csv``: the dated CNY-per-USD table (Federal Reserve H.10 via FRED).
+- ``api_prices.csv``: the project's API price table ``data/api_prices.csv`` (input, cached-input and
+  output prices per million tokens per model and provider, currency as published), validated by the
+  engine's loader: a row without a source URL or a date stops the build.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
 import sys
 from pathlib import Path
@@ -274,16 +278,35 @@ EXTRA_PRICES = (ROOT / "data" / "gpu_prices_extra.csv",)
 
 
 def _price_source_rows(shared: Path) -> list[dict[str, str]]:
+    """The rows of the shared and project price tables. A header with an unnamed or repeated
+    column, or a row with more cells than the header (an unquoted comma in a note), stops the
+    build: a cell under no header would silently drop out of the row."""
     rows: list[dict[str, str]] = []
     for path in (shared / "gpu_prices.csv", *EXTRA_PRICES):
-        rows += csv.DictReader(path.open(encoding="utf-8"))
+        reader = csv.DictReader(path.open(encoding="utf-8"))
+        names = list(reader.fieldnames or [])
+        if any(not n.strip() for n in names) or len(set(names)) != len(names):
+            raise SystemExit(f"{path.name}: the header has an unnamed or repeated column: {','.join(names)}")
+        for n, row in enumerate(reader, start=2):
+            if None in row:
+                raise SystemExit(
+                    f"{path.name} line {n} has more cells than the header (quote a note that holds a comma)"
+                )
+            rows.append(row)
     return rows
 
 
+#: Accelerator ids, which a project price row may name directly (``h100-nvl-94gb``).
+_GPU_IDS = {ident for ident, _aliases in IDS.values()}
+
+
 def build_prices(shared: Path) -> list[dict[str, str]]:
+    """Every shared and project price row whose GPU is in the accelerator catalog. A row must
+    name its source and date, and says its currency (USD where the table has no currency column);
+    prices stay in that currency."""
     out = []
-    for row in _price_source_rows(shared):
-        gpu = SKYPILOT_GPU.get(row["gpu"])
+    for n, row in enumerate(_price_source_rows(shared), start=2):
+        gpu = SKYPILOT_GPU.get(row["gpu"]) or (row["gpu"] if row["gpu"] in _GPU_IDS else None)
         if gpu and "pcie" in row["instance_type"].lower():  # e.g. Lambda gpu_1x_h100_pcie
             gpu = {
                 "h100-sxm-80gb": "h100-pcie-80gb",
@@ -293,6 +316,8 @@ def build_prices(shared: Path) -> list[dict[str, str]]:
         if gpu is None:  # A6000, RTX6000, TPU v2/v3: not in the accelerator catalog (no specs sourced)
             continue
         accel_only = "accelerator-only" in row["notes"]
+        if not (row.get("source") or "").strip():
+            raise SystemExit(f"price row {n} ({row['provider']} {row['instance_type']}) has no source")
         out.append(
             {
                 "provider": row["provider"],
@@ -307,6 +332,7 @@ def build_prices(shared: Path) -> list[dict[str, str]]:
                 "source": row["source"],
                 "as_of": row["as_of"] or "2025 snapshot (SkyPilot catalog commit date unknown)",
                 "notes": row["notes"],
+                "currency": (row.get("currency") or "USD").strip().upper(),
             }
         )
     return out
@@ -328,6 +354,26 @@ def build_fx(shared: Path) -> list[dict[str, str]]:
     return out
 
 
+#: The project's API price source table (see data/README.md).
+API_PRICES = ROOT / "data" / "api_prices.csv"
+
+
+def build_api_prices() -> list[dict[str, str]]:
+    """The API price table, each row checked by the engine's own loader (source URL, date,
+    currency, non-negative prices), in a stable order."""
+    sys.path.insert(0, str(ROOT))
+    from engine.api_prices import API_COLUMNS, parse_offers
+    from engine.errors import GpucostError
+
+    text = API_PRICES.read_text(encoding="utf-8")
+    try:
+        parse_offers(text, str(API_PRICES))
+    except GpucostError as exc:
+        raise SystemExit(exc.render()) from None
+    rows = [{k: (r.get(k) or "").strip() for k in API_COLUMNS} for r in csv.DictReader(io.StringIO(text))]
+    return sorted(rows, key=lambda r: (r["kind"] == "closed", r["model"], r["provider"], r["provider_model"]))
+
+
 def write(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
@@ -344,7 +390,12 @@ def main(argv: list[str]) -> int:
     write(OUT / "prices.csv", prices, PRICE_COLUMNS)
     fx = build_fx(shared)
     write(OUT / "fx.csv", fx, ["date", "period", "cny_per_usd", "source"])
-    print(f"gpus: {len(gpus)} rows, prices: {len(prices)} rows, fx: {len(fx)} rows -> {OUT}")
+    api = build_api_prices()
+    sys.path.insert(0, str(ROOT))
+    from engine.api_prices import API_COLUMNS
+
+    write(OUT / "api_prices.csv", api, API_COLUMNS)
+    print(f"gpus: {len(gpus)} rows, prices: {len(prices)} rows, fx: {len(fx)} rows, api: {len(api)} rows -> {OUT}")
     return 0
 
 
