@@ -33,13 +33,13 @@ from engine.disagg import kv_transfer_s, pools
 from engine.energy import energy
 from engine.errors import GpucostError
 from engine.hardware import BYTES, default_dtype
-from engine.memory import min_gpus
+from engine.memory import kv_per_gpu, kv_tokens, min_gpus
 from engine.provenance import GIVEN, Ctx
 from engine.resolve import canonical
 from engine.results import Result
 from engine.service import SECONDS_PER_DAY, fleet_replicas, lengths_from_tokens, peak_to_average, requests_per_day
 from engine.serving import ServingSetup, length_source, serving_setup, utilisation
-from engine.sizing import room
+from engine.sizing import Asked, decode_pool, prefill_pool, room
 from engine.trace import point_trace
 from engine.training import train_plan, train_trace
 from engine.units import fmt_num
@@ -278,61 +278,39 @@ def _disaggregated(
     if ctx.given("gpus"):
         raise GpucostError("gpus= fixes one fleet; disagg sizes two pools", hint="drop gpus= or disagg")
     s_in, s_out = int(fields["inputs"]["in"]), int(fields["inputs"]["out"])
+    g_pf = g_dec = g
     if s is None:  # measured: each pool's rate per GPU
         if not ctx.given("prefill_tps"):
             raise GpucostError("disagg in measured mode needs prefill_tps= for the prefill pool", hint="add it")
         pf_s, dec_s = s_in / float(ctx.opt("prefill_tps")), s_out / float(ctx.opt("decode_tps"))  # type: ignore[arg-type]
+        g_pf = int(ctx.opt("prefill_gpus", g))  # type: ignore[call-overload]
+        g_dec = int(ctx.opt("decode_gpus", g))  # type: ignore[call-overload]
     else:
-        p, rf, dims = s.point, s.plan.roofline, ctx.arch.dims
-        lay = p.layout
-        s_new = s_in * (1 - rf.cache_hit)
-        # prefill pool: full steps of the budget on every rank; decode pool: decode-only steps at the
-        # largest batch that fits (the engine's cap per rank), each pool in the replica's layout
-        pf_s = g * s_new / rf.prefill_tokens_per_s(dims, lay)
-        b_dec = min(room(dims, rf, lay, s_in + s_out), rf.max_seqs * lay.dp)
-        if isinstance(s.plan.batch_opt, int):
-            b_dec = min(b_dec, s.plan.batch_opt)
-        t_dec = lay.pp * rf.decode_step(dims, lay, b_dec).total
-        dec_s = g * s_out * t_dec / b_dec
-        transfer = kv_transfer_s(s_in, p.kv_per_token_gpu, ctx.acc.scaleout_gb_s)
-        if transfer is None:
-            ctx.warn(
-                f"KV transfer from the prefill to the decode pool not charged: the catalog has no scale-out "
-                f"network bandwidth for {ctx.acc.short}"
-            )
-            transfer = 0.0
-        else:
-            ctx.add(
-                "KV transfer",
-                f"{transfer * 1e3:.3g} ms per request ({s_in} tokens of KV, {ctx.acc.scaleout_gb_s:g} GB/s per GPU)",
-                "prefill to decode pool over the scale-out network, added to TTFT",
-            )
-        ctx.add(
-            "decode pool batch",
-            f"{b_dec:,} sequences per replica, {t_dec * 1e3:.3g} ms per decode step",
-            "the largest that fits, up to the engine's cap per data-parallel rank; no prefill in its steps",
-        )
-        fields.update(ttft_s=p.ttft_s + transfer, tpot_s=t_dec, request_latency_s=p.ttft_s + transfer + s_out * t_dec)
-        fields.pop("ttft_loaded_s", None)
-    pl = pools(r_day, peak, util, g, pf_s, dec_s)
+        g_pf, g_dec = _disagg_pools(ctx, s, fields)
+        pf_s, dec_s = fields.pop("_pf_s"), fields.pop("_dec_s")
+    pl = pools(r_day, peak, util, g_pf, g_dec, pf_s, dec_s)
     ctx.add(
         "disaggregated serving",
-        f"prefill pool {pl.prefill_replicas} x {g} GPUs, decode pool {pl.decode_replicas} x {g} GPUs",
+        f"prefill pool {pl.prefill_replicas} x {g_pf} GPUs, decode pool {pl.decode_replicas} x {g_dec} GPUs",
         "each pool sized for the peak at the target utilisation (DistServe, arXiv:2401.09670)",
     )
     peak_rps = r_day / SECONDS_PER_DAY * peak
     steps += [
         dict(
             name=f"{pool} pool replicas",
-            formula=f"ceil(peak x GPU-s per request / (g x util)) = ceil({peak_rps:.4g} x {gs:.4g} / ({g} x {util:g}))",
+            formula=f"ceil(peak x GPU-s per request / (g x util)) = ceil({peak_rps:.4g} x {gs:.4g} / ({gg} x "
+            f"{util:g}))",
             value=n,
             unit="replicas",
             ref="engine.disagg",
         )
-        for pool, gs, n in (("prefill", pf_s, pl.prefill_replicas), ("decode", dec_s, pl.decode_replicas))
+        for pool, gs, gg, n in (
+            ("prefill", pf_s, g_pf, pl.prefill_replicas),
+            ("decode", dec_s, g_dec, pl.decode_replicas),
+        )
     ]
-    fields.update(replicas=pl.prefill_replicas + pl.decode_replicas, gpus=pl.gpus, gpus_per_replica=g)
-    fields["requests_per_s"] = g / dec_s  # a decode replica's capacity
+    fields.update(replicas=pl.prefill_replicas + pl.decode_replicas, gpus=pl.gpus, gpus_per_replica=g_dec)
+    fields["requests_per_s"] = g_dec / dec_s  # a decode replica's capacity
     fields["inputs"].update(
         requests_per_day=r_day,
         disagg=True,
@@ -340,6 +318,8 @@ def _disaggregated(
         decode_replicas=pl.decode_replicas,
         prefill_gpus=pl.prefill_gpus,
         decode_gpus=pl.decode_gpus,
+        prefill_gpus_per_replica=g_pf,
+        decode_gpus_per_replica=g_dec,
     )
     if ctx.price is not None:
         price = ctx.price
@@ -358,6 +338,70 @@ def _disaggregated(
         title=f"{ctx.arch.name} service on {ctx.acc.short}, prefill and decode disaggregated",
         **fields,
     )
+
+
+def _disagg_pools(ctx: Ctx, s: ServingSetup, fields: dict[str, Any]) -> tuple[int, int]:
+    """Size each pool of a disaggregated service from the roofline (its own GPUs and layout), record
+    them, and put each pool's busy GPU-seconds per request in ``fields`` (``_pf_s``, ``_dec_s``)."""
+    plan, p, dims = s.plan, s.point, ctx.arch.dims
+    rf, s_in, s_out = plan.roofline, p.s_in, p.s_out
+
+    def asked(key: str) -> Asked:
+        base = plan.asked
+        g = int(ctx.opt(key)) if ctx.given(key) else base.gpus  # type: ignore[call-overload]
+        return Asked(gpus=g, tp=base.tp, pp=base.pp, dp=base.dp, ep=base.ep, domain=base.domain)
+
+    pf = prefill_pool(dims, rf, asked("prefill_gpus"))
+    dec = decode_pool(dims, rf, asked("decode_gpus"), plan.batch_opt, plan.tpot_max_s)
+    if pf is None or dec is None:
+        raise GpucostError(f"{ctx.arch.name} fits no {ctx.acc.short} replica for a pool", hint="use a larger GPU")
+    for name, pool, what in (
+        ("prefill pool", pf, "prompt tokens/s per GPU in full steps of the budget"),
+        ("decode pool", dec, "output tokens/s per GPU in decode-only steps"),
+    ):
+        lay = pool.layout
+        given = ctx.given("prefill_gpus" if pool is pf else "decode_gpus")
+        ranked = sorted(pool.tried, key=lambda x: -x[1])[:3]
+        ctx.add(
+            name,
+            f"{lay.gpus}x {ctx.acc.short} as {lay.describe()}"
+            + (f", batch {pool.batch:,}, {pool.step_s * 1e3:.3g} ms per step" if pool is dec else ""),
+            ("GPUs given; " if given else "")
+            + f"the most {what} of {len(pool.tried)} layouts tried ("
+            + ", ".join(f"{x.gpus}x {x.describe()} {r:,.0f}" for x, r in ranked)
+            + ")",
+            given,
+        )
+    kv_gpu = kv_per_gpu(dims, rf.kv_bytes, pf.layout.tp) * kv_tokens(dims, s_in) / s_in  # a prefill GPU's shard
+    transfer = kv_transfer_s(s_in, kv_gpu, ctx.acc.scaleout_gb_s)
+    if transfer is None:
+        ctx.warn(
+            f"KV transfer from the prefill to the decode pool not charged: the catalog has no scale-out "
+            f"network bandwidth for {ctx.acc.short}"
+        )
+        transfer = 0.0
+    else:
+        ctx.add(
+            "KV transfer",
+            f"{transfer * 1e3:.3g} ms per request ({s_in} tokens of KV, {ctx.acc.scaleout_gb_s:g} GB/s per GPU)",
+            "prefill to decode pool over the scale-out network, added to TTFT",
+        )
+    ttft = rf.point(dims, pf.layout, 1).ttft_s + transfer  # an idle prefill replica's TTFT
+    dec_point = rf.point(dims, dec.layout, dec.batch)
+    fields.update(
+        tokens_per_s=dec.batch / dec.step_s,  # a decode replica's
+        tokens_per_s_per_gpu=dec.batch / dec.step_s / dec.layout.gpus,
+        max_batch=room(dims, rf, dec.layout, s_in + s_out),
+        memory_per_gpu_gb=dec_point.memory_per_gpu_gb,
+        ttft_s=ttft,
+        tpot_s=dec.step_s,
+        request_latency_s=ttft + s_out * dec.step_s,
+        batch=dec.batch,
+        _pf_s=pf.gpu_s,
+        _dec_s=dec.gpu_s,
+    )
+    fields.pop("ttft_loaded_s", None)
+    return pf.layout.gpus, dec.layout.gpus
 
 
 def train(ctx: Ctx, trace: bool = True) -> Result:

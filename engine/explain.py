@@ -80,6 +80,46 @@ def run_query(q: Query, config: EngineConfig) -> Result:
     return ESTIMATES[q.kind](resolve(q, config))
 
 
+def _layout_row(q: Query, base: Result, config: EngineConfig, kind: str, base_metric: float) -> Sensitivity | None:
+    """The chosen parallel layout against plain tensor parallelism within a node and pipeline stages
+    across (vLLM's default without expert or data parallelism), at the same GPUs per replica; None
+    when the query fixes the layout or the two are the same."""
+    ins = base.inputs
+    g = ins.get("gpus_per_replica")
+    if kind not in ("inference", "daily") or not isinstance(g, int) or g < 2 or "tp" not in ins:
+        return None
+    if any(k in q.values for k in ("tp", "pp", "dp", "ep", "nodes", "decode_tps", "prefill_tps")):
+        return None
+    from engine.catalog import resolve_gpu
+
+    acc = resolve_gpu(str(ins["gpu"]))
+    tp = min(g, acc.scaleup_domain_gpus or 8)
+    plain = (tp, g // tp, 1, 1)
+    if (ins["tp"], ins["pp"], ins["dp"], ins["ep"]) == plain:
+        return None
+    vq = q.model_copy(deep=True, update={"gpu": f"{g}x{acc.id}"})
+    from engine.query import parse_option
+
+    for key, val in (("tp", str(tp)), ("pp", str(g // tp))):
+        k, typed, canon = parse_option(key, val)
+        vq.values[k], vq.options[k] = typed, canon
+    try:
+        low = _metric(run_query(vq, config), kind)
+    except GpucostError:
+        return None
+    if low is None:
+        return None
+    chosen = " x ".join(f"{k.upper()}{ins[k]}" for k in ("dp", "tp", "pp", "ep") if int(ins[k]) > 1)  # type: ignore[call-overload]
+    return Sensitivity(
+        assumption="parallel layout",
+        low=f"TP{tp}" + (f" x PP{g // tp}" if g // tp > 1 else ""),
+        high=chosen or "TP1",
+        cost_at_low=low,
+        cost_at_high=base_metric,
+        swing_pct=abs(low - base_metric) / base_metric * 100,
+    )
+
+
 def explain(q: Query, config: EngineConfig) -> Result:
     kind = str(q.values.get("inner_kind", "inference"))
     values = {k: v for k, v in q.values.items() if k not in ("explain", "inner_kind")}
@@ -119,6 +159,9 @@ def explain(q: Query, config: EngineConfig) -> Result:
                     swing_pct=abs(c_hi - c_lo) / base_metric * 100,
                 )
             )
+        layout = _layout_row(base_q, base, config, kind, base_metric)
+        if layout is not None:
+            sens.append(layout)
         price_range = _catalog_price_range(base_q, base, config)
         if price_range and base.price_per_gpu_hour:
             lo_p, hi_p = price_range

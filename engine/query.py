@@ -107,6 +107,8 @@ OPTIONS: dict[str, OptionSpec] = {
     "calibration": OptionSpec("text", help="named calibration profile"),
     "cache_hit": OptionSpec("number", 0, 0.99, "share of prompt tokens served from a prefix cache"),
     "disagg": OptionSpec("bool", help="daily: prefill and decode on separate pools, each sized for the peak"),
+    "prefill_gpus": OptionSpec("int", 1, 4096, "disagg: GPUs per prefill replica"),
+    "decode_gpus": OptionSpec("int", 1, 4096, "disagg: GPUs per decode replica"),
     "all": OptionSpec("bool", help="prices: every row, not the summary and the cheapest ten"),
 }
 _OPTION_ALIASES = {
@@ -383,7 +385,7 @@ _SERVING = _PRICING | {
 APPLIES: dict[str, frozenset[str]] = {
     "inference": frozenset(_SERVING),
     "compare": frozenset(_SERVING),
-    "daily": frozenset(_SERVING | {"gpus", "prefill_tps", "decode_tps", "disagg"}),
+    "daily": frozenset(_SERVING | {"gpus", "prefill_tps", "decode_tps", "disagg", "prefill_gpus", "decode_gpus"}),
     "train": frozenset(_PRICING | {"dtype", "tokens", "gpus", "days", "mfu", "goodput", "seq"}),
     "api": frozenset({"currency", "provider", "requests", "in", "out", "cache_hit"}),
 }
@@ -428,6 +430,13 @@ def check_options(q: Query) -> None:
         if a in q.options and b in q.options:
             raise GpucostError(
                 f"{a}={q.options[a]} and {b}={q.options[b]} {why}", token=f"{b}={q.options[b]}", hint="keep one"
+            )
+    for key in ("prefill_gpus", "decode_gpus"):
+        if key in q.options and "disagg" not in q.options:
+            raise GpucostError(
+                f"{key}={q.options[key]} sizes a pool of a disaggregated service, and the query has no disagg",
+                token=f"{key}={q.options[key]}",
+                hint="add disagg, or drop it",
             )
     if "per_user" in q.options and "users" not in q.options:
         raise GpucostError(

@@ -216,3 +216,86 @@ def size_dims(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, lim: Li
         best = (lim.met(t), t.out_tps / lay.gpus, lay, fits, batch, t, cut)
     met, _, lay, fits, batch, t, cut = best
     return Sizing(lay, need, tuple(tried), fits, batch, t, cut and met, not met)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One pool of a disaggregated service: its layout, batch (decode) and busy GPU-seconds per
+    request [s], with the layouts tried and their tokens/s per GPU."""
+
+    layout: Layout
+    batch: int
+    gpu_s: float
+    step_s: float  # a decode step (decode pool) or a full prefill step (prefill pool) [s]
+    tried: tuple[tuple[Layout, float], ...]
+
+
+def _counts(dims: Dims, rf: Roofline, asked: Asked) -> list[int]:
+    seq = rf.s_in + rf.s_out
+    need = least_gpus(dims, rf, dims.n_heads, seq, rf.domain, asked)
+    if need is None:
+        return []
+    if asked.gpus is not None:
+        return [max(asked.gpus, need)]
+    top = max(need, rf.domain) * (MOE_SEARCH_FACTOR if dims.routed_expert_params else 1)
+    out, g = [], need
+    while g <= min(top, MAX_REPLICA_GPUS):
+        out.append(g)
+        g *= 2
+    return out
+
+
+def prefill_pool(dims: Dims, rf: Roofline, asked: Asked) -> Pool | None:
+    """The prefill pool's replica: the layout that prefills the most prompt tokens per second per
+    GPU in full steps of the engine's budget (DistServe sizes each phase apart, arXiv:2401.09670)."""
+    best: tuple[float, Layout] | None = None
+    tried: list[tuple[Layout, float]] = []
+    for g in _counts(dims, rf, asked):
+        for lay in candidates(dims, dims.n_heads, g, rf.domain, asked):
+            if room(dims, rf, lay, rf.s_in + 1) < 1:
+                continue
+            rate = rf.prefill_tokens_per_s(dims, lay) / lay.gpus
+            tried.append((lay, rate))
+            if best is None or rate > best[0] * 1.02:
+                best = (rate, lay)
+    if best is None:
+        return None
+    rate, lay = best
+    s_new = max(rf.s_in * (1 - rf.cache_hit), 1.0)
+    return Pool(lay, 0, s_new / rate, rf.budget / (rate * lay.gpus / lay.dp), tuple(tried))
+
+
+def decode_pool(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, tpot_max: float | None) -> Pool | None:
+    """The decode pool's replica: the layout and batch with the most output tokens per second per
+    GPU in decode-only steps, the batch the largest that fits up to the engine's cap per rank (or
+    ``batch=``), cut to meet ``tpot_max`` [s] where given."""
+    seq = rf.s_in + rf.s_out
+    best: tuple[bool, float, Layout, int, float] | None = None
+    tried: list[tuple[Layout, float]] = []
+    for g in _counts(dims, rf, asked):
+        for lay in candidates(dims, dims.n_heads, g, rf.domain, asked):
+            fits = room(dims, rf, lay, seq)
+            if fits < 1:
+                continue
+            b = min(fits, rf.max_seqs * lay.dp)
+            if isinstance(batch_opt, int):
+                b = min(b, batch_opt)
+            t = lay.pp * rf.decode_step(dims, lay, b).total
+            if tpot_max is not None and t > tpot_max:
+                lo, hi = 1, b
+                while lo < hi:
+                    mid = (lo + hi + 1) // 2
+                    if lay.pp * rf.decode_step(dims, lay, mid).total <= tpot_max:
+                        lo = mid
+                    else:
+                        hi = mid - 1
+                b, t = lo, lay.pp * rf.decode_step(dims, lay, lo).total
+            rate = b / t / lay.gpus
+            met = tpot_max is None or t <= tpot_max
+            tried.append((lay, rate))
+            if best is None or (met, rate) > (best[0], best[1] * 1.02):
+                best = (met, rate, lay, b, t)
+    if best is None:
+        return None
+    _, rate, lay, b, t = best
+    return Pool(lay, b, rf.s_out / rate, t, tuple(tried))

@@ -99,3 +99,32 @@ def test_disaggregated_decode_runs_without_prefill_interruptions() -> None:
         run("daily llama-3-70b 8xH100 decode_tps=1000 disagg")
     with pytest.raises(GpucostError, match="does not apply"):
         run("llama-3-70b H100 disagg")
+
+
+def test_each_disaggregated_pool_has_its_own_replica_and_layout() -> None:
+    r = run("daily deepseek-v3 H800 2usd in=2000 out=500 requests=100M disagg")
+    lines = {a.name: a for a in r.assumptions}
+    assert "prefill pool" in lines and "decode pool" in lines and "layouts tried" in lines["decode pool"].source
+    g_pf, g_dec = r.inputs["prefill_gpus_per_replica"], r.inputs["decode_gpus_per_replica"]
+    assert r.inputs["prefill_gpus"] == g_pf * r.inputs["prefill_replicas"]
+    assert r.inputs["decode_gpus"] == g_dec * r.inputs["decode_replicas"]
+    assert f"{r.tpot_s * 1e3:.3g} ms per step" in lines["decode pool"].value  # TPOT is the decode pool's step
+    # sizes given are kept; the layout within each is still chosen
+    given = run("daily deepseek-v3 H800 2usd in=2000 out=500 requests=100M disagg prefill_gpus=32 decode_gpus=64")
+    assert (given.inputs["prefill_gpus_per_replica"], given.inputs["decode_gpus_per_replica"]) == (32, 64)
+    with pytest.raises(GpucostError, match="has no disagg"):
+        run("daily deepseek-v3 H800 2usd prefill_gpus=32")
+
+
+def test_a_measured_disaggregated_moe_service_by_hand() -> None:
+    """From measured per-GPU rates the daily cost is arithmetic on the traffic: exact to rounding."""
+    import math
+
+    r = run(
+        "daily deepseek-v3 16xH800 2usd requests=100M in=2000 out=500 disagg prefill_tps=6000 decode_tps=2000 "
+        "prefill_gpus=32 decode_gpus=144"
+    )
+    peak_rps = 100e6 / 86400 * 1.5
+    pf = math.ceil(peak_rps * (2000 / 6000) / (32 * 0.75))
+    dec = math.ceil(peak_rps * (500 / 2000) / (144 * 0.75))
+    assert r.cost_per_day == pytest.approx((32 * pf + 144 * dec) * 24 * 2.0, rel=1e-12)
