@@ -86,6 +86,10 @@ UNITS: dict[str, str] = {
     "out": "tokens",
     "batch": "sequences, or max",
     "tp": "GPUs",
+    "pp": "stages",
+    "dp": "ranks",
+    "ep": "GPUs",
+    "nodes": "nodes",
     "requests": "requests/day (5M, 1e6)",
     "users": "users",
     "per_user": "requests/user/day",
@@ -115,6 +119,8 @@ UNITS: dict[str, str] = {
     "bw_eff": "fraction 0-1",
     "calibration": "profile name",
     "disagg": "flag",
+    "prefill_gpus": "GPUs",
+    "decode_gpus": "GPUs",
     "cache_hit": "fraction 0-0.99 of input tokens (prefix-cache hits skip their prefill)",
 }
 
