@@ -37,7 +37,14 @@ from engine.memory import kv_per_gpu, kv_tokens, min_gpus
 from engine.provenance import GIVEN, Ctx
 from engine.resolve import canonical
 from engine.results import Result
-from engine.service import SECONDS_PER_DAY, fleet_replicas, lengths_from_tokens, peak_to_average, requests_per_day
+from engine.service import (
+    SECONDS_PER_DAY,
+    fleet_replicas,
+    lengths_from_tokens,
+    peak_to_average,
+    queue_wait_s,
+    requests_per_day,
+)
 from engine.serving import ServingSetup, length_source, serving_setup, utilisation
 from engine.sizing import Asked, decode_pool, prefill_pool, room
 from engine.trace import point_trace
@@ -95,6 +102,7 @@ def infer(ctx: Ctx, trace: bool = True) -> Result:
             ),
         ]
         fields["energy_kwh"], fields["energy_cost"] = energy(ctx, fields["cost_per_day"] / ctx.price)
+    _queueing(ctx, s, fields, r_day, peak, steps)
     _cache_split(fields, plan.roofline.cache_hit)
     return result(
         ctx,
@@ -106,6 +114,42 @@ def infer(ctx: Ctx, trace: bool = True) -> Result:
         inputs={**ctx.inputs, **s.inputs},
         **fields,
     )
+
+
+def _queueing(
+    ctx: Ctx, s: ServingSetup, fields: dict[str, Any], r_day: float, peak: float, steps: list[dict[str, Any]]
+) -> None:
+    """Add the wait for a free slot at the peak to the TTFT under load: each replica gets the
+    peak's requests over the fleet, its decoding slots each hold a request for one cycle
+    (:func:`engine.service.queue_wait_s`, M/D/c)."""
+    p, replicas = s.point, fields.get("replicas")
+    if not replicas or fields.get("ttft_loaded_s") is None:
+        return
+    arrival = r_day / SECONDS_PER_DAY * peak / replicas
+    wait = queue_wait_s(arrival, p.served, p.t_cycle)  # each slot serves one request per cycle
+    rho = arrival * p.t_cycle / p.served
+    fields["ttft_loaded_s"] = p.ttft_loaded_s + wait
+    steps.append(
+        dict(
+            name="queueing wait at the peak",
+            formula=f"M/D/c: {arrival:.4g} req/s per replica, {p.served:.4g} slots each held {p.t_cycle:.4g} s "
+            f"(load {rho:.2f}): half the Erlang-C M/M/c wait",
+            value=wait,
+            unit="s",
+            ref="Kingman/Cosmetatos approximation; Erlang C",
+        )
+    )
+    ctx.add(
+        "TTFT under load",
+        f"{fields['ttft_loaded_s'] * 1e3:.4g} ms = {p.ttft_loaded_s * 1e3:.4g} ms for the running step and the "
+        f"prompt's chunks + {wait * 1e3:.2f} ms waiting for a slot at the peak (load {rho:.2f} per replica)",
+        "queueing at the peak rate over the fleet, M/D/c (half the Erlang-C wait of M/M/c)",
+    )
+    if s.plan.ttft_max_s is not None and fields["ttft_loaded_s"] > s.plan.ttft_max_s:
+        ctx.warn(
+            f"TTFT under load at the peak, {fields['ttft_loaded_s']:.3g} s, exceeds ttft_max={s.plan.ttft_max_text} "
+            "once the wait for a free slot is counted; a lower util= leaves more slots free"
+        )
 
 
 def _cache_split(fields: dict[str, Any], hit: float) -> None:
@@ -222,6 +266,8 @@ def daily(ctx: Ctx, trace: bool = True) -> Result:
         replicas = _fixed_fleet(ctx, replicas, per_replica, replica_rps, util, peak)
     gpus = replicas * per_replica
     fields.update(replicas=replicas, gpus=gpus, gpus_per_replica=per_replica, requests_per_s=replica_rps)
+    if not measured:
+        _queueing(ctx, s, fields, r_day, peak, steps)
     fields["inputs"]["requests_per_day"] = r_day
     steps += [
         dict(name="average request rate", formula=f"{fmt_num(r_day)} / 86400 s", value=avg_rps, unit="req/s"),

@@ -207,3 +207,25 @@ def test_experts_are_stored_as_released_unless_a_dtype_is_asked() -> None:
     assert r.weights(oss.dims) == pytest.approx((oss.total_params - experts) * 2 + experts * 4.25 / 8)
     assert r.weights_per_gpu(oss.dims, lay_r) * released.gpus_per_replica >= r.weights(oss.dims) * 0.999
     assert "routed experts" not in {a.name for a in bf16.assumptions}
+
+
+def test_queueing_wait_by_hand() -> None:
+    from engine.service import queue_wait_s
+
+    # one slot: exactly M/D/1 (Pollaczek-Khinchine), rho D / (2 (1 - rho))
+    assert queue_wait_s(0.5, 1, 1.0) == pytest.approx(0.5 * 1.0 / (2 * 0.5))
+    # two slots: Erlang C = 2 rho^2 / (1 + rho); M/M/2 wait = C D / (2 (1 - rho)); M/D/2 half of it
+    rho = 0.6
+    c_erlang = 2 * rho**2 / (1 + rho)
+    assert queue_wait_s(2 * rho / 3.0, 2, 3.0) == pytest.approx(c_erlang * 3.0 / (2 * (1 - rho)) / 2)
+    assert queue_wait_s(2.0, 1, 1.0) == float("inf")  # at or above full load the queue grows without bound
+
+
+def test_ttft_under_load_counts_the_wait_for_a_slot_at_the_peak() -> None:
+    r = run("explain llama-2-7b 1xH100 2usd requests=3M batch=4 util=0.95")  # few slots, nearly full
+    line = next(a for a in r.assumptions if a.name == "TTFT under load")
+    step = next(t for t in r.trace if t.name == "queueing wait at the peak")
+    assert step.value > 0 and r.ttft_loaded_s == pytest.approx(
+        next(t for t in r.trace if t.name == "TTFT under load").value + step.value
+    )
+    assert "waiting for a slot" in line.value
