@@ -35,6 +35,7 @@ from engine.errors import GpucostError
 from engine.hardware import BYTES, default_dtype
 from engine.memory import kv_per_gpu, kv_tokens, min_gpus
 from engine.provenance import GIVEN, Ctx
+from engine.queueing import queue_wait_s
 from engine.resolve import canonical
 from engine.results import Result
 from engine.service import (
@@ -42,7 +43,6 @@ from engine.service import (
     fleet_replicas,
     lengths_from_tokens,
     peak_to_average,
-    queue_wait_s,
     requests_per_day,
 )
 from engine.serving import ServingSetup, length_source, serving_setup, utilisation

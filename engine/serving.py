@@ -27,7 +27,7 @@ from engine.hardware import BYTES, Precision, default_dtype, resolve_precision
 from engine.inference import NODE_GPUS, InferencePoint, Roofline, layout_links
 from engine.memory import min_gpus
 from engine.provenance import GIVEN, Ctx
-from engine.sizing import MAX_REPLICA_GPUS, Asked, Limits, Sizing, size_dims, tp_ok
+from engine.sizing import MAX_REPLICA_GPUS, Asked, Limits, Sizing, size_dims, tp_ok, ttft_at
 
 
 def kv_default(dtype: str, acc: Accelerator) -> str:
@@ -102,7 +102,7 @@ class ServingPlan:
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.tpot_max_s, self.ttft_max_s)
+        return Limits(self.tpot_max_s, self.ttft_max_s, self.util)
 
     def size(self, arch: ModelArch) -> Sizing:
         """Replica layout, batch and roofline terms of ``arch`` under this plan."""
@@ -399,8 +399,8 @@ def _replica_warnings(ctx: Ctx, plan: ServingPlan, arch: ModelArch, sz: Sizing, 
         missed = []
         if lim.tpot is not None and p.tpot_s > lim.tpot:
             missed.append(f"time per output token {p.tpot_s * 1e3:.3g} ms exceeds tpot_max")
-        if lim.ttft is not None and p.ttft_loaded_s > lim.ttft:
-            missed.append(f"TTFT under load {p.ttft_loaded_s:.3g} s exceeds ttft_max={plan.ttft_max_text}")
+        if lim.ttft is not None and ttft_at(p.terms, lim.util) > lim.ttft:
+            missed.append(f"TTFT under load {ttft_at(p.terms, lim.util):.3g} s exceeds ttft_max={plan.ttft_max_text}")
         fix = (
             "no layout tried meets it even at batch 1; a shorter prompt or a faster GPU would"
             if asked.gpus is None

@@ -32,6 +32,7 @@ from engine.architecture import Dims
 from engine.inference import Roofline, Terms
 from engine.layout import Layout, make_layout
 from engine.memory import activation_per_gpu, kv_per_gpu, kv_tokens
+from engine.queueing import queue_wait_s
 
 MAX_REPLICA_GPUS = 4096
 #: How far past the least that fits a mixture-of-experts replica is searched [x GPUs].
@@ -40,13 +41,20 @@ MOE_SEARCH_FACTOR = 8
 
 @dataclass(frozen=True)
 class Limits:
-    """Latency limits [s] (None: none)."""
+    """Latency limits [s] (None: none), checked at the fleet's target utilisation ``util``."""
 
     tpot: float | None = None
     ttft: float | None = None
+    util: float = 0.0
 
     def met(self, t: Terms) -> bool:
-        return (self.tpot is None or t.tpot <= self.tpot) and (self.ttft is None or t.ttft_loaded <= self.ttft)
+        return (self.tpot is None or t.tpot <= self.tpot) and (self.ttft is None or ttft_at(t, self.util) <= self.ttft)
+
+
+def ttft_at(t: Terms, util: float) -> float:
+    """TTFT under load with the wait for a free slot when the replica runs at ``util`` of its
+    capacity, as a fleet sized for the peak at that utilisation does at the peak [s]."""
+    return t.ttft_loaded + queue_wait_s(util * t.served / t.t_cycle, t.served, t.t_cycle)
 
 
 @dataclass(frozen=True)
@@ -159,10 +167,21 @@ def _batch(rf: Roofline, dims: Dims, lay: Layout, fits: int, batch_opt: object, 
     t = rf.terms(dims, lay, batch)
     if lim.met(t) or batch == 1:
         return batch, t, False
-    one = rf.terms(dims, lay, 1)
-    if not lim.met(one):
-        return 1, one, True
-    lo, hi = 1, batch
+    # Time per output token grows with the batch; TTFT under load does too (longer steps), but its
+    # wait for a free slot shrinks (more slots): scan a doubling grid, then bisect above the largest
+    # batch on it that meets the limits.
+    grid, b = [], 1
+    while b < batch:
+        grid.append(b)
+        b *= 2
+    grid.append(batch)
+    terms = {b: rf.terms(dims, lay, b) for b in grid}
+    ok = [b for b in grid if lim.met(terms[b])]
+    if not ok:  # none meets them: the batch that comes closest on TTFT, else batch 1
+        one = min(grid, key=lambda b: ttft_at(terms[b], lim.util)) if lim.ttft is not None else 1
+        return one, terms[one], True
+    lo = max(ok)
+    hi = grid[grid.index(lo) + 1] - 1 if lo != grid[-1] else lo
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if lim.met(rf.terms(dims, lay, mid)):

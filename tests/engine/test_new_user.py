@@ -267,9 +267,10 @@ def test_the_skypilot_importer_merges_zones_reports_skips_and_names_the_cloud_fr
 
 def test_a_missed_ttft_max_tries_the_larger_replica_it_would_recommend() -> None:
     base = run("llama-3.1-70b H100 in=8000 out=200")
-    r = run("llama-3.1-70b H100 in=8000 out=200 ttft_max=400ms")
-    # the limit is on TTFT under load (the batch's decodes share each step with the prompt's chunks)
-    assert base.ttft_loaded_s > 0.4 and r.ttft_loaded_s <= 0.4 and r.gpus_per_replica > base.gpus_per_replica
+    r = run("llama-3.1-70b H100 in=8000 out=200 ttft_max=500ms")
+    # the limit is on TTFT under load: the batch's decodes share each step with the prompt's chunks,
+    # and a request may wait for a free slot at the peak
+    assert base.ttft_loaded_s > 0.5 and r.ttft_loaded_s <= 0.5 and r.gpus_per_replica > base.gpus_per_replica
     line = next(a for a in r.assumptions if a.name == "parallel layout")
     assert "meets the latency limits" in line.source
     assert sum(a.name == "GPUs per replica" for a in r.assumptions) == 1
@@ -277,7 +278,7 @@ def test_a_missed_ttft_max_tries_the_larger_replica_it_would_recommend() -> None
     miss = run("llama-3.1-70b H100 in=8000 out=200 ttft_max=100ms")
     assert any("no layout tried meets it" in w for w in miss.warnings)
     # a size asked for is kept, and the warning says how to cut it
-    asked = run("llama-3.1-70b 2xH100 in=8000 out=200 ttft_max=400ms")
+    asked = run("llama-3.1-70b 2xH100 in=8000 out=200 ttft_max=500ms")
     assert asked.gpus_per_replica == 2 and any("more GPUs per replica" in w for w in asked.warnings)
 
 

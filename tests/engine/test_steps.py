@@ -210,7 +210,7 @@ def test_experts_are_stored_as_released_unless_a_dtype_is_asked() -> None:
 
 
 def test_queueing_wait_by_hand() -> None:
-    from engine.service import queue_wait_s
+    from engine.queueing import queue_wait_s
 
     # one slot: exactly M/D/1 (Pollaczek-Khinchine), rho D / (2 (1 - rho))
     assert queue_wait_s(0.5, 1, 1.0) == pytest.approx(0.5 * 1.0 / (2 * 0.5))
