@@ -1121,18 +1121,19 @@ def aigc_compare(
 
     =AIGC_COMPARE("llama-3-70b", A2:A8)
     """
-    names: list[str] = []
-    bad: list[tuple[str, CellError]] = []
+    # (name, its error or None) in the range's order; an error cell is a bad row of its own
+    entries: list[tuple[str, CellError | None]] = []
     for i, cell in enumerate(flatten(to_grid(gpus)), start=1):
         code = error_value(cell)
         if code is not None:
-            bad.append((code, CellError(f"'gpus' cell {i} is the error {code}; fix the cell it comes from")))
+            entries.append((code, CellError(f"'gpus' cell {i} is the error {code}; fix the cell it comes from")))
             continue
         token = text_token(cell, "gpus")
         if token is not None:
-            names += [part.strip() for part in token.split(",") if part.strip()]
-    if not names and not bad:
+            entries += [(part.strip(), None) for part in token.split(",") if part.strip()]
+    if not entries:
         raise ExcelArgumentError("'gpus' is empty; give a range of GPU names such as A2:A8")
+    names = [name for name, err in entries if err is None]
     slots = {
         "model": _scalar_text(model, "model"),
         "gpu": ",".join(names),
@@ -1142,30 +1143,34 @@ def aigc_compare(
         "currency": _scalar_text(currency_code, "currency_code"),
     }
     _require({"model": slots["model"]})
-    if not bad and names:
+    if len(names) == len(entries):
         try:
             return _result_table(engine.run(_build("compare", slots), config=_config()))
         except GpucostError:
             if len(names) == 1:
                 raise
     # One GPU name (or cell) is bad: find which by asking for each alone; the rest still rank.
-    good: list[str] = []
     first_error: GpucostError | None = None
-    for name in names:
-        try:
-            engine.run(_build("compare", {**slots, "gpu": name}), config=_config(), trace=False)
-            good.append(name)
-        except GpucostError as err:
-            first_error = first_error or err
-            bad.append((name, CellError(_one_line(str(err)))))
+    checked: list[tuple[str, CellError | None]] = []
+    for name, err in entries:
+        if err is None:
+            try:
+                engine.run(_build("compare", {**slots, "gpu": name}), config=_config(), trace=False)
+            except GpucostError as exc:
+                first_error = first_error or exc
+                err = CellError(_one_line(str(exc)))
+        checked.append((name, err))
+    good = [name for name, err in checked if err is None]
     if not good:
         if first_error is not None:
             raise first_error
-        raise ExcelArgumentError(bad[0][1])
+        raise ExcelArgumentError(str(checked[0][1]))
     table = _result_table(engine.run(_build("compare", {**slots, "gpu": ",".join(good)}), config=_config()))
     header = table[0]
     gpu_col = header.index("gpu") if "gpu" in header else 0
-    for name, err in bad:
+    for name, err in checked:
+        if err is None:
+            continue
         # The message once (first column), the row's other values error cells without text, so
         # IFERROR/ISERROR see every one of them on the routes that return real errors.
         row: list[Any] = [CellError("", err.code) for _ in header]
