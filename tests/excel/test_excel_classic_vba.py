@@ -73,8 +73,14 @@ VBA_RESERVED = frozenset(
 VBA_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,254}$")
 
 
+_CACHE: dict[str, Any] = {}
+
+
 def _generated(run_blocked: Any) -> dict[str, Any]:
-    return run_blocked(_GENERATE, blocked=())  # type: ignore[no-any-return]
+    """The generator's output (run once per test session)."""
+    if "out" not in _CACHE:
+        _CACHE["out"] = run_blocked(_GENERATE, blocked=())
+    return _CACHE["out"]  # type: ignore[no-any-return]
 
 
 def _signatures(vba: str) -> dict[str, list[str]]:
