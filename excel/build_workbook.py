@@ -6,8 +6,8 @@ The workbook is built from the ``AIGC_*`` functions only, so every number in it 
 - **Daily cost**: the daily and monthly cost, GPUs, replicas and unit costs of the service, each one
   formula over the inputs, plus the same daily cost in CNY.
 - **GPU comparison**: the same service on several GPUs (memory, catalog price, GPUs needed, cost
-  per day, cost per million output tokens), one row per GPU, a whole-column broadcast formula
-  beside it, and a bar chart of the daily cost.
+  per day, cost per million output tokens), one row per GPU, beside it the same daily cost from one
+  call over the whole GPU column (``INDEX`` picks each row), and a bar chart of the daily cost.
 
 Every formula cell also stores its value, computed now by the same functions (``excel.functions``,
 the engine's numbers), as Excel's cached result: a viewer without the functions (a file preview,
@@ -161,7 +161,7 @@ def build(path: Path = TARGET) -> Path:
         "GPUs needed",
         "Cost per day",
         "Cost per million output tokens",
-        "Cost per day (one broadcast formula)",
+        "Cost per day (one call over the column)",
     )
     for col, text in enumerate(headers):
         cs.write(0, col, text, head)
@@ -178,12 +178,13 @@ def build(path: Path = TARGET) -> Path:
             None,
             _daily(gpu, "per million output tokens"),
         )
-    # One formula over the whole GPU column: the range broadcasts to a column of answers. The first
-    # cell holds the formula and its cached value, the others their cached values (as Excel saves it).
+    # One call over the whole GPU column (the range broadcasts to a column of answers); INDEX takes
+    # each row's answer. Plain formulas, not an array formula: LibreOffice recalculates array
+    # formulas when it opens a file (showing #NAME? without the functions) but shows the cached
+    # values of plain ones.
     column = _daily([[gpu] for gpu in COMPARE_GPUS], "per day")
-    cs.write_array_formula(f"G2:G{last}", "{" + daily_formula(f"A2:A{last}", "per day") + "}", None, column[0][0])
-    for row, (value,) in enumerate(column[1:], start=3):
-        cs.write_number(f"G{row}", value)
+    for row, (value,) in enumerate(column, start=2):
+        cs.write_formula(f"G{row}", f"=INDEX({daily_formula(f'$A$2:$A${last}', 'per day')[1:]},{row - 1})", None, value)
     for col, width in zip("ABCDEFG", (12, 13, 20, 13, 16, 30, 34), strict=True):
         cs.set_column(f"{col}:{col}", width)
 
