@@ -15,6 +15,7 @@ xlwings Lite ``main.py``), never ``engine``, ``bot`` or ``xlwings``.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,13 +26,101 @@ Grid = list[list[Any]]
 NOT_FINITE = "not a finite number"
 
 
+#: Longest excerpt of an input a message quotes [characters]; a longer input is cut with "...".
+EXCERPT_CHARS = 40
+
+#: Excel's error values as text (what xlwings hands a function for an error cell with
+#: ``err_to_str=True``, and what Office.js shows). Microsoft, "How to correct a #... error" pages and
+#: the Excel JavaScript API's ``Excel.ErrorCellValueType``.
+EXCEL_ERRORS = frozenset(
+    {
+        "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+        "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!",
+    }
+)  # fmt: skip
+
+#: ``Excel.ErrorCellValueType`` names (the ``errorType`` of an Office.js error object) to their text.
+_ERROR_TYPES = {
+    "Null": "#NULL!", "Div0": "#DIV/0!", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
+    "Num": "#NUM!", "NotAvailable": "#N/A", "GettingData": "#GETTING_DATA", "Spill": "#SPILL!",
+    "Calc": "#CALC!", "Field": "#FIELD!", "Blocked": "#BLOCKED!", "Connect": "#CONNECT!",
+    "Busy": "#BUSY!", "Unknown": "#UNKNOWN!", "Python": "#PYTHON!",
+}  # fmt: skip
+
+
 class ExcelArgumentError(ValueError):
     """An argument that cannot be used as given; ``str(err)`` is one line for the cell's tooltip."""
 
 
+class CellError(str):
+    """One cell of a spilled result that holds an error: the text is its one-line message, ``code``
+    the Excel error it stands for (``#VALUE!`` bad input, ``#N/A`` a metric that does not apply,
+    ``#NUM!`` a number Excel cannot hold). Routes that can return real error values (Office.js:
+    xlwings Lite and xlwings Server) send ``code``; the others show the message."""
+
+    code: str
+
+    def __new__(cls, message: str, code: str = "#VALUE!") -> CellError:
+        cell = super().__new__(cls, message)
+        cell.code = code
+        return cell
+
+
+def _jsnull_type() -> type | None:
+    """Pyodide's ``JsNull`` (JavaScript ``null`` since Pyodide 0.28), or None outside Pyodide."""
+    if sys.platform != "emscripten":
+        return None
+    try:
+        from pyodide.ffi import JsNull  # type: ignore[import-not-found]
+    except ImportError:  # Pyodide before 0.28: null arrives as None
+        return None
+    return JsNull  # type: ignore[no-any-return]
+
+
+_JSNULL = _jsnull_type()
+
+
+def is_jsnull(value: Any) -> bool:
+    """True for Pyodide's ``jsnull``: an empty cell as an older xlwings passes it on a newer Pyodide."""
+    return _JSNULL is not None and isinstance(value, _JSNULL)
+
+
 def is_blank(value: Any) -> bool:
-    """True for what Excel sends for an empty cell or an omitted argument (``None``, ``""``)."""
-    return value is None or (isinstance(value, str) and not value.strip())
+    """True for what Excel sends for an empty cell or an omitted argument (``None``, ``""``,
+    Pyodide's ``jsnull``)."""
+    return value is None or (isinstance(value, str) and not value.strip()) or is_jsnull(value)
+
+
+def error_value(value: Any) -> str | None:
+    """The Excel error an argument cell holds (``"#DIV/0!"``), or None for an ordinary value.
+
+    Reads the text xlwings passes with ``err_to_str=True`` and the error objects Office.js sends
+    (``{"type": "Error", "basicValue": "#DIV/0!", "errorType": "Div0"}``).
+    """
+    if isinstance(value, str):
+        text = value.strip().upper()
+        return text if text in EXCEL_ERRORS else None
+    if isinstance(value, dict) and value.get("type") == "Error":
+        basic = value.get("basicValue")
+        if isinstance(basic, str) and basic.strip().upper() in EXCEL_ERRORS:
+            return basic.strip().upper()
+        return _ERROR_TYPES.get(str(value.get("errorType")), "#VALUE!")
+    return None
+
+
+def refuse_error(value: Any, name: str, where: str = "") -> None:
+    """Raise a one-line error naming the argument when ``value`` is an Excel error value."""
+    code = error_value(value)
+    if code is not None:
+        raise ExcelArgumentError(
+            f"'{name}'{where} is the error {code}; fix the cell it comes from (or wrap it in IFERROR)"
+        )
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """``value`` as one line of text, cut to ``limit`` characters with "..." (for messages)."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def to_grid(value: Any) -> Grid:
@@ -121,17 +210,19 @@ def number_token(value: float | int) -> str:
     if type(value) is bool:
         raise ExcelArgumentError(f"expected a number, got {value!r}")
     number = float(value)
-    if number.is_integer() and abs(number) < 1e15:
-        return str(int(number))
     if not math.isfinite(number):
         raise ExcelArgumentError(f"{value!r} is not a finite number")
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
     return repr(number)
 
 
 def text_token(value: Any, name: str) -> str | None:
     """A cell as a query value: numbers via :func:`number_token`, text trimmed, blanks ``None``.
 
-    Text holding ``=`` is refused: it would smuggle a second option into the query.
+    Text holding ``=`` is refused: it would smuggle a second option into the query. An Excel
+    error value (``#DIV/0!``, an Office.js error object) is refused naming the argument: it is not
+    an empty cell.
     """
     if is_blank(value):
         return None
@@ -139,9 +230,14 @@ def text_token(value: Any, name: str) -> str | None:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return number_token(value)
+    refuse_error(value, name)
+    if isinstance(value, dict) and "basicValue" in value:  # an Office.js data type (FormattedNumber)
+        return text_token(value["basicValue"], name)
+    if isinstance(value, (dict, list, tuple)):
+        raise ExcelArgumentError(f"'{name}' must be a single value, not {excerpt(value)}")
     text = str(value).strip()
     if "=" in text:
-        raise ExcelArgumentError(f"'{name}' must be a single value, not '{text}'")
+        raise ExcelArgumentError(f"'{name}' must be a single value, not '{excerpt(text)}'")
     return text
 
 
@@ -150,7 +246,7 @@ def finite_or_message(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, float) and not math.isfinite(value):
-        return NOT_FINITE
+        return CellError(NOT_FINITE, "#NUM!")
     return value
 
 

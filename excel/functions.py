@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -35,15 +37,19 @@ from engine.errors import GpucostError
 from engine.results import Result
 from excel._shape import (
     NOT_FINITE,
+    CellError,
     ExcelArgumentError,
     Grid,
     broadcast_shape,
     cell_at,
     clean_table,
+    error_value,
+    excerpt,
     finite_or_message,
     flatten,
     is_blank,
-    reshape,
+    is_jsnull,
+    refuse_error,
     shape_of,
     text_token,
     to_grid,
@@ -61,8 +67,11 @@ def _config(currency: str | None = None) -> EngineConfig:
 
 
 try:  # xlwings Lite, classic xlwings and xlwings Server all provide these.
-    from xlwings import arg, func, ret
+    from xlwings import XlwingsError, arg, func, ret
 except ImportError:  # pragma: no cover - exercised by the no-optional-dependencies test
+
+    class XlwingsError(Exception):  # type: ignore[no-redef]
+        """Stand-in for ``xlwings.XlwingsError`` when xlwings is not installed."""
 
     def func(f: Any = None, **_options: Any) -> Any:
         """Inert stand-in for ``xlwings.func`` when xlwings is not installed."""
@@ -169,8 +178,26 @@ GPU_LIST_FIELDS: tuple[str, ...] = (
 )
 
 
-class ExcelFunctionError(ValueError):
+class ExcelError(XlwingsError, ValueError):
+    """What every ``AIGC_*`` function raises: one line, shown on the cell (``#VALUE!`` with the
+    message on hover in xlwings Lite and Server, the message as the cell's text in classic xlwings).
+
+    It derives from ``xlwings.XlwingsError`` because xlwings Server passes the message of that class
+    on (HTTP 400, which the add-in shows and does not retry) and answers any other exception with
+    HTTP 500 "An error occurred." (retried three times); and from ``ValueError`` for plain Python.
+    """
+
+
+class ExcelFunctionError(ExcelError):
     """An unexpected failure, reported on the cell as one line instead of a traceback."""
+
+
+#: Longest message a cell shows [characters]: Excel's tooltip is one short line.
+MESSAGE_CHARS = 400
+
+#: Engine warnings that mean the answer is not for what was asked (a replica or batch too small):
+#: a single number must not hide them (issue 15 item 7).
+NOT_AS_ASKED = "does not fit"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,28 +214,47 @@ def _excel_errors(f: _F) -> _F:
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(None if is_jsnull(a) else a for a in args)
+        kwargs = {k: None if is_jsnull(v) else v for k, v in kwargs.items()}
         try:
-            return f(*args, **kwargs)
+            result = f(*args, **kwargs)
         except (GpucostError, ExcelArgumentError) as err:
-            raise type(err)(_one_line(str(err))) from None
+            raise ExcelError(_one_line(str(err))) from None
         except Exception as err:  # a cell must never show a traceback
             raise ExcelFunctionError(
                 _one_line(f"gpucost internal error in {f.__name__.upper()}: {type(err).__name__}: {err}")
             ) from None
+        if isinstance(result, list) and _office_js():
+            return [[cell.code if isinstance(cell, CellError) else cell for cell in row] for row in result]
+        return result
 
     return wrapper  # type: ignore[return-value]
 
 
+def _office_js() -> bool:
+    """True in the routes that run on Office.js (xlwings Server, xlwings Lite in Pyodide): there
+    a spilled cell can hold a real error value (xlwings turns ``"#VALUE!"`` into one)."""
+    return os.environ.get("XLWINGS_ON_SERVER") == "true" or sys.platform == "emscripten"
+
+
+def _arg(name: str, **options: Any) -> Callable[[_F], _F]:
+    """``xlwings.arg`` with ``err_to_str=True``: an error cell reaches the function as ``"#N/A"``
+    (not as ``None``, which would read as an empty cell and silently mean "the default")."""
+    return arg(name, err_to_str=True, **options)  # type: ignore[no-any-return]
+
+
 def _one_line(message: str) -> str:
-    return " ".join(message.split())
+    text = " ".join(message.split())
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."
 
 
 def _metric(value: Cell, default: str) -> str:
     """The ``Result`` field a metric argument names (aliases, any case, spaces or underscores)."""
     if is_blank(value):
         return default
+    refuse_error(value, "metric")
     if not isinstance(value, str):
-        raise ExcelArgumentError(f"metric must be text such as 'per day', not {value!r}")
+        raise ExcelArgumentError(f"metric must be text such as 'per day', not {excerpt(repr(value))}")
     key = "_".join(value.strip().lower().replace("-", " ").split())
     if key in TABLE_WORDS:
         return "table"
@@ -236,7 +282,7 @@ def _metric(value: Cell, default: str) -> str:
                 }
             )
         )
-        raise ExcelArgumentError(f"unknown metric '{value}'; use one of: {known}, or a result field name")
+        raise ExcelArgumentError(f"unknown metric '{excerpt(value)}'; use one of: {known}, or a result field name")
     return field
 
 
@@ -252,7 +298,7 @@ def _pick(result: Result, metric: str, query: str = "") -> Any:
     """``metric`` of a result, or an error saying why there is none (``query``: the query asked, for
     a result computed without its canonical query)."""
     value = getattr(result, metric, None)
-    asked = result.query or query
+    asked = excerpt(result.query or query, 80)
     if value is None:
         raise ExcelArgumentError(
             f"'{metric}' does not apply to this estimate ({result.kind}: {asked}); "
@@ -293,26 +339,49 @@ def _estimate(kind: str | None, args: dict[str, CellOrRange], output: Cell, defa
 
     ``args`` maps a query slot (``model``, ``gpu``, ``price`` or an option name such as ``in``)
     to what Excel sent. One number comes back when every argument is a single cell; otherwise a
-    grid of the broadcast shape, one estimate per cell, a bad row holding its message.
+    grid of the broadcast shape, one estimate per cell, a bad row holding its error.
     """
     metric = _metric(output, default_metric)
     names = list(args)
     grids = [to_grid(args[n]) for n in names]
     shape = broadcast_shape(names, grids)
     if shape == (1, 1):
-        slots = {n: text_token(g[0][0], n) for n, g in zip(names, grids, strict=True)}
+        slots = {n: text_token(g[0][0], _label(n)) for n, g in zip(names, grids, strict=True)}
         _require(slots)
         query = _build(kind, slots)
         if metric == "table":
             return _result_table(engine.run(query, config=_config()))
         # one number: the engine's lean path (same numbers, no provenance text to build)
-        return _pick(engine.run(query, config=_config(), trace=False), metric, query)
+        result = engine.run(query, config=_config(), trace=False)
+        _refuse_not_as_asked(result)
+        return _pick(result, metric, query)
     if metric == "table":
         raise ExcelArgumentError("a table needs single-cell arguments; ask for one metric to fill a range")
-    varying = [n for n, g in zip(names, grids, strict=True) if shape_of(g) != (1, 1)]
-    if len(varying) == 1:
-        return _column(kind, names, grids, varying[0], shape, metric)
-    return _cell_by_cell(kind, names, grids, shape, metric)
+    return _broadcast(kind, names, grids, shape, metric)
+
+
+def _refuse_not_as_asked(result: Result) -> None:
+    """Raise the engine's own warning when the answer is for another replica or batch than asked
+    (``=AIGC_COST(7e10, "1xH100", 2.5)`` is estimated at 2x H100: one number must say so)."""
+    for text in result.warnings:
+        if NOT_AS_ASKED in text:
+            raise ExcelArgumentError(f"{text}; ask for a size that fits, or leave the count empty")
+
+
+#: Query slots whose spreadsheet argument has another name (messages name the argument).
+_LABELS = {
+    "in": "input_tokens",
+    "out": "output_tokens",
+    "requests": "requests_per_day",
+    "currency": "currency_code",
+    "tokens_in": "tokens_in_per_day",
+    "tokens_out": "tokens_out_per_day",
+}
+
+
+def _label(slot: str) -> str:
+    """The argument name a user sees for a query slot."""
+    return _LABELS.get(slot, slot)
 
 
 def _require(slots: dict[str, str | None]) -> None:
@@ -324,13 +393,56 @@ def _require(slots: dict[str, str | None]) -> None:
             )
 
 
-def _column(
-    kind: str | None, names: list[str], grids: list[Grid], varying: str, shape: tuple[int, int], metric: str
-) -> Grid:
-    """One argument is a range: the engine's fast column path, one call for the whole range."""
-    fixed = {n: text_token(g[0][0], n) for n, g in zip(names, grids, strict=True) if n != varying}
-    _require(fixed)
-    cells = flatten(grids[names.index(varying)])
+def _cell_key(value: Any) -> tuple[str, Any]:
+    """A hashable key for a cell value (``1.0`` and ``True`` kept apart, error objects by repr)."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return type(value).__name__, value
+    return type(value).__name__, repr(value)
+
+
+def _broadcast(kind: str | None, names: list[str], grids: list[Grid], shape: tuple[int, int], metric: str) -> Grid:
+    """Several cells: one engine column call (``engine.batch.evaluate_many``) per combination of
+    the other arguments' values, over the cells of the widest varying argument (``model`` first,
+    whose column the engine sizes fastest). A 100 x 100 row-by-column table is 100 column calls,
+    not 10,000 estimates."""
+    rows, cols = shape
+    varying = [n for n, g in zip(names, grids, strict=True) if shape_of(g) != (1, 1)]
+    size = {n: len(g) * len(g[0]) for n, g in zip(names, grids, strict=True)}
+    primary = "model" if "model" in varying else max(varying, key=lambda n: size[n])
+    grid_of = dict(zip(names, grids, strict=True))
+    others = [n for n in varying if n != primary]
+    groups: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+    for r in range(rows):
+        for c in range(cols):
+            key = tuple(_cell_key(cell_at(grid_of[n], r, c)) for n in others)
+            groups.setdefault(key, []).append((r, c))
+    out: Grid = [[""] * cols for _ in range(rows)]
+    for cells in groups.values():
+        r0, c0 = cells[0]
+        try:
+            fixed = {
+                n: text_token(cell_at(g, r0, c0), _label(n)) for n, g in zip(names, grids, strict=True) if n != primary
+            }
+        except ExcelArgumentError as err:
+            for r, c in cells:
+                out[r][c] = CellError(_one_line(str(err)))
+            continue
+        if any(fixed.get(n, "") is None for n in ("model", "gpu") if n in others):
+            continue  # an empty model or GPU cell of a range: an empty answer cell
+        _require(fixed)
+        values = _column(kind, fixed, primary, [cell_at(grid_of[primary], r, c) for r, c in cells], metric)
+        for (r, c), value in zip(cells, values, strict=True):
+            out[r][c] = value
+    return out
+
+
+def _column(kind: str | None, fixed: dict[str, str | None], varying: str, cells: list[Any], metric: str) -> list[Any]:
+    """The answers for ``cells`` of the ``varying`` argument, the others ``fixed``: one engine call."""
+    if len(cells) == 1:
+        token = _token_or_error(cells[0], varying)
+        if token is None and varying in ("model", "gpu"):
+            return [""]
+        return [_one_cell(kind, {**fixed, varying: token}, metric)]
     out: list[Any] = [""] * len(cells)
     tokens: list[str | float] = []
     rows: list[int] = []
@@ -341,9 +453,9 @@ def _column(
             rows.append(i)
             continue
         try:
-            token = text_token(cell, varying)
+            token = text_token(cell, _label(varying))
         except ExcelArgumentError as err:
-            out[i] = str(err)
+            out[i] = CellError(_one_line(str(err)))
             continue
         if token is None:
             blank_rows.append(i)
@@ -356,52 +468,110 @@ def _column(
         for i in blank_rows:
             out[i] = fill
     if tokens:
+        base = _build(kind, {**fixed, varying: _token_text(tokens[0])})
         try:
-            values = engine.batch.evaluate_many(
-                _build(kind, {**fixed, varying: tokens[0]}), varying, tokens, metric, _config()
-            )
+            values = engine.batch.evaluate_many(base, varying, tokens, metric, _config())
+            values = _check_as_asked(kind, fixed, varying, tokens, values, metric, base)
         except GpucostError:
             # The base query itself is bad (a bad constant, or a bad first row): go row by row so
             # each row says what is wrong with it.
-            values = [_one_cell(kind, {**fixed, varying: t}, metric) for t in tokens]
+            values = [_one_cell(kind, {**fixed, varying: _token_text(t)}, metric) for t in tokens]
         for i, value in zip(rows, values, strict=True):
             out[i] = _cell_value(value, metric)
-    return reshape(out, shape)
-
-
-def _cell_by_cell(kind: str | None, names: list[str], grids: list[Grid], shape: tuple[int, int], metric: str) -> Grid:
-    """Several arguments are ranges: one engine call per cell (slower, but any combination)."""
-    rows, cols = shape
-    out: Grid = []
-    for r in range(rows):
-        line: list[Any] = []
-        for c in range(cols):
-            try:
-                slots = {n: text_token(cell_at(g, r, c), n) for n, g in zip(names, grids, strict=True)}
-            except ExcelArgumentError as err:
-                line.append(str(err))
-                continue
-            if any(slots.get(n, "") is None for n in ("model", "gpu")):
-                line.append("")
-                continue
-            line.append(_one_cell(kind, slots, metric))
-        out.append(line)
     return out
 
 
-def _one_cell(kind: str | None, slots: dict[str, str | None], metric: str) -> Any:
-    """One estimate for one cell of a range: its value, or its error message as text."""
+def _token_or_error(cell: Any, name: str) -> str | CellError | None:
+    try:
+        return text_token(cell, _label(name))
+    except ExcelArgumentError as err:
+        return CellError(_one_line(str(err)))
+
+
+def _token_text(token: str | float) -> str:
+    return token if isinstance(token, str) else text_token(token, "") or ""
+
+
+def _asked_sizes(slots: dict[str, str | None]) -> tuple[int | None, int | None]:
+    """(GPUs per replica, batch) a query's slots ask for: ``8xH100`` or ``tp=``, ``batch=`` (None: not asked)."""
+    gpus = None
+    if slots.get("gpu"):
+        gpus = engine.catalog.parse_gpu_spec(str(slots["gpu"]))[0]
+    for name, current in (("tp", gpus), ("batch", None)):
+        text = slots.get(name)
+        if text is not None and current is None:
+            try:
+                value = float(text)
+            except ValueError:
+                continue
+            if name == "tp":
+                gpus = int(value)
+            else:
+                return gpus, int(value)
+    return gpus, None
+
+
+def _check_as_asked(
+    kind: str | None,
+    fixed: dict[str, str | None],
+    varying: str,
+    tokens: list[str | float],
+    values: list[Any],
+    metric: str,
+    base: str,
+) -> list[Any]:
+    """Rows of a column whose replica or batch is not the one asked go through a whole estimate,
+    which says so (item 7 for ranges: the column path drops the engine's warnings)."""
+    if kind == "train":
+        return values
+    checks: list[tuple[str, list[int | None]]] = []
+    per_row = [_asked_sizes({**fixed, varying: _token_text(t)}) for t in tokens]
+    if any(g is not None for g, _ in per_row):
+        checks.append(("gpus_per_replica", [g for g, _ in per_row]))
+    if any(b is not None for _, b in per_row):
+        checks.append(("batch", [b for _, b in per_row]))
+    redo: set[int] = set()
+    for field, asked in checks:
+        got = values if field == metric else engine.batch.evaluate_many(base, varying, tokens, field, _config())
+        for i, (want, have) in enumerate(zip(asked, got, strict=True)):
+            if want is None or not isinstance(have, (int, float)):
+                continue
+            if (field == "gpus_per_replica" and have > want) or (field == "batch" and have < want):
+                redo.add(i)
+    if not redo:
+        return values
+    out = list(values)
+    for i in redo:
+        out[i] = _one_cell(kind, {**fixed, varying: _token_text(tokens[i])}, metric)
+    return out
+
+
+def _one_cell(kind: str | None, slots: dict[str, Any], metric: str) -> Any:
+    """One estimate for one cell of a range: its value, or its error (a :class:`CellError`)."""
+    for value in slots.values():
+        if isinstance(value, CellError):
+            return value
     try:
         _require(slots)
         query = _build(kind, slots)
-        return _cell_value(_pick(engine.run(query, config=_config(), trace=False), metric, query), metric)
-    except (GpucostError, ExcelArgumentError) as err:
-        return _one_line(str(err))
+        result = engine.run(query, config=_config(), trace=False)
+        _refuse_not_as_asked(result)
+        return _cell_value(_pick(result, metric, query), metric)
+    except ExcelArgumentError as err:
+        text = _one_line(str(err))
+        return CellError(text, "#N/A" if "does not apply" in text else "#VALUE!")
+    except GpucostError as err:
+        return CellError(_one_line(str(err)))
 
 
 def _cell_value(value: Any, metric: str) -> Any:
     if value is None:
-        return f"'{metric}' does not apply to this estimate"
+        return CellError(f"'{metric}' does not apply to this estimate", "#N/A")
+    if isinstance(value, CellError):
+        return value
+    if isinstance(value, str):  # the engine's message for a bad row of a column
+        text = _one_line(value)
+        return CellError(text, "#N/A" if "not available" in text else "#VALUE!")
     return finite_or_message(value)
 
 
@@ -421,7 +591,11 @@ def _broadcast_lookup(values: CellOrRange, name: str, lookup: Callable[[str], An
     for row in grid:
         line: list[Any] = []
         for cell in row:
-            token = text_token(cell, name) if not is_blank(cell) else None
+            try:
+                token = text_token(cell, name)
+            except ExcelArgumentError as err:
+                line.append(CellError(_one_line(str(err))))
+                continue
             if token is None:
                 line.append("")
                 continue
@@ -429,7 +603,7 @@ def _broadcast_lookup(values: CellOrRange, name: str, lookup: Callable[[str], An
                 try:
                     cache[token] = finite_or_message(lookup(token))
                 except (GpucostError, ExcelArgumentError) as err:
-                    cache[token] = _one_line(str(err))
+                    cache[token] = CellError(_one_line(str(err)))
             line.append(cache[token])
         out.append(line)
     return out
@@ -470,17 +644,17 @@ _DOC_OUTPUT = (
 
 
 @func
-@arg("model", ndim=2, doc=_DOC_MODEL)
-@arg("gpu", ndim=2, doc=_DOC_GPU)
-@arg("price", ndim=2, doc=_DOC_PRICE)
-@arg(
+@_arg("model", ndim=2, doc=_DOC_MODEL)
+@_arg("gpu", ndim=2, doc=_DOC_GPU)
+@_arg("price", ndim=2, doc=_DOC_PRICE)
+@_arg(
     "metric",
     doc="per request (default), per million input tokens, per million output tokens, per day, gpus, tokens per second",
 )
-@arg("input_tokens", ndim=2, doc=_DOC_IN)
-@arg("output_tokens", ndim=2, doc=_DOC_OUT)
-@arg("requests_per_day", ndim=2, doc="Requests per day (for 'per day'); empty = engine default traffic")
-@arg("currency", doc=_DOC_CURRENCY)
+@_arg("input_tokens", ndim=2, doc=_DOC_IN)
+@_arg("output_tokens", ndim=2, doc=_DOC_OUT)
+@_arg("requests_per_day", ndim=2, doc="Requests per day (for 'per day'); empty = engine default traffic")
+@_arg("currency_code", doc=_DOC_CURRENCY)
 @_excel_errors
 def aigc_cost(
     model: CellOrRange,
@@ -490,7 +664,7 @@ def aigc_cost(
     input_tokens: CellOrRange = None,
     output_tokens: CellOrRange = None,
     requests_per_day: CellOrRange = None,
-    currency: Cell = None,
+    currency_code: Cell = None,
 ) -> ExcelResult:
     """Cost of serving a model on a GPU: by default the cost per request (the article's 元/次).
 
@@ -505,16 +679,16 @@ def aigc_cost(
         "in": input_tokens,
         "out": output_tokens,
         "requests": requests_per_day,
-        "currency": _scalar_text(currency, "currency"),
+        "currency": _scalar_text(currency_code, "currency_code"),
     }
     return _estimate(kind, _given(args), metric, "cost_per_request")
 
 
 @func
-@arg("query", doc='A query as in Slack or the command line, e.g. "70B 8xH100 in=500 out=300"')
-@arg("currency", doc=_DOC_CURRENCY)
+@_arg("query", doc='A query as in Slack or the command line, e.g. "70B 8xH100 in=500 out=300"')
+@_arg("currency_code", doc=_DOC_CURRENCY)
 @_excel_errors
-def aigc_estimate(query: Cell, currency: Cell = None) -> ExcelResult:
+def aigc_estimate(query: Cell, currency_code: Cell = None) -> ExcelResult:
     """Any gpucost query, spilled as a two-column (metric, value) table (listings spill as tables).
 
     =AIGC_ESTIMATE("daily 70B H100 requests=1M in=500 out=300")
@@ -526,27 +700,27 @@ def aigc_estimate(query: Cell, currency: Cell = None) -> ExcelResult:
     text = None if is_blank(cell) else str(cell).strip()
     if text is None:
         raise ExcelArgumentError('the query is empty; try "1.17e8 P4 0.3"')
-    money = _scalar_text(currency, "currency")
+    money = _scalar_text(currency_code, "currency_code")
     return _result_table(engine.run(text, config=_config(money)))
 
 
 @func
-@arg("model", ndim=2, doc=_DOC_MODEL)
-@arg("gpu", ndim=2, doc=_DOC_GPU)
-@arg("price", ndim=2, doc=_DOC_PRICE)
-@arg("input_tokens", ndim=2, doc=_DOC_IN)
-@arg("output_tokens", ndim=2, doc=_DOC_OUT)
-@arg("output", doc=_DOC_OUTPUT)
-@arg("currency", doc=_DOC_CURRENCY)
-@arg("batch", ndim=2, doc='Batch size, or "max" for the largest batch that fits; empty = engine default')
-@arg("tp", ndim=2, doc="Tensor-parallel degree (GPUs per replica); empty = smallest that fits")
-@arg("dtype", doc="Weight precision: fp32, fp16, bf16, fp8, int8, int4; empty = the GPU's default")
-@arg("kv", doc="KV-cache precision; empty = same as the weights")
-@arg("provider", doc="Cloud provider for the catalog price; empty = cheapest")
-@arg("region", doc="Region for the catalog price; empty = any")
-@arg("spot", doc="TRUE for spot prices; empty = on-demand")
-@arg("engine", doc="Serving engine preset: hf, vllm, trtllm; empty = vllm")
-@arg("calibration", doc="Name of a calibration profile (gpucost calibrate NAME ...); empty = the preset")
+@_arg("model", ndim=2, doc=_DOC_MODEL)
+@_arg("gpu", ndim=2, doc=_DOC_GPU)
+@_arg("price", ndim=2, doc=_DOC_PRICE)
+@_arg("input_tokens", ndim=2, doc=_DOC_IN)
+@_arg("output_tokens", ndim=2, doc=_DOC_OUT)
+@_arg("output", doc=_DOC_OUTPUT)
+@_arg("currency_code", doc=_DOC_CURRENCY)
+@_arg("batch", ndim=2, doc='Batch size, or "max" for the largest batch that fits; empty = engine default')
+@_arg("tp", ndim=2, doc="Tensor-parallel degree (GPUs per replica); empty = smallest that fits")
+@_arg("dtype", doc="Weight precision: fp32, fp16, bf16, fp8, int8, int4; empty = the GPU's default")
+@_arg("kv", doc="KV-cache precision; empty = same as the weights")
+@_arg("provider", doc="Cloud provider for the catalog price; empty = cheapest")
+@_arg("region", doc="Region for the catalog price; empty = any")
+@_arg("spot", doc="TRUE for spot prices; empty = on-demand")
+@_arg("engine", doc="Serving engine preset: hf, vllm, trtllm; empty = vllm")
+@_arg("calibration", doc="Name of a calibration profile (gpucost calibrate NAME ...); empty = the preset")
 @_excel_errors
 def aigc_infer(
     model: CellOrRange,
@@ -555,7 +729,7 @@ def aigc_infer(
     input_tokens: CellOrRange = None,
     output_tokens: CellOrRange = None,
     output: Cell = None,
-    currency: Cell = None,
+    currency_code: Cell = None,
     batch: CellOrRange = None,
     tp: CellOrRange = None,
     dtype: Cell = None,
@@ -584,7 +758,7 @@ def aigc_infer(
         "provider": provider,
         "region": region,
         "spot": _flag(spot),
-        "currency": currency,
+        "currency": currency_code,
         "engine": engine,
         "calibration": calibration,
     }
@@ -592,22 +766,22 @@ def aigc_infer(
 
 
 @func
-@arg("model", ndim=2, doc=_DOC_MODEL)
-@arg("gpu", ndim=2, doc=_DOC_GPU)
-@arg("price", ndim=2, doc=_DOC_PRICE)
-@arg("requests_per_day", ndim=2, doc="Requests per day (e.g. 1e8); empty = engine default traffic")
-@arg("input_tokens", ndim=2, doc=_DOC_IN)
-@arg("output_tokens", ndim=2, doc=_DOC_OUT)
-@arg("output", doc=_DOC_OUTPUT + "; default per day")
-@arg("currency", doc=_DOC_CURRENCY)
-@arg("peak", ndim=2, doc="Peak-to-average traffic ratio; empty = engine default")
-@arg("util", ndim=2, doc="Target utilisation, 0-1 (run time / (run time + idle)); empty = engine default")
-@arg("tokens_in_per_day", ndim=2, doc="Total input tokens per day (instead of requests); empty = unused")
-@arg("tokens_out_per_day", ndim=2, doc="Total output tokens per day (instead of requests); empty = unused")
-@arg("decode_tps", ndim=2, doc="Measured output tokens/s per GPU (measured mode); empty = modelled")
-@arg("prefill_tps", ndim=2, doc="Measured prompt tokens/s per GPU (measured mode); empty = included in decode_tps")
-@arg("engine", doc="Serving engine preset: hf, vllm, trtllm; empty = vllm")
-@arg("calibration", doc="Name of a calibration profile; empty = the preset")
+@_arg("model", ndim=2, doc=_DOC_MODEL)
+@_arg("gpu", ndim=2, doc=_DOC_GPU)
+@_arg("price", ndim=2, doc=_DOC_PRICE)
+@_arg("requests_per_day", ndim=2, doc="Requests per day (e.g. 1e8); empty = engine default traffic")
+@_arg("input_tokens", ndim=2, doc=_DOC_IN)
+@_arg("output_tokens", ndim=2, doc=_DOC_OUT)
+@_arg("output", doc=_DOC_OUTPUT + "; default per day")
+@_arg("currency_code", doc=_DOC_CURRENCY)
+@_arg("peak", ndim=2, doc="Peak-to-average traffic ratio; empty = engine default")
+@_arg("util", ndim=2, doc="Target utilisation, 0-1 (run time / (run time + idle)); empty = engine default")
+@_arg("tokens_in_per_day", ndim=2, doc="Total input tokens per day (instead of requests); empty = unused")
+@_arg("tokens_out_per_day", ndim=2, doc="Total output tokens per day (instead of requests); empty = unused")
+@_arg("decode_tps", ndim=2, doc="Measured output tokens/s per GPU (measured mode); empty = modelled")
+@_arg("prefill_tps", ndim=2, doc="Measured prompt tokens/s per GPU (measured mode); empty = included in decode_tps")
+@_arg("engine", doc="Serving engine preset: hf, vllm, trtllm; empty = vllm")
+@_arg("calibration", doc="Name of a calibration profile; empty = the preset")
 @_excel_errors
 def aigc_daily(
     model: CellOrRange,
@@ -617,7 +791,7 @@ def aigc_daily(
     input_tokens: CellOrRange = None,
     output_tokens: CellOrRange = None,
     output: Cell = None,
-    currency: Cell = None,
+    currency_code: Cell = None,
     peak: CellOrRange = None,
     util: CellOrRange = None,
     tokens_in_per_day: CellOrRange = None,
@@ -642,7 +816,7 @@ def aigc_daily(
         "util": util,
         "tokens_in": tokens_in_per_day,
         "tokens_out": tokens_out_per_day,
-        "currency": currency,
+        "currency": currency_code,
         "decode_tps": decode_tps,
         "prefill_tps": prefill_tps,
         "engine": engine,
@@ -652,18 +826,18 @@ def aigc_daily(
 
 
 @func
-@arg("model", ndim=2, doc=_DOC_MODEL)
-@arg("gpu", ndim=2, doc="GPU name (H100, A100); a range gives one row per cell")
-@arg("gpus", ndim=2, doc="Number of GPUs training together; empty = engine default")
-@arg("tokens", ndim=2, doc="Training tokens (e.g. 2T, 1.4e12); empty = 20 x parameters (Chinchilla)")
-@arg("mfu", ndim=2, doc="Model FLOPs utilisation, 0-1; empty = engine default")
-@arg("price", ndim=2, doc=_DOC_PRICE)
-@arg("output", doc='What to return: cost (default), days, gpu_hours, flops, energy_kwh, or "table"')
-@arg("dtype", doc="Training precision (bf16, fp8); empty = bf16 where the GPU has it")
-@arg("currency", doc=_DOC_CURRENCY)
-@arg("goodput", ndim=2, doc="Share of wall-clock time that advances training, 0-1; empty = engine default")
-@arg("seq", ndim=2, doc="Training sequence length; empty = the model's context, capped at 8192")
-@arg("days", ndim=2, doc="Deadline in days (sizes the GPUs instead of 'gpus'); empty = unused")
+@_arg("model", ndim=2, doc=_DOC_MODEL)
+@_arg("gpu", ndim=2, doc="GPU name (H100, A100); a range gives one row per cell")
+@_arg("gpus", ndim=2, doc="Number of GPUs training together; empty = engine default")
+@_arg("tokens", ndim=2, doc="Training tokens (e.g. 2T, 1.4e12); empty = 20 x parameters (Chinchilla)")
+@_arg("mfu", ndim=2, doc="Model FLOPs utilisation, 0-1; empty = engine default")
+@_arg("price", ndim=2, doc=_DOC_PRICE)
+@_arg("output", doc='What to return: cost (default), days, gpu_hours, flops, energy_kwh, or "table"')
+@_arg("dtype", doc="Training precision (bf16, fp8); empty = bf16 where the GPU has it")
+@_arg("currency_code", doc=_DOC_CURRENCY)
+@_arg("goodput", ndim=2, doc="Share of wall-clock time that advances training, 0-1; empty = engine default")
+@_arg("seq", ndim=2, doc="Training sequence length; empty = the model's context, capped at 8192")
+@_arg("days", ndim=2, doc="Deadline in days (sizes the GPUs instead of 'gpus'); empty = unused")
 @_excel_errors
 def aigc_train(
     model: CellOrRange,
@@ -674,7 +848,7 @@ def aigc_train(
     price: CellOrRange = None,
     output: Cell = None,
     dtype: Cell = None,
-    currency: Cell = None,
+    currency_code: Cell = None,
     goodput: CellOrRange = None,
     seq: CellOrRange = None,
     days: CellOrRange = None,
@@ -691,7 +865,7 @@ def aigc_train(
         "tokens": tokens,
         "mfu": mfu,
         "dtype": dtype,
-        "currency": currency,
+        "currency": currency_code,
         "goodput": goodput,
         "seq": seq,
         "days": days,
@@ -700,12 +874,12 @@ def aigc_train(
 
 
 @func
-@arg("model", doc=_DOC_MODEL.split(";")[0])
-@arg("gpus", doc="A range (or comma-separated text) of GPU names to compare, e.g. A2:A8")
-@arg("input_tokens", doc=_DOC_IN)
-@arg("output_tokens", doc=_DOC_OUT)
-@arg("requests_per_day", doc="Requests per day; empty = engine default traffic")
-@arg("currency", doc=_DOC_CURRENCY)
+@_arg("model", doc=_DOC_MODEL.split(";")[0])
+@_arg("gpus", doc="A range (or comma-separated text) of GPU names to compare, e.g. A2:A8")
+@_arg("input_tokens", doc=_DOC_IN)
+@_arg("output_tokens", doc=_DOC_OUT)
+@_arg("requests_per_day", doc="Requests per day; empty = engine default traffic")
+@_arg("currency_code", doc=_DOC_CURRENCY)
 @_excel_errors
 def aigc_compare(
     model: Cell,
@@ -713,34 +887,73 @@ def aigc_compare(
     input_tokens: Cell = None,
     output_tokens: Cell = None,
     requests_per_day: Cell = None,
-    currency: Cell = None,
+    currency_code: Cell = None,
 ) -> ExcelResult:
     """One workload across several GPUs, spilled as a ranking table (cheapest per million tokens first).
 
     =AIGC_COMPARE("llama-3-70b", A2:A8)
     """
-    names: list[str] = []
-    for cell in flatten(to_grid(gpus)):
+    # (name, its error or None) in the range's order; an error cell is a bad row of its own
+    entries: list[tuple[str, CellError | None]] = []
+    for i, cell in enumerate(flatten(to_grid(gpus)), start=1):
+        code = error_value(cell)
+        if code is not None:
+            entries.append((code, CellError(f"'gpus' cell {i} is the error {code}; fix the cell it comes from")))
+            continue
         token = text_token(cell, "gpus")
         if token is not None:
-            names += [part.strip() for part in token.split(",") if part.strip()]
-    if not names:
+            entries += [(part.strip(), None) for part in token.split(",") if part.strip()]
+    if not entries:
         raise ExcelArgumentError("'gpus' is empty; give a range of GPU names such as A2:A8")
+    names = [name for name, err in entries if err is None]
     slots = {
         "model": _scalar_text(model, "model"),
         "gpu": ",".join(names),
-        "in": _scalar_text(input_tokens, "in"),
-        "out": _scalar_text(output_tokens, "out"),
-        "requests": _scalar_text(requests_per_day, "requests"),
-        "currency": _scalar_text(currency, "currency"),
+        "in": _scalar_text(input_tokens, "input_tokens"),
+        "out": _scalar_text(output_tokens, "output_tokens"),
+        "requests": _scalar_text(requests_per_day, "requests_per_day"),
+        "currency": _scalar_text(currency_code, "currency_code"),
     }
-    _require(slots)
-    return _result_table(engine.run(_build("compare", slots), config=_config()))
+    _require({"model": slots["model"]})
+    if len(names) == len(entries):
+        try:
+            return _result_table(engine.run(_build("compare", slots), config=_config()))
+        except GpucostError:
+            if len(names) == 1:
+                raise
+    # One GPU name (or cell) is bad: find which by asking for each alone; the rest still rank.
+    first_error: GpucostError | None = None
+    checked: list[tuple[str, CellError | None]] = []
+    for name, err in entries:
+        if err is None:
+            try:
+                engine.run(_build("compare", {**slots, "gpu": name}), config=_config(), trace=False)
+            except GpucostError as exc:
+                first_error = first_error or exc
+                err = CellError(_one_line(str(exc)))
+        checked.append((name, err))
+    good = [name for name, err in checked if err is None]
+    if not good:
+        if first_error is not None:
+            raise first_error
+        raise ExcelArgumentError(str(checked[0][1]))
+    table = _result_table(engine.run(_build("compare", {**slots, "gpu": ",".join(good)}), config=_config()))
+    header = table[0]
+    gpu_col = header.index("gpu") if "gpu" in header else 0
+    for name, err in checked:
+        if err is None:
+            continue
+        # The message once (first column), the row's other values error cells without text, so
+        # IFERROR/ISERROR see every one of them on the routes that return real errors.
+        row: list[Any] = [CellError("", err.code) for _ in header]
+        row[0], row[gpu_col] = err, name
+        table.append(row)
+    return table
 
 
 @func
-@arg("gpu", ndim=2, doc="GPU name (H100, a100-80g, 910B); a range gives one row per cell")
-@arg(
+@_arg("gpu", ndim=2, doc="GPU name (H100, a100-80g, 910B); a range gives one row per cell")
+@_arg(
     "field",
     doc="memory_gb, memory_bw_gb_s, peak_tflops_fp16, tdp_w, ... (or memory, bandwidth, fp16, "
     "tdp); empty = the whole spec sheet as a table",
@@ -786,10 +999,10 @@ def aigc_gpus() -> ExcelResult:
 
 
 @func
-@arg("gpu", ndim=2, doc="GPU name; a range gives one price per cell")
-@arg("provider", doc="Cloud provider; empty = cheapest of all")
-@arg("region", doc="Region; empty = any")
-@arg("spot", doc="TRUE for spot prices; empty = on-demand")
+@_arg("gpu", ndim=2, doc="GPU name; a range gives one price per cell")
+@_arg("provider", doc="Cloud provider; empty = cheapest of all")
+@_arg("region", doc="Region; empty = any")
+@_arg("spot", doc="TRUE for spot prices; empty = on-demand")
 @_excel_errors
 def aigc_price(gpu: CellOrRange, provider: Cell = None, region: Cell = None, spot: Cell = None) -> ExcelResult:
     """Lowest catalog price per GPU-hour [USD] for a GPU (optionally at a provider, region, spot).
@@ -807,7 +1020,7 @@ def aigc_price(gpu: CellOrRange, provider: Cell = None, region: Cell = None, spo
 
 
 @func
-@arg("gpu", doc="GPU name, e.g. H100")
+@_arg("gpu", doc="GPU name, e.g. H100")
 @_excel_errors
 def aigc_prices(gpu: Cell) -> ExcelResult:
     """Every catalog price for a GPU (provider, region, instance, spot, per GPU-hour, date), as a table.
@@ -821,8 +1034,8 @@ def aigc_prices(gpu: Cell) -> ExcelResult:
 
 
 @func
-@arg("from_currency", doc="Currency to convert from, e.g. USD")
-@arg("to_currency", doc="Currency to convert to, e.g. CNY")
+@_arg("from_currency", doc="Currency to convert from, e.g. USD")
+@_arg("to_currency", doc="Currency to convert to, e.g. CNY")
 @_excel_errors
 def aigc_fx(from_currency: Cell, to_currency: Cell) -> ExcelResult:
     """Exchange rate used by the engine: units of to_currency per one from_currency (dated table).

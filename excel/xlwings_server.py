@@ -1,11 +1,17 @@
 """The gpucost functions as an xlwings Server ``custom_functions`` module.
 
-xlwings Server registers every decorated function it finds in its ``app/custom_functions``
-package. Copy this file there (e.g. as ``app/custom_functions/gpucost.py``) and add
-``from .gpucost import *`` to that package's ``__init__.py``; with ``gpucost`` installed in the
-server's environment, Excel gets ``=AIGC_COST()`` and friends. xlwings Server sets
+xlwings Server 1.x (``pip install xlwings-server``; a project made by ``xlwings-server init``)
+registers every decorated function its top-level ``custom_functions`` package exposes. With
+gpucost installed in the server's environment, one line in the project's
+``custom_functions/__init__.py`` gives Excel ``=AIGC_COST()`` and friends::
+
+    from excel.xlwings_server import *  # gpucost: =AIGC_COST() and friends
+
+(Servers before 1.0 kept the package at ``app/custom_functions/``.) xlwings Server sets
 ``XLWINGS_ON_SERVER=true`` before it imports xlwings, so ``excel.functions`` picks up the server's
-``func``/``arg``/``ret`` decorators.
+``func``/``arg``/``ret`` decorators. Every failure is an ``excel.functions.ExcelError``, an
+``xlwings.XlwingsError``: the server answers it with HTTP 400 and its one-line message, which the
+add-in shows on the cell and does not retry.
 
 Licence: xlwings Server (like the ``xlwings.pro`` package it runs on) is source-available and
 dual-licensed: PolyForm Noncommercial 1.0.0 (free for non-commercial use) or the commercial xlwings

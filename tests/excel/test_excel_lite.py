@@ -87,15 +87,43 @@ def test_generated_main_py_is_current() -> None:
 def test_lite_requirements_are_pure_python_or_pyodide() -> None:
     lines = (REPO / "excel" / "lite" / "requirements.txt").read_text(encoding="utf-8").splitlines()
     packages = [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
-    assert packages == ["xlwings", "pydantic", "gpucost"]
+    # gpucost is not on PyPI: a bare "gpucost" would install nothing, or a squatter's package.
+    assert packages == ["xlwings", "pydantic"]
     # pydantic ships with Pyodide, whose version it is tied to: it must not be pinned.
     assert all(not any(op in p for op in "=<>~") for p in packages)
+
+
+def test_bundle_runs_without_the_gpucost_package(
+    tmp_path: Path, run_blocked: Any, optional_packages: tuple[str, ...]
+) -> None:
+    """The self-contained main.py imports the engine it carries, not an installed one."""
+    main_py, requirements = build_lite.write_bundle(tmp_path / "lite")
+    assert requirements.read_text(encoding="utf-8").split() == ["xlwings", "pydantic"]
+    code = f"""
+    import json, sys, types
+    # No gpucost here: drop the checkout from sys.path and the editable install's finder.
+    sys.path = [p for p in sys.path if p not in ("", {str(REPO)!r})]
+    sys.meta_path = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+    import importlib.util
+    assert importlib.util.find_spec("engine") is None, importlib.util.find_spec("engine")
+    f = types.ModuleType("main")
+    exec(compile(open({str(main_py)!r}).read(), "main.py", "exec"), f.__dict__)
+    print(json.dumps({{"cost": f.aigc_cost(1.17e8, "P4", 0.3), "engine": f.engine.__file__}}))
+    """
+    got = run_blocked(code, blocked=optional_packages)
+    assert "gpucost-engine-" in got["engine"]
+    from excel import functions as fn
+
+    assert got["cost"] == fn.aigc_cost(1.17e8, "P4", 0.3)
+
+
+def test_bundle_is_reproducible() -> None:
+    assert build_lite.render_bundle() == build_lite.render_bundle()
+    assert build_lite.render().split("# ---- from excel/_shape.py")[1] in build_lite.render_bundle()
 
 
 def test_lite_pyproject_names_the_plugin() -> None:
     import tomllib
 
-    project = tomllib.loads((REPO / "excel" / "lite" / "pyproject.toml").read_text(encoding="utf-8"))[
-        "project"
-    ]
+    project = tomllib.loads((REPO / "excel" / "lite" / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["name"] == "gpucost-excel" and project["version"]
