@@ -82,7 +82,7 @@ def train_plan(ctx: Ctx) -> TrainPlan:
         str(seq),
         f"the model's context, capped at {TRAIN_SEQ_CAP} (long-context extension is a separate, short stage)",
     )
-    per_tok = training_flops_per_token(n, arch.n_layers, arch.n_heads, arch.d_head, seq)
+    per_tok = training_flops_per_token(n, arch.n_layers, arch.attn_width(), seq)
     flops = tokens * per_tok
     mfu = ctx.setting("mfu", "MFU (steady state)", eff.DEFAULT_MFU, eff.MFU_SOURCE)
     goodput = ctx.setting("goodput", "goodput", eff.DEFAULT_GOODPUT, eff.GOODPUT_SOURCE)
@@ -144,11 +144,11 @@ def train_trace(arch: ModelArch, t: TrainPlan) -> list[dict[str, object]]:
     return [
         dict(
             name="FLOPs per token",
-            formula=f"6 N + 12 L H Q T = 6 x {t.n:.4g} + 12 x {arch.n_layers} x {arch.n_heads} x {arch.d_head} "
-            f"x {t.seq}",
+            formula=f"6 N + 12 L H Q T = 6 x {t.n:.4g} + 12 x {arch.n_layers} x {arch.n_heads} x "
+            f"{arch.attn_width() / arch.n_heads:g} x {t.seq}",
             value=t.per_tok,
             unit="FLOP",
-            ref="PaLM, arXiv:2204.02311 App. B",
+            ref="PaLM, arXiv:2204.02311 App. B; MLA widths: arXiv:2412.19437",
         ),
         dict(
             name="training FLOPs",
