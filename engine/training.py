@@ -6,11 +6,16 @@ Chinchilla's compute-optimal ``20 N`` [3]. The least GPUs that can hold the trai
 ``16 bytes/param`` (bf16 weights and gradients, FP32 master weights and Adam moments) fully
 sharded over the GPUs' usable memory [4].
 
+The training precision defaults to BF16, or FP16 on parts without BF16: NVIDIA brought BF16 tensor
+cores with Ampere [5], so Pascal, Volta and Turing parts (P100, V100, T4) train 16-bit as FP16
+with loss scaling.
+
 [1] Kaplan et al. 2020, arXiv:2001.08361. [2] Chowdhery et al. 2022 (PaLM), arXiv:2204.02311 App. B.
 [3] Hoffmann et al. 2022, arXiv:2203.15556. [4] Rajbhandari et al. 2019 (ZeRO), arXiv:1910.02054.
+[5] NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020): BF16 tensor-core math is new in Ampere.
 
-Imports physics (``flops``, ``memory``, ``hardware``, ``efficiency``), ``serving.weight_dtype`` and
-``provenance``; never ``chain`` or above.
+Imports physics (``flops``, ``memory``, ``hardware``, ``efficiency``), the catalog and ``provenance``;
+never ``chain`` or above.
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ from dataclasses import dataclass
 
 from engine import efficiency as eff
 from engine.architecture import ModelArch
+from engine.catalog import Accelerator
 from engine.defaults import TRAIN_SEQ_CAP, TRAIN_STATE_BYTES
 from engine.errors import GpucostError
 from engine.flops import chinchilla_tokens, training_flops_per_token
-from engine.hardware import resolve_precision
+from engine.hardware import default_dtype, resolve_precision
 from engine.memory import usable_bytes
 from engine.provenance import GIVEN, Ctx
-from engine.serving import weight_dtype
 from engine.units import fmt_num
 
 
@@ -49,10 +54,40 @@ class TrainPlan:
     days: float
 
 
+#: NVIDIA parts released before this year have no BF16 math (BF16 tensor cores came with Ampere [5]).
+BF16_SINCE_NVIDIA = 2020
+
+
+def has_bf16(acc: Accelerator) -> bool:
+    """Whether ``acc`` computes BF16: not where its catalog notes say "no BF16", nor on NVIDIA parts
+    older than Ampere (Pascal, Volta, Turing), which have FP16 but no BF16 [5]."""
+    if "no bf16" in acc.notes.lower():
+        return False
+    return not (acc.vendor == "NVIDIA" and acc.release_year is not None and acc.release_year < BF16_SINCE_NVIDIA)
+
+
+def training_dtype(ctx: Ctx) -> str:
+    """The training precision: ``dtype=`` (BF16 on a part without it is warned), else BF16, FP16 on
+    a part without BF16, FP32 on one without fast 16-bit math (recorded as "training precision")."""
+    acc = ctx.acc
+    no_bf16 = f"{acc.short} has no BF16 (BF16 tensor cores came with NVIDIA Ampere, 2020)"
+    if ctx.given("dtype"):
+        dtype = str(ctx.opt("dtype"))
+        ctx.add("training precision", dtype, GIVEN, True)
+        if dtype == "bf16" and not has_bf16(acc) and "no bf16" not in acc.notes.lower():
+            ctx.warn(f"{no_bf16}; estimated at its FP16 rate")  # resolve_precision warns from the notes
+        return dtype
+    dtype, why = default_dtype(acc)
+    if dtype == "bf16" and not has_bf16(acc):
+        dtype, why = "fp16", f"{no_bf16}: 16-bit training runs as FP16 with loss scaling"
+    ctx.add("training precision", dtype, why.replace("serving and training", "training"))
+    return dtype
+
+
 def train_plan(ctx: Ctx) -> TrainPlan:
     """The training plan of ``ctx``'s model on its GPU, with the lines and warnings that explain it."""
     arch, acc = ctx.arch, ctx.acc
-    dtype = weight_dtype(ctx, "training precision")
+    dtype = training_dtype(ctx)
     prec = resolve_precision(acc, dtype)
     if dtype in ("int8", "int4") or prec.compute_dtype != dtype.replace("mxfp4", "fp4"):
         # weight-only formats store weights low but multiply at 16 bits: they have no training rate

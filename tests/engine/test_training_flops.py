@@ -28,3 +28,20 @@ def test_dense_training_flops_unchanged():
     m = resolve_model("llama-2-7b")
     r = run("train llama-2-7b A100-80G tokens=1e9 seq=4096")
     assert r.flops == pytest.approx(1e9 * (6 * m.forward_params() + 12 * 32 * 4096 * 4096), rel=1e-12)
+
+
+@pytest.mark.parametrize("gpu", ["V100", "V100-32GB", "'V100 PCIe'", "P100", "T4"])
+def test_gpus_without_bf16_train_in_fp16(gpu):
+    # BF16 tensor cores came with NVIDIA Ampere (A100 architecture whitepaper, 2020): Volta, Turing
+    # and Pascal parts train 16-bit as FP16 (with loss scaling), at their FP16 rate.
+    r = run(f"train llama-2-7b {gpu} tokens=1e9")
+    assert r.inputs["dtype"] == "fp16"
+    line = next(a for a in r.assumptions if a.name == "training precision")
+    assert line.value == "fp16" and "BF16" in line.source
+    assert "bf16" not in r.title
+
+
+def test_bf16_asked_on_a_v100_is_warned_and_ampere_stays_bf16():
+    r = run("train llama-2-7b V100 tokens=1e9 dtype=bf16")
+    assert any("no BF16" in w for w in r.warnings)
+    assert run("train llama-2-7b A100 tokens=1e9").inputs["dtype"] == "bf16"
