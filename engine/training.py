@@ -6,6 +6,11 @@ Chinchilla's compute-optimal ``20 N`` [3]. The least GPUs that can hold the trai
 ``16 bytes/param`` (bf16 weights and gradients, FP32 master weights and Adam moments) fully
 sharded over the GPUs' usable memory [4].
 
+At FP8 or FP4 only the linear-layer GEMMs run at the low-precision tensor rate; attention, the
+output head and MoE gating stay at 16 bits (DeepSeek-V3's FP8 recipe [6]; Transformer Engine's FP8
+covers its Linear modules, attention stays BF16 unless asked), so the time per token is
+``F_gemm / P_low + F_rest / P_16`` over the MFU: one effective peak ``F / (F_gemm / P_low + F_rest / P_16)``.
+
 The training precision defaults to BF16, or FP16 on parts without BF16: NVIDIA brought BF16 tensor
 cores with Ampere [5], so Pascal, Volta and Turing parts (P100, V100, T4) train 16-bit as FP16
 with loss scaling.
@@ -13,6 +18,8 @@ with loss scaling.
 [1] Kaplan et al. 2020, arXiv:2001.08361. [2] Chowdhery et al. 2022 (PaLM), arXiv:2204.02311 App. B.
 [3] Hoffmann et al. 2022, arXiv:2203.15556. [4] Rajbhandari et al. 2019 (ZeRO), arXiv:1910.02054.
 [5] NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020): BF16 tensor-core math is new in Ampere.
+[6] DeepSeek-AI 2024, DeepSeek-V3 Technical Report, arXiv:2412.19437, Sec. 3.3.1: GEMMs in FP8; the
+    embedding, output head, MoE gating, normalisation and attention operators in BF16/FP32.
 
 Imports physics (``flops``, ``memory``, ``hardware``, ``efficiency``), the catalog and ``provenance``;
 never ``chain`` or above.
@@ -34,13 +41,44 @@ from engine.memory import usable_bytes
 from engine.provenance import GIVEN, Ctx
 from engine.units import fmt_num
 
+SPLIT_SOURCE = (
+    "only the linear-layer GEMMs run at the low-precision rate; attention, the output head and MoE gating "
+    "at 16 bits (DeepSeek-V3, arXiv:2412.19437, Sec. 3.3.1)"
+)
+
+
+@dataclass(frozen=True)
+class GemmSplit:
+    """Training FLOPs per token by the rate they run at, and the one effective peak they give."""
+
+    low: float  # [FLOP per token] linear-layer GEMMs, at the FP8/FP4 rate
+    high: float  # [FLOP per token] attention, output head, MoE gating, at 16 bits
+    peak_low: float  # [FLOP/s per GPU]
+    peak_high: float  # [FLOP/s per GPU]
+
+    @property
+    def peak(self) -> float:
+        """Effective peak [FLOP/s per GPU]: ``F / (F_low / P_low + F_high / P_high)``."""
+        return (self.low + self.high) / (self.low / self.peak_low + self.high / self.peak_high)
+
+
+def gemm_split(arch: ModelArch, per_tok: float, peak_low: float, peak_high: float) -> GemmSplit:
+    """Split ``per_tok`` training FLOPs [FLOP per token] into the linear-layer GEMMs, ``6 (N - V d -
+    router)``, and the rest (attention ``12 L w T``, the output head ``6 V d`` and the MoE router
+    ``6 L_moe d E``), which DeepSeek-V3 keeps at 16 bits [6]."""
+    lm_head = min(arch.lm_head_params(), arch.forward_params())
+    router = (arch.n_layers - arch.first_dense_layers) * arch.d_model * arch.n_experts if arch.is_moe else 0
+    low = 6.0 * max(arch.forward_params() - lm_head - router, 0.0)
+    return GemmSplit(low=low, high=per_tok - low, peak_low=peak_low, peak_high=peak_high)
+
 
 @dataclass(frozen=True)
 class TrainPlan:
     """What a training estimate derives from the model, GPU and options."""
 
     dtype: str
-    peak_flops: float  # [FLOP/s per GPU] at the training precision
+    peak_flops: float  # [FLOP/s per GPU] at the training precision (effective, with an FP8/FP4 split)
+    split: GemmSplit | None  # FP8/FP4: the FLOPs at each rate
     n: float  # forward parameters [count]
     tokens: float
     seq: int  # [tokens]
@@ -119,14 +157,16 @@ def train_plan(ctx: Ctx) -> TrainPlan:
     )
     per_tok = training_flops_per_token(n, arch.n_layers, arch.attn_width(), seq)
     flops = tokens * per_tok
+    split, peak = _low_precision_split(ctx, prec.compute_dtype, prec.peak_flops, per_tok)
     mfu = ctx.setting("mfu", "MFU (steady state)", eff.DEFAULT_MFU, eff.MFU_SOURCE)
     goodput = ctx.setting("goodput", "goodput", eff.DEFAULT_GOODPUT, eff.GOODPUT_SOURCE)
-    steady_h = flops / (prec.peak_flops * mfu) / 3600
+    steady_h = flops / (peak * mfu) / 3600
     gpu_hours = steady_h / goodput
     g = training_gpus(ctx, arch, gpu_hours)
     return TrainPlan(
         dtype=dtype,
-        peak_flops=prec.peak_flops,
+        peak_flops=peak,
+        split=split,
         n=n,
         tokens=tokens,
         seq=seq,
@@ -139,6 +179,22 @@ def train_plan(ctx: Ctx) -> TrainPlan:
         gpus=g,
         days=gpu_hours / g / 24,
     )
+
+
+def _low_precision_split(ctx: Ctx, compute: str, peak_low: float, per_tok: float) -> tuple[GemmSplit | None, float]:
+    """At an FP8/FP4 compute rate: the GEMM split and its effective peak, recorded; else (None, peak)."""
+    if compute not in ("fp8", "fp4"):
+        return None, peak_low
+    half = "bf16" if has_bf16(ctx.acc) else "fp16"
+    split = gemm_split(ctx.arch, per_tok, peak_low, resolve_precision(ctx.acc, half).peak_flops)
+    name = compute.upper()
+    ctx.add(
+        f"{name} share of the FLOPs",
+        f"{split.low / per_tok:.1%} at {name} ({peak_low / 1e12:,.4g} TFLOP/s), {split.high / per_tok:.1%} at "
+        f"{half.upper()} ({split.peak_high / 1e12:,.4g}): effective peak {split.peak / 1e12:,.4g} TFLOP/s",
+        SPLIT_SOURCE,
+    )
+    return split, split.peak
 
 
 def training_gpus(ctx: Ctx, arch: ModelArch, gpu_hours: float) -> int:
@@ -174,9 +230,38 @@ def training_gpus(ctx: Ctx, arch: ModelArch, gpu_hours: float) -> int:
     return g
 
 
+def _split_trace(arch: ModelArch, t: TrainPlan) -> list[dict[str, object]]:
+    s = t.split
+    if s is None:
+        return []
+    low = "FP8" if t.dtype == "fp8" else "FP4"
+    lm = min(arch.lm_head_params(), t.n)
+    return [
+        dict(
+            name=f"FLOPs at the {low} rate (linear-layer GEMMs)",
+            formula=f"6 (N - V d - router) = 6 x ({t.n:.4g} - {lm:.4g} - {t.n - lm - s.low / 6:.4g})",
+            value=s.low,
+            unit="FLOP per token",
+            ref="DeepSeek-V3, arXiv:2412.19437, Sec. 3.3.1",
+        ),
+        dict(
+            name="FLOPs at 16 bits (attention, output head, MoE gating)",
+            formula=f"per-token - GEMMs = {t.per_tok:.4g} - {s.low:.4g}",
+            value=s.high,
+            unit="FLOP per token",
+        ),
+        dict(
+            name="effective peak",
+            formula=f"F / (F_{low.lower()} / {s.peak_low / 1e12:g}T + F_16 / {s.peak_high / 1e12:g}T)",
+            value=s.peak / 1e12,
+            unit="TFLOP/s per GPU",
+        ),
+    ]
+
+
 def train_trace(arch: ModelArch, t: TrainPlan) -> list[dict[str, object]]:
     """The formula trace of a training estimate, step by step, with the numbers put in."""
-    return [
+    steps: list[dict[str, object]] = [
         dict(
             name="FLOPs per token",
             formula=f"6 N + 12 L H Q T = 6 x {t.n:.4g} + 12 x {arch.n_layers} x {arch.n_heads} x "
@@ -185,6 +270,8 @@ def train_trace(arch: ModelArch, t: TrainPlan) -> list[dict[str, object]]:
             unit="FLOP",
             ref="PaLM, arXiv:2204.02311 App. B; MLA widths: arXiv:2412.19437",
         ),
+    ]
+    return steps + _split_trace(arch, t) + [
         dict(
             name="training FLOPs",
             formula=f"tokens x per-token = {t.tokens:.4g} x {t.per_tok:.4g}",
