@@ -22,6 +22,7 @@ from engine.costs import (
     daily_breakdown,
     daily_fields,
     disagg_breakdown,
+    line,
     replica_costs,
     replica_fields,
     request_breakdown,
@@ -351,8 +352,18 @@ def train(ctx: Ctx, trace: bool = True) -> Result:
     if ctx.price is not None:
         fields["cost"] = t.gpu_hours * ctx.price
         fields["breakdown"] = _training_breakdown(t.steady_h, t.gpu_hours, t.goodput, ctx.price)
+        if t.step is not None:  # the steady-state line split by where a step's time goes
+            fields["breakdown"][:1] = [
+                line(what, t.steady_h * share, "GPU-h", ctx.price, t.steady_h * share * ctx.price)
+                for what, share in t.step.shares().items()
+                if share > 0
+            ]
     fields["energy_kwh"], fields["energy_cost"] = energy(ctx, t.gpu_hours)
     inputs = {**ctx.inputs, "tokens": t.tokens, "seq": t.seq, "mfu": t.mfu, "goodput": t.goodput, "dtype": t.dtype}
+    if t.step is not None:
+        s = t.step
+        inputs.update(tp=s.tp, pp=s.pp, dp=s.dp, vpp=s.vpp, global_batch=s.global_batch, micro_batch=s.micro_batch)
+        inputs.update(pipeline_bubble=s.bubble, mfu_with_layout=s.mfu, step_s=s.t_step)
     return result(
         ctx,
         "train",

@@ -368,6 +368,19 @@ APPLIES: dict[str, frozenset[str]] = {
     "daily": frozenset(_SERVING | {"gpus", "prefill_tps", "decode_tps", "disagg"}),
     "train": frozenset(_PRICING | {"dtype", "tokens", "gpus", "days", "mfu", "goodput", "seq"}),
 }
+# Training layout (issue 14 item 8): tensor x pipeline (x virtual) x data parallel over the given
+# GPUs, batch in sequences (engine.training_scale). Kept in one block for easy merging.
+OPTIONS.update(
+    {
+        "pp": OptionSpec("int", 1, 4096, "pipeline-parallel stages"),
+        "vpp": OptionSpec("int", 1, 512, "virtual pipeline stages per GPU (interleaved 1F1B schedule)"),
+        "global_batch": OptionSpec("int", 1, 1e9, "training sequences per optimizer step"),
+        "micro_batch": OptionSpec("int", 1, 1e6, "training sequences per micro-batch"),
+    }
+)
+_OPTION_ALIASES.update({"gbs": "global_batch", "global_batch_size": "global_batch", "mbs": "micro_batch"})
+_OPTION_ALIASES.update({"micro_batch_size": "micro_batch"})
+APPLIES["train"] = APPLIES["train"] | {"tp", "pp", "vpp", "global_batch", "micro_batch"}
 #: Pairs of options of which an estimate can use only one: (a, b, why).
 CONFLICTS = (
     ("requests", "users", "both set the traffic"),

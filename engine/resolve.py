@@ -159,7 +159,8 @@ def resolve(q: Query, config: EngineConfig) -> Ctx:
             hint=f"at most {per_replica_max:,.0f} (as tp=); a fleet's size comes from the traffic (daily ... gpus=N "
             "fixes it)",
         )
-    if count is not None and "tp" in q.values and int(q.values["tp"]) != count:  # type: ignore[call-overload]
+    # in training the count is the whole run's GPUs, and tp= the tensor-parallel part of its layout
+    if count is not None and q.kind != "train" and "tp" in q.values and int(q.values["tp"]) != count:  # type: ignore[call-overload]
         raise GpucostError(
             f"'{q.gpu}' and tp={q.options['tp']} both set the GPUs per replica",
             token=f"tp={q.options['tp']}",

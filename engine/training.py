@@ -39,6 +39,7 @@ from engine.flops import chinchilla_tokens, training_flops_per_token
 from engine.hardware import default_dtype, resolve_precision
 from engine.memory import usable_bytes
 from engine.provenance import GIVEN, Ctx
+from engine.training_scale import Step, step_trace, training_step, wants_layout
 from engine.units import fmt_num
 
 SPLIT_SOURCE = (
@@ -90,6 +91,7 @@ class TrainPlan:
     gpu_hours: float  # steady_h / goodput
     gpus: int
     days: float
+    step: Step | None = None  # one optimizer step of the layout, when one is given
 
 
 #: NVIDIA parts released before this year have no BF16 math (BF16 tensor cores came with Ampere [5]).
@@ -158,9 +160,15 @@ def train_plan(ctx: Ctx) -> TrainPlan:
     per_tok = training_flops_per_token(n, arch.n_layers, arch.attn_width(), seq)
     flops = tokens * per_tok
     split, peak = _low_precision_split(ctx, prec.compute_dtype, prec.peak_flops, per_tok)
-    mfu = ctx.setting("mfu", "MFU (steady state)", eff.DEFAULT_MFU, eff.MFU_SOURCE)
+    step = None
+    if wants_layout(ctx):
+        g_layout = _layout_gpus(ctx)
+        mfu = ctx.setting("mfu", "MFU while computing", eff.DEFAULT_MFU, LAYOUT_MFU_SOURCE)
+        step = training_step(ctx, g_layout, seq, per_tok, peak, mfu)
+    else:
+        mfu = ctx.setting("mfu", "MFU (steady state)", eff.DEFAULT_MFU, eff.MFU_SOURCE)
     goodput = ctx.setting("goodput", "goodput", eff.DEFAULT_GOODPUT, eff.GOODPUT_SOURCE)
-    steady_h = flops / (peak * mfu) / 3600
+    steady_h = flops / (peak * (step.mfu if step else mfu)) / 3600
     gpu_hours = steady_h / goodput
     g = training_gpus(ctx, arch, gpu_hours)
     return TrainPlan(
@@ -178,7 +186,32 @@ def train_plan(ctx: Ctx) -> TrainPlan:
         gpu_hours=gpu_hours,
         gpus=g,
         days=gpu_hours / g / 24,
+        step=step,
     )
+
+
+LAYOUT_MFU_SOURCE = (
+    f"{eff.DEFAULT_MFU:g}, the flat steady-state default, taken as the MFU while the GPUs compute (PaLM's 46.2% "
+    "ran without a pipeline); the layout's bubble and exposed communication are charged on top"
+)
+
+
+def _layout_gpus(ctx: Ctx) -> int:
+    """The GPU count a layout is laid over: written with the GPU or ``gpus=``; never sized from
+    ``days=`` (which assumes the flat MFU)."""
+    if ctx.given("days"):
+        raise GpucostError(
+            "days= sizes the GPUs from the flat MFU, and a layout (tp=, pp=, vpp=, global_batch=, micro_batch=) "
+            "is laid over a given GPU count",
+            hint="give gpus=N (or write NxGPU) instead of days=, or drop the layout options",
+        )
+    g = ctx.count or (int(ctx.opt("gpus")) if ctx.given("gpus") else None)  # type: ignore[call-overload]
+    if g is None:
+        raise GpucostError(
+            "a layout (tp=, pp=, vpp=, global_batch=, micro_batch=) needs the GPU count",
+            hint="add gpus=N or write NxGPU, e.g. 'train llama-2-70b 1024xH100 tp=8 pp=4 global_batch=1024'",
+        )
+    return g
 
 
 def _low_precision_split(ctx: Ctx, compute: str, peak_low: float, per_tok: float) -> tuple[GemmSplit | None, float]:
@@ -271,7 +304,12 @@ def train_trace(arch: ModelArch, t: TrainPlan) -> list[dict[str, object]]:
             ref="PaLM, arXiv:2204.02311 App. B; MLA widths: arXiv:2412.19437",
         ),
     ]
-    return steps + _split_trace(arch, t) + [
+    steps += _split_trace(arch, t)
+    if t.step is not None:
+        steps += step_trace(t.step, t.mfu)
+    mfu = f"{t.step.mfu:.4g} with the layout" if t.step else f"{t.mfu:g}"
+    return [
+        *steps,
         dict(
             name="training FLOPs",
             formula=f"tokens x per-token = {t.tokens:.4g} x {t.per_tok:.4g}",
@@ -281,7 +319,7 @@ def train_trace(arch: ModelArch, t: TrainPlan) -> list[dict[str, object]]:
         ),
         dict(
             name="steady-state GPU-hours",
-            formula=f"FLOPs / ({t.peak_flops / 1e12:g}T x {t.mfu:g}) / 3600",
+            formula=f"FLOPs / ({t.peak_flops / 1e12:g}T x {mfu}) / 3600",
             value=t.steady_h,
             unit="GPU-h",
             ref="MFU: PaLM App. B",
