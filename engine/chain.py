@@ -31,7 +31,7 @@ from engine.costs import (
 from engine.costs import training_breakdown as _training_breakdown
 from engine.defaults import DEFAULT_IN, DEFAULT_OUT
 from engine.disagg import kv_transfer_s, pools
-from engine.energy import energy
+from engine.energy import energy, energy_detail, energy_step
 from engine.errors import GpucostError
 from engine.hardware import BYTES, default_dtype
 from engine.memory import min_gpus
@@ -358,7 +358,11 @@ def train(ctx: Ctx, trace: bool = True) -> Result:
                 for what, share in t.step.shares().items()
                 if share > 0
             ]
-    fields["energy_kwh"], fields["energy_cost"] = energy(ctx, t.gpu_hours)
+    steps = train_trace(ctx.arch, t) if trace else []
+    detail = energy_detail(ctx, t.gpu_hours)
+    if detail is not None:
+        fields["energy_kwh"], fields["energy_cost"], rates = detail
+        steps.append(energy_step(rates, t.gpu_hours, fields["energy_kwh"]))
     inputs = {**ctx.inputs, "tokens": t.tokens, "seq": t.seq, "mfu": t.mfu, "goodput": t.goodput, "dtype": t.dtype}
     if t.step is not None:
         s = t.step
@@ -369,7 +373,7 @@ def train(ctx: Ctx, trace: bool = True) -> Result:
         "train",
         canonical(ctx, "train", t.gpus if not ctx.count else None),
         trace,
-        train_trace(ctx.arch, t) if trace else [],
+        steps,
         title=f"train {ctx.arch.name} on {fmt_num(t.tokens)} tokens, {t.gpus}x {ctx.acc.short}",
         inputs=inputs,
         gpus=t.gpus,

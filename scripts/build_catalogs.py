@@ -9,6 +9,7 @@ are committed; this script makes them reproducible. Every output row keeps its s
   whose GPU is in the accelerator catalog, mapped to
   the accelerator ``id``; ``includes_host`` says whether the price includes the host VM.
 - ``fx.csv``: the dated CNY-per-USD table (Federal Reserve H.10 via FRED).
+- ``host_power.csv``: server power ratings for the host overhead in energy (``data/host_power.csv``).
 """
 
 from __future__ import annotations
@@ -317,6 +318,24 @@ def build_fx(shared: Path) -> list[dict[str, str]]:
     return out
 
 
+HOST_POWER_COLUMNS = [
+    *("system", "gpu_ids", "gpus_per_server", "system_power_w", "gpu_power_w"),
+    *("source", "as_of", "notes"),
+]
+
+
+def build_host_power() -> list[dict[str, str]]:
+    """``host_power.csv``: the project's server power ratings (``data/host_power.csv``) as they are,
+    each row with its URL and date; every GPU id must be in the accelerator catalog being built."""
+    rows = list(csv.DictReader((ROOT / "data" / "host_power.csv").open(encoding="utf-8")))
+    known = {r["id"] for r in csv.DictReader((OUT / "gpus.csv").open(encoding="utf-8"))}
+    for r in rows:
+        missing = [g for g in r["gpu_ids"].split("|") if g not in known]
+        if missing or not r["source"] or not r["as_of"]:
+            raise SystemExit(f"data/host_power.csv: {r['system']}: unknown GPU ids {missing} or no source/date")
+    return rows
+
+
 def write(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
@@ -333,6 +352,7 @@ def main(argv: list[str]) -> int:
     write(OUT / "prices.csv", prices, PRICE_COLUMNS)
     fx = build_fx(shared)
     write(OUT / "fx.csv", fx, ["date", "period", "cny_per_usd", "source"])
+    write(OUT / "host_power.csv", build_host_power(), HOST_POWER_COLUMNS)
     print(f"gpus: {len(gpus)} rows, prices: {len(prices)} rows, fx: {len(fx)} rows -> {OUT}")
     return 0
 
