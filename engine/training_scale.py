@@ -185,6 +185,11 @@ def training_step(ctx: Ctx, g: int, seq: int, per_tok: float, peak: float, mfu: 
     FLOPs per token [FLOP] at ``peak`` [FLOP/s per GPU] and compute MFU ``mfu``; its lines recorded."""
     arch, acc = ctx.arch, ctx.acc
     t, p, d, v, batch, b, m = _layout(ctx, g, seq)
+    if arch.is_moe:
+        ctx.warn(
+            "expert parallelism is not modelled: each pipeline stage holds all its experts, and the experts' "
+            "all-to-all token exchange is not charged"
+        )
     t_c = b * seq * per_tok / (t * p * peak * mfu)
     tp_link = ""
     t_tp = 0.0

@@ -153,3 +153,8 @@ def test_a_layout_that_does_not_fit_is_one_line_with_a_fix(query, message):
     with pytest.raises(GpucostError) as e:
         run(query)
     assert message in str(e.value) and e.value.hint
+
+
+def test_a_moe_layout_says_expert_parallelism_is_not_modelled():
+    r = run("train mixtral-8x7b 64xH100 tokens=1e9 tp=8 pp=2 global_batch=64")
+    assert any("expert parallelism is not modelled" in w for w in r.warnings)
