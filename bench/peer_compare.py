@@ -4,7 +4,10 @@ Loaded by ``bench/accuracy.py --compare``, which calls ``main(rows)`` with its b
 cases the peer can express, this runs llm-analysis on the same stated inputs the benchmark gave gpucost
 (read back from each row's gpucost query, so the two never drift apart) and prints: case, published,
 gpucost estimate and error, llm-analysis estimate and error, and a note. Then it times one estimate of
-each tool (median of repeated calls) and prints the ratio.
+each tool two ways and prints the ratios: the same query repeated, and distinct queries (each differs in
+a number that leaves the model's shape alone: the training tokens, or the prompt length), so that no answer
+can come from a cache (gpucost's ``engine.run`` keeps none today; its catalog look-ups and model shapes
+are cached after the first call either way).
 
 What the peer can express:
 - Llama 2 pretraining GPU-hours (T04a/b/d: 7B/13B/70B, 2T tokens, seq 4096, A100-SXM-80GB) with
@@ -54,8 +57,8 @@ INSTALL_HINT = (
     f"(or pip install '{PEER}=={PEER_VERSION}'), then rerun with --compare"
 )
 
-# gpucost GPU names (as written in the benchmark's queries) -> the peer's shipped GPU configs.
-GPUS = {"A100-80G": "a100-sxm-80gb", "H100": "h100-sxm-80gb"}
+# gpucost catalog GPU ids (the benchmark's queries name GPUs by id) -> the peer's shipped GPU configs.
+GPUS = {"a100-sxm-80gb": "a100-sxm-80gb", "a100-sxm-40gb": "a100-sxm-40gb", "h100-sxm-80gb": "h100-sxm-80gb"}
 # gpucost dtype -> the peer's shipped dtype configs. It has no FP8: FP8 runs as w8a8 (INT8), the same
 # bytes per weight and activation, and on H100 the same dense peak (its h100 config: 1979 TFLOPS).
 DTYPES = {"fp16": "w16a16e16", "bf16": "w16a16e16", "fp8": "w8a8e16", "int8": "w8a8e16"}
@@ -197,6 +200,32 @@ def _median_s(fn, n: int) -> float:
     return statistics.median(times)
 
 
+def distinct_queries(query: str, n: int) -> list[str]:
+    """``n`` different queries from ``query``: the same workload with the training tokens (train) or
+    the prompt length (inference) changed a little, so no answer comes from a cache and the shapes stay."""
+    key = "tokens" if query.startswith("train ") else "in"
+    m = re.search(rf"\b{key}=([^ ]+)", query)
+    if m is None:
+        raise ValueError(f"no {key}= in {query!r}")
+    base = float(m.group(1))
+    out = []
+    for i in range(n):
+        value = f"{base * (1 + i * 1e-6):.12g}" if key == "tokens" else str(int(base) + i)
+        out.append(query[: m.start(1)] + value + query[m.end(1) :])
+    return out
+
+
+def _median_each_s(fns: list) -> float:
+    """Median time of calling each of ``fns`` once (after one warm-up call of the first)."""
+    fns[0]()
+    times = []
+    for fn in fns[1:]:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def _fmt(v: float | None) -> str:
     return f"{v:,.4g}" if v is not None else "n/a"
 
@@ -253,10 +282,18 @@ def main(rows: list, repeats: int = 50) -> None:
         print(f"  ! {PEER} failed on {e}")
 
     print(f"\nTiming, one estimate each (median of {repeats} calls, same process):")
+    makers = {"train": _train_call, "infer": _infer_call}
     for key, (r, fn) in calls.items():
         ours = _median_s(lambda q=r.query: run(q), repeats)
         theirs = _median_s(fn, repeats)
         print(
-            f"  {r.case:<16} gpucost engine.run {ours * 1e3:8.3f} ms   {PEER} {key}() {theirs * 1e3:8.3f} ms   "
-            f"ratio {PEER}/gpucost = {theirs / ours:.2f}x"
+            f"  {r.case:<16} repeated  gpucost engine.run {ours * 1e3:8.3f} ms   {PEER} {key}() {theirs * 1e3:8.3f} ms"
+            f"   ratio {PEER}/gpucost = {theirs / ours:.2f}x  (the same query {repeats} times)"
+        )
+        queries = distinct_queries(r.query, repeats + 1)
+        ours = _median_each_s([lambda q=q: run(q) for q in queries])
+        theirs = _median_each_s([makers[key](analysis, q) for q in queries])
+        print(
+            f"  {r.case:<16} distinct  gpucost engine.run {ours * 1e3:8.3f} ms   {PEER} {key}() {theirs * 1e3:8.3f} ms"
+            f"   ratio {PEER}/gpucost = {theirs / ours:.2f}x  ({repeats} different queries)"
         )

@@ -22,6 +22,7 @@ from engine.costs import (
     daily_breakdown,
     daily_fields,
     disagg_breakdown,
+    line,
     replica_costs,
     replica_fields,
     request_breakdown,
@@ -30,7 +31,7 @@ from engine.costs import (
 from engine.costs import training_breakdown as _training_breakdown
 from engine.defaults import DEFAULT_IN, DEFAULT_OUT
 from engine.disagg import kv_transfer_s, pools
-from engine.energy import energy
+from engine.energy import energy, energy_detail, energy_step
 from engine.errors import GpucostError
 from engine.hardware import BYTES, default_dtype
 from engine.memory import kv_per_gpu, kv_tokens, min_gpus
@@ -457,14 +458,28 @@ def train(ctx: Ctx, trace: bool = True) -> Result:
     if ctx.price is not None:
         fields["cost"] = t.gpu_hours * ctx.price
         fields["breakdown"] = _training_breakdown(t.steady_h, t.gpu_hours, t.goodput, ctx.price)
-    fields["energy_kwh"], fields["energy_cost"] = energy(ctx, t.gpu_hours)
+        if t.step is not None:  # the steady-state line split by where a step's time goes
+            fields["breakdown"][:1] = [
+                line(what, t.steady_h * share, "GPU-h", ctx.price, t.steady_h * share * ctx.price)
+                for what, share in t.step.shares().items()
+                if share > 0
+            ]
+    steps = train_trace(ctx.arch, t) if trace else []
+    detail = energy_detail(ctx, t.gpu_hours)
+    if detail is not None:
+        fields["energy_kwh"], fields["energy_cost"], rates = detail
+        steps.append(energy_step(rates, t.gpu_hours, fields["energy_kwh"]))
     inputs = {**ctx.inputs, "tokens": t.tokens, "seq": t.seq, "mfu": t.mfu, "goodput": t.goodput, "dtype": t.dtype}
+    if t.step is not None:
+        s = t.step
+        inputs.update(tp=s.tp, pp=s.pp, dp=s.dp, vpp=s.vpp, global_batch=s.global_batch, micro_batch=s.micro_batch)
+        inputs.update(pipeline_bubble=s.bubble, mfu_with_layout=s.mfu, step_s=s.t_step)
     return result(
         ctx,
         "train",
         canonical(ctx, "train", t.gpus if not ctx.count else None),
         trace,
-        train_trace(ctx.arch, t) if trace else [],
+        steps,
         title=f"train {ctx.arch.name} on {fmt_num(t.tokens)} tokens, {t.gpus}x {ctx.acc.short}",
         inputs=inputs,
         gpus=t.gpus,

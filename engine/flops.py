@@ -7,12 +7,15 @@
   earlier tokens; the vocabulary projection ``V d`` runs for the last position only).
 - Training FLOPs per token: ``6 N + 12 L H Q T`` (forward + backward = 3x forward, attention counted
   over the full T x T matrix), PaLM's model-FLOPs definition [3, App. B]; ``6 N D`` is the classic
-  approximation [1][4].
+  approximation [1][4]. ``H Q`` is the attention width ``w``: for multi-head latent attention (MLA)
+  the mean of the per-head query-key and value widths, ``h (d_qk + d_v) / 2`` (DeepSeek-V3: 128 x
+  (192 + 128) / 2) [5], since Q.K^T costs ``2 T h d_qk`` and A.V ``2 T h d_v`` per token and layer.
 
 [1] Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1 and Table 1.
 [2] kipply 2022, "Transformer Inference Arithmetic".
 [3] Chowdhery et al. 2022, PaLM, arXiv:2204.02311, Appendix B.
 [4] Hoffmann et al. 2022, arXiv:2203.15556 (Chinchilla: D ~ 20 N compute-optimal).
+[5] DeepSeek-AI 2024, DeepSeek-V3 Technical Report, arXiv:2412.19437, Sec. 2.1.1 (MLA head sizes).
 
 Pure functions over plain numbers; imports nothing.
 """
@@ -40,9 +43,10 @@ def prefill_flops(
     return 2.0 * (n_forward - lm_head) * (tokens - cached) + 2.0 * lm_head + attention
 
 
-def training_flops_per_token(n_params: float, n_layers: int, n_heads: int, head_dim: int, seq_len: int) -> float:
-    """PaLM model FLOPs per training token, ``6 N + 12 L H Q T`` [FLOP]."""
-    return 6.0 * n_params + 12.0 * n_layers * n_heads * head_dim * seq_len
+def training_flops_per_token(n_params: float, n_layers: int, attn_width: int, seq_len: int) -> float:
+    """PaLM model FLOPs per training token, ``6 N + 12 L w T`` [FLOP], with ``w = H Q`` the attention
+    width [elements] (``ModelArch.attn_width()``: ``h d_h``, or MLA's ``h (d_qk + d_v) / 2``)."""
+    return 6.0 * n_params + 12.0 * n_layers * attn_width * seq_len
 
 
 def chinchilla_tokens(n_params: float) -> float:

@@ -44,7 +44,11 @@ SECTIONS: dict[str, str] = {
   gpus= fixes the fleet; one too small for the traffic is refused with the GPUs it needs.""",
     "train": """train: a training run: FLOPs, GPU-hours, wall-clock days and cost.
   gpucost train <model> <gpu> [price] tokens=2T [gpus=1024 | days=30] [mfu=] [goodput=]
-  e.g. gpucost train llama-2-7b A100-80G tokens=2T gpus=1024""",
+  e.g. gpucost train llama-2-7b A100-80G tokens=2T gpus=1024
+  A layout on the given GPUs (tp=, pp=, vpp=, global_batch=, micro_batch=) charges the pipeline
+  bubble and the exposed tensor- and data-parallel all-reduces on top of mfu= (then the MFU while
+  computing); without one, mfu= is the flat steady-state MFU.
+  e.g. gpucost train gpt-3-175b 1536xA100-80G tokens=300B tp=8 pp=12 global_batch=1536""",
     "compare": """compare: one inference workload across GPUs, ranked by cost per million tokens.
   gpucost compare <model> [gpu,gpu,...] [price] [key=value ...]
   e.g. gpucost compare qwen2.5-72b H100,H200,MI300X 2.5usd
@@ -103,6 +107,9 @@ UNITS: dict[str, str] = {
     "mfu": "fraction 0-1",
     "goodput": "fraction 0-1",
     "seq": "tokens",
+    "vpp": "chunks per GPU",
+    "global_batch": "sequences per step",
+    "micro_batch": "sequences",
     "provider": "e.g. aws, gcp, azure, lambda",
     "region": "e.g. us-east-1",
     "spot": "flag",

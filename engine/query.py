@@ -62,8 +62,11 @@ OPTIONS: dict[str, OptionSpec] = {
     "in": OptionSpec("int", 1, 10_000_000, "prompt tokens per request"),
     "out": OptionSpec("int", 1, 10_000_000, "generated tokens per request"),
     "batch": OptionSpec("batch", 1, 1_000_000, "concurrent sequences per replica, or max"),
-    "tp": OptionSpec("int", 1, 4096, "tensor-parallel degree (alone: GPUs per replica)"),
-    "pp": OptionSpec("int", 1, 512, "pipeline-parallel stages per replica"),
+    "tp": OptionSpec("int", 1, 4096, "tensor-parallel degree (serving alone: GPUs per replica)"),
+    "pp": OptionSpec("int", 1, 512, "pipeline-parallel stages (per replica, or of a training run)"),
+    "vpp": OptionSpec("int", 1, 512, "training: virtual pipeline stages per GPU (interleaved 1F1B schedule)"),
+    "global_batch": OptionSpec("int", 1, 1e9, "training sequences per optimizer step"),
+    "micro_batch": OptionSpec("int", 1, 1e6, "training sequences per micro-batch"),
     "dp": OptionSpec("int", 1, 4096, "attention data-parallel ranks per replica (MoE: DP attention)"),
     "ep": OptionSpec("int", 1, 4096, "expert-parallel degree (MoE): 1, or dp x tp"),
     "nodes": OptionSpec("int", 1, 1024, "nodes a replica spans (sets GPUs per node)"),
@@ -130,6 +133,10 @@ _OPTION_ALIASES = {
     "price_kwh": "kwh",
     "gpu_count": "gpus",
     "peak_ratio": "peak",
+    "gbs": "global_batch",
+    "global_batch_size": "global_batch",
+    "mbs": "micro_batch",
+    "micro_batch_size": "micro_batch",
 }
 
 
@@ -386,7 +393,10 @@ APPLIES: dict[str, frozenset[str]] = {
     "inference": frozenset(_SERVING),
     "compare": frozenset(_SERVING),
     "daily": frozenset(_SERVING | {"gpus", "prefill_tps", "decode_tps", "disagg", "prefill_gpus", "decode_gpus"}),
-    "train": frozenset(_PRICING | {"dtype", "tokens", "gpus", "days", "mfu", "goodput", "seq"}),
+    "train": frozenset(
+        _PRICING | {"dtype", "tokens", "gpus", "days", "mfu", "goodput", "seq", "tp", "pp", "vpp", "global_batch",
+                    "micro_batch"}
+    ),
     "api": frozenset({"currency", "provider", "requests", "in", "out", "cache_hit"}),
 }
 #: Pairs of options of which an estimate can use only one: (a, b, why).

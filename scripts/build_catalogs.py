@@ -12,6 +12,7 @@ are committed; this script makes them reproducible. Every output row keeps its s
 - ``api_prices.csv``: the project's API price table ``data/api_prices.csv`` (input, cached-input and
   output prices per million tokens per model and provider, currency as published), validated by the
   engine's loader: a row without a source URL or a date stops the build.
+- ``host_power.csv``: server power ratings for the host overhead in energy (``data/host_power.csv``).
 """
 
 from __future__ import annotations
@@ -373,6 +374,23 @@ def build_api_prices() -> list[dict[str, str]]:
     rows = [{k: (r.get(k) or "").strip() for k in API_COLUMNS} for r in csv.DictReader(io.StringIO(text))]
     return sorted(rows, key=lambda r: (r["kind"] == "closed", r["model"], r["provider"], r["provider_model"]))
 
+HOST_POWER_COLUMNS = [
+    *("system", "gpu_ids", "gpus_per_server", "system_power_w", "gpu_power_w"),
+    *("source", "as_of", "notes"),
+]
+
+
+def build_host_power() -> list[dict[str, str]]:
+    """``host_power.csv``: the project's server power ratings (``data/host_power.csv``) as they are,
+    each row with its URL and date; every GPU id must be in the accelerator catalog being built."""
+    rows = list(csv.DictReader((ROOT / "data" / "host_power.csv").open(encoding="utf-8")))
+    known = {r["id"] for r in csv.DictReader((OUT / "gpus.csv").open(encoding="utf-8"))}
+    for r in rows:
+        missing = [g for g in r["gpu_ids"].split("|") if g not in known]
+        if missing or not r["source"] or not r["as_of"]:
+            raise SystemExit(f"data/host_power.csv: {r['system']}: unknown GPU ids {missing} or no source/date")
+    return rows
+
 
 def write(path: Path, rows: list[dict[str, str]], columns: list[str]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -395,7 +413,12 @@ def main(argv: list[str]) -> int:
     from engine.api_prices import API_COLUMNS
 
     write(OUT / "api_prices.csv", api, API_COLUMNS)
-    print(f"gpus: {len(gpus)} rows, prices: {len(prices)} rows, fx: {len(fx)} rows, api: {len(api)} rows -> {OUT}")
+    host = build_host_power()
+    write(OUT / "host_power.csv", host, HOST_POWER_COLUMNS)
+    print(
+        f"gpus: {len(gpus)} rows, prices: {len(prices)} rows, fx: {len(fx)} rows, api: {len(api)} rows, "
+        f"host power: {len(host)} rows -> {OUT}"
+    )
     return 0
 
 

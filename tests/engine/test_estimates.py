@@ -146,7 +146,8 @@ def test_training_defaults_and_sizing():
 
 def test_energy_beside_rental():
     r = run("train llama-2-7b A100-80G 2usd tokens=2T gpus=1024 pue=1.1 power=400 kwh=0.08usd")
-    assert r.energy_kwh == pytest.approx(r.gpu_hours * 400 * 1.1 / 1000)
+    # board 400 W (power=) + the DGX A100 host's 412.5 W per GPU (6.5 kW - 8 x 400 W, over 8)
+    assert r.energy_kwh == pytest.approx(r.gpu_hours * (400 + 412.5) * 1.1 / 1000)
     assert r.energy_cost == pytest.approx(r.energy_kwh * 0.08)
 
 

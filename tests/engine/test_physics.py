@@ -30,7 +30,7 @@ def test_mla_decode_attends_in_the_latent_space():
 
 def test_palm_training_compute_matches_the_paper():
     palm = resolve_model("palm-540b")
-    per_tok = training_flops_per_token(palm.forward_params(), 118, 48, 256, 2048)
+    per_tok = training_flops_per_token(palm.forward_params(), 118, 48 * 256, 2048)
     # PaLM reports 2527.2 zettaFLOPs for 780B tokens (Chowdhery et al. 2022, Table 21 / case T13)
     assert per_tok * 780e9 == pytest.approx(2527.2e21, rel=0.02)
 
