@@ -296,6 +296,23 @@ def test_price_is_the_lowest_catalog_price(officejs: Any) -> None:
         fn.aigc_price("no-such-gpu-xyz")
 
 
+def test_price_of_a_row_published_in_cny_is_usd(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, officejs: Any) -> None:
+    """AIGC_PRICE is USD per GPU-hour: a price row published in CNY is converted at the engine's FX
+    rate, not passed through as if it were dollars."""
+    from engine.config import EngineConfig
+
+    prices = tmp_path / "prices.csv"
+    prices.write_text(
+        "provider,region,instance_type,gpu,gpu_count,price_type,usd_per_hour_instance,usd_per_gpu_hour,"
+        "source,as_of,currency\n"
+        "yuncloud,cn-north,h20.8x,H20,8,on_demand,80,10,https://example.org/cn,2026-11-01,CNY\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(fn, "CONFIG", EngineConfig(price_file=prices, cny_per_usd=8.0))
+    assert fn.aigc_price("H20") == pytest.approx(1.25)  # 10 CNY / 8 CNY per USD
+    assert fn.aigc_price(officejs(["H20", "H20"])) == [[pytest.approx(1.25)], [pytest.approx(1.25)]]
+
+
 def test_prices_lists_every_row() -> None:
     table = fn.aigc_prices("A100")
     rows = engine.prices.prices_for("A100")
