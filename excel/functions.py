@@ -619,7 +619,11 @@ def _models_table(items: Sequence[Any], fields: Sequence[str] | None = None) -> 
 
 
 def _price_value(row: Any) -> float:
-    """The per-GPU-hour price of a catalog price row."""
+    """The per-GPU-hour price of a catalog price row [USD per GPU-hour]: a row published in another
+    currency (CNY for the Chinese clouds) is converted at the engine's FX rate (:mod:`engine.fx`)."""
+    to_usd = getattr(row, "price_per_gpu_hour", None)
+    if callable(to_usd):
+        return float(to_usd("USD", _config()))
     for name in ("usd_per_gpu_hour", "price_per_gpu_hour"):
         value = getattr(row, name, None)
         if value is not None:
@@ -1014,7 +1018,7 @@ def aigc_price(gpu: CellOrRange, provider: Cell = None, region: Cell = None, spo
     cheap = _flag(spot) is not None
 
     def look(token: str) -> float:
-        return _price_value(engine.prices.lowest_price(token, provider=who, region=where, spot=cheap))
+        return _price_value(engine.prices.lowest_price(token, provider=who, region=where, spot=cheap, config=_config()))
 
     return _broadcast_lookup(gpu, "gpu", look)
 

@@ -256,9 +256,10 @@ def test_compare_across_providers():
 def test_compare_one_gpu_against_the_usual_alternatives_with_its_own_price():
     r = run("compare llama-3-8b H100 1usd")
     names = [row[1] for row in r.table.rows]
-    # the default alternatives with no catalog price (MI300X, H20) are left out, named in one line
-    assert "H100" in names and "A100-80G" in names and len(names) == 8
-    assert any("MI300X" in w and "H20" in w for w in r.warnings)
+    # the default alternative with no catalog price (MI300X) is left out, named in one line; the H20
+    # is ranked at its shipped CNY price (CompShare, converted at the FX rate in force)
+    assert "H100" in names and "A100-80G" in names and "H20" in names and len(names) == 9
+    assert any("MI300X" in w and "H20" not in w for w in r.warnings)
     h100 = next(row for row in r.table.rows if row[1] == "H100")
     a100 = next(row for row in r.table.rows if row[1] == "A100-80G")
     assert h100[4] == 1.0 and a100[4] != 1.0  # the query's price is the named GPU's only

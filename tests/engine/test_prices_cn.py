@@ -142,8 +142,64 @@ def test_the_default_price_is_the_cheaper_after_conversion(h20_file: Path) -> No
 
 
 def test_a_gpu_without_a_public_price_says_so_and_how_to_give_one() -> None:
-    r = run("prices H20")
+    # no dated public price for Ascend 910B was found (data/README.md says where we looked)
+    r = run("prices 910B")
     assert r.table is not None and r.table.rows == []
-    assert "no public price for HGX H20" in (r.text or "")
+    assert "no public price for Ascend 910B" in (r.text or "")
     assert "2.5usd" in (r.text or "") and "GPUCOST_PRICE_FILE" in (r.text or "")
     assert "currency_as_published" in r.table.columns
+
+
+def _rows(result) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    return [dict(zip(result.table.columns, row, strict=True)) for row in result.table.rows]
+
+
+def test_prices_h20_lists_the_sourced_shipped_row_in_its_own_currency() -> None:
+    """The shipped catalog prices the H20: CompShare's single-GPU list price, 7.5 CNY per hour,
+    dated, sourced, kept in CNY and converted only for display."""
+    (h20,) = [r for r in builtin_prices() if r.gpu == "h20"]
+    assert (h20.provider, h20.currency, h20.usd_per_gpu_hour, h20.gpu_count) == ("compshare", "CNY", 7.5, 1)
+    assert h20.as_of == "2026-05-13" and h20.source.startswith("https://www.compshare.cn/docs/operation/charge/bill")
+    assert h20.includes_host and h20.price_type == "on_demand"
+    cfg = EngineConfig(cny_per_usd=7.5)
+    r = run("prices H20", cfg)
+    (row,) = _rows(r)
+    assert row["provider"] == "compshare" and row["currency_as_published"] == "CNY"
+    assert row["price_as_published"] == 7.5 and row["price_per_gpu_hour"] == pytest.approx(1.0)  # 7.5 CNY / 7.5
+    assert row["as_of"] == "2026-05-13"
+    assert "no public price" not in (r.text or "")
+    (cny,) = _rows(run("prices H20 currency=CNY", cfg))
+    assert cny["price_per_gpu_hour"] == 7.5
+    # and an estimate on an H20 without a price now uses it, naming it
+    est = run("daily llama-3-8b H20 requests=10000", cfg)
+    line = next(a for a in est.assumptions if a.name == "price per GPU-hour")
+    assert "compshare cn H20 (1 GPU) on-demand, 7.5 CNY/GPU-h as published, 2026-05-13" in line.value
+    assert est.price_per_gpu_hour == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("provider", "region", "instance", "gpu", "count", "price", "currency", "as_of"),
+    [
+        # Alibaba Cloud China-site price file (CNY per instance-hour), P4 and T4 as in the article
+        ("alibaba", "cn-hangzhou", "ecs.gn5i-c2g1.large", "p4", 1, 8.68, "CNY", "2024-12-30"),
+        ("alibaba", "cn-hangzhou", "ecs.gn6i-c4g1.xlarge", "t4", 1, 11.63, "CNY", "2024-12-30"),
+        ("alibaba", "cn-beijing", "ecs.ebmgn7ex.32xlarge", "a100-sxm-80gb", 8, 270.8333, "CNY", "2024-12-30"),
+        # Tencent Cloud international page (USD), Guangzhou Zone 3
+        ("tencent", "ap-guangzhou", "GN7.2XLARGE32", "t4", 1, 1.26, "USD", "2023-06-30"),
+        ("tencent", "ap-guangzhou", "GN10Xp.20XLARGE320", "v100-sxm2-32gb", 8, 13.78, "USD", "2023-06-30"),
+    ],
+)
+def test_shipped_chinese_cloud_rows_keep_their_published_price_and_currency(
+    provider: str, region: str, instance: str, gpu: str, count: int, price: float, currency: str, as_of: str
+) -> None:
+    (row,) = [r for r in builtin_prices() if (r.provider, r.region, r.instance_type) == (provider, region, instance)]
+    assert (row.gpu, row.gpu_count, row.currency, row.as_of) == (gpu, count, currency, as_of)
+    assert row.usd_per_hour_instance == price  # the instance price as published, in its own currency
+    assert row.usd_per_gpu_hour == pytest.approx(price / count)
+    assert row.source.startswith("https://") and row.includes_host
+    cfg = EngineConfig(cny_per_usd=8.0)
+    expected_usd = price / count / (8.0 if currency == "CNY" else 1.0)
+    assert row.price_per_gpu_hour("USD", cfg) == pytest.approx(expected_usd)
+    listed = [x for x in _rows(run(f"prices {gpu} --all", cfg)) if x["instance"] == instance and x["region"] == region]
+    assert listed and listed[0]["currency_as_published"] == currency
+    assert listed[0]["price_as_published"] == pytest.approx(price / count)

@@ -285,14 +285,36 @@ def test_gpus_lists_the_catalog() -> None:
 
 def test_price_is_the_lowest_catalog_price(officejs: Any) -> None:
     assert fn.aigc_price("H100") == engine.prices.lowest_price("H100").usd_per_gpu_hour
-    col = fn.aigc_price(officejs(["H100", "L4", "H20"]))
+    col = fn.aigc_price(officejs(["H100", "L4", "H20", "910B"]))
     assert col[0][0] == engine.prices.lowest_price("H100").usd_per_gpu_hour
     assert col[1][0] == engine.prices.lowest_price("L4").usd_per_gpu_hour
-    assert isinstance(col[2][0], str)  # no catalog price: the message, in its own cell
+    # the H20's only catalog price is published in CNY (7.5 CNY/h): the cell is USD, converted at the
+    # engine's FX rate, never the CNY figure (a CNY row must not pass for USD)
+    h20 = engine.prices.lowest_price("H20")
+    assert h20.currency == "CNY" and h20.usd_per_gpu_hour == 7.5
+    assert col[2][0] == pytest.approx(7.5 / engine.fx.rate("USD", "CNY")) and col[2][0] != 7.5
+    assert isinstance(col[3][0], str)  # no catalog price (Ascend 910B): the message, in its own cell
     spot = engine.prices.lowest_price("H100", spot=True).usd_per_gpu_hour
     assert fn.aigc_price("H100", None, None, True) == spot
     with pytest.raises(fn.ExcelError):
         fn.aigc_price("no-such-gpu-xyz")
+
+
+def test_price_of_a_row_published_in_cny_is_usd(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, officejs: Any) -> None:
+    """AIGC_PRICE is USD per GPU-hour: a price row published in CNY is converted at the engine's FX
+    rate, not passed through as if it were dollars."""
+    from engine.config import EngineConfig
+
+    prices = tmp_path / "prices.csv"
+    prices.write_text(
+        "provider,region,instance_type,gpu,gpu_count,price_type,usd_per_hour_instance,usd_per_gpu_hour,"
+        "source,as_of,currency\n"
+        "yuncloud,cn-north,h20.8x,H20,8,on_demand,80,10,https://example.org/cn,2026-11-01,CNY\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(fn, "CONFIG", EngineConfig(price_file=prices, cny_per_usd=8.0))
+    assert fn.aigc_price("H20") == pytest.approx(1.25)  # 10 CNY / 8 CNY per USD
+    assert fn.aigc_price(officejs(["H20", "H20"])) == [[pytest.approx(1.25)], [pytest.approx(1.25)]]
 
 
 def test_prices_lists_every_row() -> None:
