@@ -140,7 +140,8 @@ def _prices(q: Query, config: EngineConfig) -> Result:
         ]
         for r in sel
     ]
-    title = f"{len(rows)} prices" + (f" for {resolve_gpu(q.gpu).short}" if q.gpu else "") + f" ({currency}/GPU-h)"
+    title = f"{len(rows)} price{'' if len(rows) == 1 else 's'}" + (f" for {resolve_gpu(q.gpu).short}" if q.gpu else "")
+    title += f" ({currency}/GPU-h)"
     summary = None
     if q.gpu and not q.values.get("all"):
         summary = _price_summary(rows, currency)
