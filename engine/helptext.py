@@ -126,6 +126,7 @@ UNITS: dict[str, str] = {
     "bw_eff": "fraction 0-1",
     "calibration": "profile name",
     "disagg": "flag",
+    "beams": "sequences per request (output counted once)",
     "prefill_gpus": "GPUs",
     "decode_gpus": "GPUs",
     "cache_hit": "fraction 0-0.99 of input tokens (prefix-cache hits skip their prefill)",

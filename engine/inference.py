@@ -159,7 +159,8 @@ class InferencePoint:
 
     @property
     def kv_gb_per_gpu(self) -> float:
-        lay, seq = self.layout, kv_tokens(self._dims, self.s_in + self.s_out)
+        lay = self.layout
+        seq = kv_tokens(self._dims, self.s_in + self.s_out) + (self._rf.beams - 1) * self.s_out
         return self.batch / lay.dp * seq * self._t.kv_per_token_gpu / lay.pp / 1e9
 
     @property
@@ -228,6 +229,7 @@ class Roofline:
     cache_hit: float = 0.0
     preset: ServingEngine = ENGINES["vllm"]
     experts_as_released: bool = False  # routed experts stored as released (gpt-oss: MXFP4), not at the dtype
+    beams: int = 1  # beam search: sequences decoded per request (output tokens counted once)
 
     def __post_init__(self) -> None:
         acc = self.acc
@@ -282,6 +284,7 @@ class Roofline:
             w_attn_prefill=m.attn_width,
             w_attn_decode=m.attn_width_decode,
             kv_token_gpu=kv_per_gpu(m, self.kv_bytes, tp),
+            vocab=round(m.lm_head / m.d_model) if m.d_model else 0,
         )
 
     def weights_per_gpu(self, m: Dims, lay: Layout) -> float:
@@ -369,13 +372,14 @@ class Roofline:
         cached = s_in * self.cache_hit
         s_new = s_in - cached
         dp, pp, budget = lay.dp, lay.pp, float(self.budget)
-        per = batch / (dp * pp)  # decode tokens per rank per micro-batch
+        k = self.beams  # each request decodes k beams; its prompt is prefilled (and cached) once
+        per = batch / (dp * pp)  # requests per rank per micro-batch
         # mean number of tokens a prompt token attends to (causal; windowed layers at most the window)
         pos_avg = attended_positions(m, cached, s_in) / s_new if s_new > 0 else 0.0
         ttft, first = self._prompt(m, lay, s_new, cached)
         served = float(batch)
         if self.static:
-            dec = self.step(m, lay, per, 0.0, 0.0)
+            dec = self.step(m, lay, per * k, 0.0, 0.0)
             mixed = dec
             chunk = per * s_new
             t_pf = pp * self.step(m, lay, 0.0, chunk, chunk * pos_avg).total
@@ -388,20 +392,20 @@ class Roofline:
             loaded = t_cycle / 2 + t_pf
         elif e.mixed:
             chunk = per * s_new / s_out  # prompt tokens per step that keep the batch full
-            if per + chunk > budget:  # the step's token budget caps the decode batch
-                per = budget * s_out / (s_new + s_out)
-                chunk = budget - per
+            if per * k + chunk > budget:  # the step's token budget caps the decode batch
+                per = budget * s_out / (s_new + k * s_out)
+                chunk = per * s_new / s_out
             served = per * dp * pp
-            mixed = self.step(m, lay, per, chunk, chunk * pos_avg)
-            dec = self.step(m, lay, per, 0.0, 0.0)
+            mixed = self.step(m, lay, per * k, chunk, chunk * pos_avg)
+            dec = self.step(m, lay, per * k, 0.0, 0.0)
             t_step, t_dec = pp * mixed.total, pp * dec.total
             steps, tpot, t_cycle = float(s_out), t_step, s_out * t_step
             t_pf = s_out * (t_step - t_dec)
             # a new prompt waits for the running step, then takes the budget decodes leave in each step
-            loaded = t_step / 2 + self._prompt(m, lay, s_new, cached, per, dp)[0]
+            loaded = t_step / 2 + self._prompt(m, lay, s_new, cached, per * k, dp)[0]
         else:
             # prefill steps apart (vLLM V0): the batch's prompts in steps of the budget, then decode
-            dec = self.step(m, lay, per, 0.0, 0.0)
+            dec = self.step(m, lay, per * k, 0.0, 0.0)
             whole = max(budget, s_new)  # a prompt is never split
             n_pf = max(math.ceil(per * s_new / whole), 1)
             chunk = per * s_new / n_pf
@@ -463,9 +467,10 @@ class Roofline:
         return total + (lay.pp - 1) * worst, first
 
     def decode_step(self, m: Dims, lay: Layout | int, batch: int) -> StepTerms:
-        """One stage's decode-only step at ``batch`` sequences (a disaggregated decode pool)."""
+        """One stage's decode-only step at ``batch`` requests (each of ``beams`` sequences), as a
+        disaggregated decode pool runs it."""
         lay = self.layout_of(lay)
-        return self.step(m, lay, batch / (lay.dp * lay.pp), 0.0, 0.0)
+        return self.step(m, lay, batch * self.beams / (lay.dp * lay.pp), 0.0, 0.0)
 
     def prefill_tokens_per_s(self, m: Dims, lay: Layout | int) -> float:
         """Prompt tokens per second a replica prefills in full steps of the budget on every rank

@@ -109,6 +109,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "bw_eff": OptionSpec("number", 0.01, 1, "fraction of peak memory bandwidth reached"),
     "calibration": OptionSpec("text", help="named calibration profile"),
     "cache_hit": OptionSpec("number", 0, 0.99, "share of prompt tokens served from a prefix cache"),
+    "beams": OptionSpec("int", 1, 64, "beam search: sequences decoded per request"),
     "disagg": OptionSpec("bool", help="daily: prefill and decode on separate pools, each sized for the peak"),
     "prefill_gpus": OptionSpec("int", 1, 4096, "disagg: GPUs per prefill replica"),
     "decode_gpus": OptionSpec("int", 1, 4096, "disagg: GPUs per decode replica"),
@@ -386,7 +387,7 @@ _PRICING = frozenset({"provider", "region", "spot", "currency", "power", "pue", 
 _SERVING = _PRICING | {
     "in", "out", "batch", "tp", "pp", "dp", "ep", "nodes", "dtype", "kv", "requests", "users", "per_user",
     "tokens_in", "tokens_out", "peak", "util", "engine", "batching", "out_spread", "ttft_max", "tpot_max",
-    "compute_eff", "bw_eff", "calibration", "cache_hit",
+    "compute_eff", "bw_eff", "calibration", "cache_hit", "beams",
 }  # fmt: skip
 #: The options each estimate reads; any other is refused (it would have no effect).
 APPLIES: dict[str, frozenset[str]] = {

@@ -275,9 +275,19 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
     latency_limits(ctx)
     kb = BYTES[kv]
     hit = cache_hit(ctx)
+    beams = int(ctx.opt("beams", 1))  # type: ignore[call-overload]
+    if beams > 1:
+        ctx.add(
+            "beam search",
+            f"{beams} beams per request: {beams} sequences decode together, the prompt prefilled and its KV "
+            "cached once, output tokens counted once",
+            GIVEN,
+            True,
+        )
     return ServingPlan(
         roofline=Roofline(
-            acc, prec, kb, s_in, s_out, ce, be, spread is not None, spread or 0.0, hit, preset, not ctx.given("dtype")
+            acc, prec, kb, s_in, s_out, ce, be, spread is not None, spread or 0.0, hit, preset, not ctx.given("dtype"),
+            beams,
         ),
         acc=acc,
         dtype=dtype,

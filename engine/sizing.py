@@ -97,7 +97,8 @@ def room(dims: Dims, rf: Roofline, lay: Layout, seq: int) -> int:
     GPU's usable memory after its weights and the prefill chunk's activations, over one sequence's
     KV cache on it, times the ranks (0: not even one)."""
     free = rf.usable - rf.weights_per_gpu(dims, lay) - activation_per_gpu(dims, lay.tp, chunk=rf.budget)
-    per_seq = kv_per_gpu(dims, rf.kv_bytes, lay.tp) * kv_tokens(dims, seq) / lay.pp
+    # beam search: the prompt's KV once, each beam's own generated tokens
+    per_seq = kv_per_gpu(dims, rf.kv_bytes, lay.tp) * (kv_tokens(dims, seq) + (rf.beams - 1) * rf.s_out) / lay.pp
     if free <= 0 or per_seq <= 0:
         return 0
     return int(free // per_seq) * lay.dp
@@ -156,7 +157,7 @@ def _batch(rf: Roofline, dims: Dims, lay: Layout, fits: int, batch_opt: object, 
     """The batch for ``lay``: asked, the largest that fits (``max``), or up to the engine's cap per
     rank; then, under latency limits, the largest that meets them. Returns the batch, its terms and
     whether the limits cut it."""
-    cap = rf.max_seqs * lay.dp
+    cap = max(rf.max_seqs * lay.dp // rf.beams, 1)  # each beam is a running sequence
     if batch_opt == "max":
         batch = fits
     elif batch_opt is not None:
@@ -296,7 +297,7 @@ def decode_pool(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, tpot_
             fits = room(dims, rf, lay, seq)
             if fits < 1:
                 continue
-            b = min(fits, rf.max_seqs * lay.dp)
+            b = min(fits, max(rf.max_seqs * lay.dp // rf.beams, 1))
             if isinstance(batch_opt, int):
                 b = min(b, batch_opt)
             t = lay.pp * rf.decode_step(dims, lay, b).total

@@ -55,6 +55,7 @@ class ModelCosts(NamedTuple):
     w_attn_prefill: int  # attention width of prefill [elements]
     w_attn_decode: int  # attention width of decode (MLA: the latent) [elements]
     kv_token_gpu: float  # KV cache of one token over all layers on one GPU of a tp-way rank [B]
+    vocab: int  # vocabulary size V: the sampler reads V logits per token it samples
 
 
 class LinkCosts(NamedTuple):
@@ -98,6 +99,7 @@ class StepTerms(NamedTuple):
     attn_mem: float
     attn_cmp: float
     prefill_attn: float
+    sampling: float  # reading the logits of every token sampled (FP32, vocabulary split tp-way)
     tp_comm: float
     expert_comm: float
     pp_comm: float
@@ -158,6 +160,12 @@ def stage_step(
     attn_cmp = 4.0 * layers * ctx * m.w_attn_decode * decode / tp / r.flops_attn
     prefill_attn = 4.0 * layers * m.w_attn_prefill * prefill_positions / tp / r.flops_attn
 
+    # the sampler reads the FP32 logits of each token it samples (vLLM's sampler upcasts to float32;
+    # beam search takes its top-k over the beams x vocabulary of a request, the same logits), on the
+    # last stage: charged per stage as a share of the round
+    sampled = decode + (1.0 if prefill else 0.0)
+    sampling = sampled * m.vocab * 4.0 / tp / r.bw / pp
+
     # communication per layer of this stage
     act = tokens * m.d_model * ACT_BYTES
     dense_layers = layers - m.moe_layers / pp
@@ -189,6 +197,7 @@ def stage_step(
         + max(expert_mem, expert_cmp)
         + max(attn_mem, attn_cmp)
         + prefill_attn
+        + sampling
         + tp_comm
         + expert_comm
         + pp_comm
@@ -206,6 +215,7 @@ def stage_step(
         attn_mem,
         attn_cmp,
         prefill_attn,
+        sampling,
         tp_comm,
         expert_comm,
         pp_comm,

@@ -26,6 +26,8 @@ def _ops(st: StepTerms) -> str:
     parts.append(f"attention max({st.attn_mem * 1e3:.3g}, {st.attn_cmp * 1e3:.3g})")
     if st.prefill_attn:
         parts.append(f"prefill attention {st.prefill_attn * 1e3:.3g}")
+    if st.sampling:
+        parts.append(f"sampling {st.sampling * 1e3:.3g}")
     for name, v in (
         ("TP all-reduce", st.tp_comm),
         ("expert all-to-all", st.expert_comm),

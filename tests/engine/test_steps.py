@@ -36,7 +36,8 @@ def test_a_decode_step_by_hand() -> None:
     assert t.decode.dense_mem == pytest.approx(weights, rel=1e-12)
     assert t.decode.attn_mem == pytest.approx(attention, rel=1e-12)
     assert t.decode.launch == pytest.approx(41e-6)  # one full CUDA-graph replay
-    assert t.t_step_decode == pytest.approx(weights + attention, rel=1e-12)
+    sampling = 1 * 32000 * 4 / (2039e9 * 0.70)  # one token's FP32 logits over the vocabulary
+    assert t.t_step_decode == pytest.approx(weights + attention + sampling, rel=1e-12)
 
 
 def test_tensor_parallel_allreduce_by_hand() -> None:
@@ -229,3 +230,17 @@ def test_ttft_under_load_counts_the_wait_for_a_slot_at_the_peak() -> None:
         next(t for t in r.trace if t.name == "TTFT under load").value + step.value
     )
     assert "waiting for a slot" in line.value
+
+
+def test_beam_search_decodes_every_beam_and_counts_the_output_once() -> None:
+    m = resolve_model("llama-3-8b")
+    one = rf(H100, 1000, 200).terms(m.dims, 1, 64)
+    four = rf(H100, 1000, 200, beams=4).terms(m.dims, 1, 64)
+    assert four.decode.kv_read == pytest.approx(4 * one.decode.kv_read)  # each beam reads its context
+    assert four.chunk == pytest.approx(one.chunk)  # the prompt is prefilled once per request
+    assert four.served == 64 and four.out_tps == pytest.approx(64 * 200 / four.t_cycle)  # counted once
+    # the sampler reads each sampled token's FP32 logits: 4 beams x 64 requests x V values
+    assert four.decode.sampling == pytest.approx(256 * 128256 * 4 / (3350e9 * 0.7))
+    # memory: the prompt's KV once and each beam's own replies
+    r = run("llama-3-8b H100 2usd beams=4 in=1000 out=200")
+    assert r.batch <= 1024 // 4 and any(a.name == "beam search" for a in r.assumptions)
