@@ -351,12 +351,19 @@ def inference_rows(b: Bench, p: Point) -> None:
     static = ["batching=static", "out_spread=0"] if "static batch" in p.text else []
     batch = p.num("batch", "batch_size")
     count, _, _ = p.hardware()
+    prompts = p.num("prompts", "num_prompts")  # a benchmark's requests sent at once: a finite run
     for key in per_gpu_keys:
         if key in rep or key in p.variant:
-            q = " ".join([base, *([f"batch={int(batch)}"] if batch else ["batch=max"]), *lengths, *static])
+            q = " ".join(
+                [base, *([f"batch={int(batch)}"] if batch else ["batch=max"]), *lengths, *static]
+                + ([f"prompts={int(prompts)}"] if prompts and not static else [])
+            )
             r = b.estimate(q)
+            got = r and r.tokens_per_s_per_gpu
+            if r and prompts and not static:
+                got = r.inputs["finite_run_output_tokens_per_s"] / r.gpus_per_replica  # type: ignore[operator]
             b.add(p, "inference throughput", "output tok/s per GPU", rep.get(key, p.variant.get(key)), q,
-                  r and r.tokens_per_s_per_gpu, length_note)  # fmt: skip
+                  got, length_note)  # fmt: skip
             break
     for scenario in scenarios:
         rep_s = _dict(rep.get(scenario))

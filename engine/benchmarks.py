@@ -97,6 +97,9 @@ class BenchmarkResult(BaseModel):
     mean_tpot_s: float | None = Field(default=None, description="mean time per output token after the first [s]")
     mean_latency_s: float | None = Field(default=None, description="mean end-to-end request latency [s]")
     concurrency: int | None = Field(default=None, description="concurrent requests the client kept in flight")
+    all_at_once: bool = Field(
+        default=False, description="every request was sent at the start (no rate, no concurrency limit): a finite run"
+    )
     scenario: str | None = Field(default=None, description="MLPerf scenario (Offline, Server, ...)")
     notes: list[str] = Field(default_factory=empty_list, description="how derived values were computed, caveats")
 
@@ -171,9 +174,13 @@ def parse_vllm(d: dict[str, Any], source: str) -> BenchmarkResult:
     if "mean_ttft_ms" in d and ttft is None:
         notes.append("mean_ttft_ms is 0: TTFT was not measured (no streaming)")
     conc = _pos(d.get("max_concurrency"))
+    rate = d.get("request_rate")
+    burst = conc is None and (rate is None or str(rate).lower() in ("inf", "infinity"))
     if conc is None:
-        rate = d.get("request_rate")
-        notes.append(f"no max_concurrency (request rate {rate}): concurrency unknown")
+        notes.append(
+            f"no max_concurrency (request rate {rate})"
+            + (": every request sent at the start, a finite run" if burst else ": concurrency unknown")
+        )
     model = d.get("model_id") if isinstance(d.get("model_id"), str) else None
     return BenchmarkResult(
         tool="vllm",
@@ -190,6 +197,7 @@ def parse_vllm(d: dict[str, Any], source: str) -> BenchmarkResult:
         mean_tpot_s=tpot / 1000 if tpot else None,
         mean_latency_s=e2el / 1000 if e2el else None,
         concurrency=int(conc) if conc else None,
+        all_at_once=burst,
         notes=notes,
     )
 

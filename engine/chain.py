@@ -39,6 +39,7 @@ from engine.provenance import GIVEN, Ctx
 from engine.queueing import queue_wait_s
 from engine.resolve import canonical
 from engine.results import Result
+from engine.runs import finite_run
 from engine.service import (
     SECONDS_PER_DAY,
     fleet_replicas,
@@ -105,6 +106,9 @@ def infer(ctx: Ctx, trace: bool = True) -> Result:
         fields["energy_kwh"], fields["energy_cost"] = energy(ctx, fields["cost_per_day"] / ctx.price)
     _queueing(ctx, s, fields, r_day, peak, steps)
     _cache_split(fields, plan.roofline.cache_hit)
+    inputs = {**ctx.inputs, **s.inputs}
+    if ctx.given("prompts"):
+        inputs.update(_finite_run(ctx, s, steps))
     return result(
         ctx,
         "inference",
@@ -112,7 +116,7 @@ def infer(ctx: Ctx, trace: bool = True) -> Result:
         trace,
         steps,
         title=f"{ctx.arch.name} on {s.gpus}x {ctx.acc.short} ({plan.dtype})",
-        inputs={**ctx.inputs, **s.inputs},
+        inputs=inputs,
         **fields,
     )
 
@@ -151,6 +155,36 @@ def _queueing(
             f"TTFT under load at the peak, {fields['ttft_loaded_s']:.3g} s, exceeds ttft_max={s.plan.ttft_max_text} "
             "once the wait for a free slot is counted; a lower util= leaves more slots free"
         )
+
+
+def _finite_run(ctx: Ctx, s: ServingSetup, steps: list[dict[str, Any]]) -> dict[str, float]:
+    """``prompts=N``: the replica running N requests sent at once and drained, as a serving benchmark
+    does (:func:`engine.runs.finite_run`), at most its batch running at once."""
+    n = int(ctx.opt("prompts"))  # type: ignore[call-overload]
+    p = s.point
+    run = finite_run(s.plan.roofline, ctx.arch.dims, p.layout, n, p.batch)
+    ctx.add(
+        "finite run",
+        f"{n:,} requests sent at once and drained: {run.output_tokens_per_s:,.4g} output tokens/s (steady state "
+        f"{p.output_tokens_per_s:,.4g}), makespan {run.makespan_s:.4g} s, mean TTFT {run.mean_ttft_s * 1e3:.4g} ms",
+        "given: the engine's steps from empty slots to the last reply (prefill waves, then the tail)",
+        True,
+    )
+    steps.append(
+        dict(
+            name="finite run output tokens/s",
+            formula=f"{n} x {p.s_out} output tokens / makespan {run.makespan_s:.4g} s ({run.steps} steps)",
+            value=run.output_tokens_per_s,
+            unit="tok/s",
+            ref="engine.runs",
+        )
+    )
+    return {
+        "prompts": n,
+        "finite_run_output_tokens_per_s": run.output_tokens_per_s,
+        "finite_run_makespan_s": run.makespan_s,
+        "finite_run_mean_ttft_s": run.mean_ttft_s,
+    }
 
 
 def _cache_split(fields: dict[str, Any], hit: float) -> None:

@@ -127,6 +127,7 @@ UNITS: dict[str, str] = {
     "calibration": "profile name",
     "disagg": "flag",
     "beams": "sequences per request (output counted once)",
+    "prompts": "requests (a benchmark run sent at once and drained)",
     "prefill_gpus": "GPUs",
     "decode_gpus": "GPUs",
     "cache_hit": "fraction 0-0.99 of input tokens (prefix-cache hits skip their prefill)",

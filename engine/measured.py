@@ -174,6 +174,9 @@ def import_result(args: list[str], config: EngineConfig) -> Result:
         extra.append(Assumption(name="measured latency (mean)", value=", ".join(lat), source=src))
     if b.concurrency:
         extra.append(Assumption(name="measured concurrency", value=str(b.concurrency), source=src))
+    predicted = _predict_run(b, model_tok, gpu_token, opts, config)
+    if predicted is not None:
+        extra.append(predicted[0])
     if b.scenario:
         extra.append(Assumption(name="MLPerf scenario", value=b.scenario, source=src))
     for n in b.notes:
@@ -186,6 +189,7 @@ def import_result(args: list[str], config: EngineConfig) -> Result:
     )
     inputs = {
         **res.inputs,
+        **({"predicted_output_tokens_per_s": predicted[1]} if predicted is not None else {}),
         "source_file": b.source,
         "tool": b.tool,
         "measured_output_tokens_per_s": b.output_tokens_per_s,
@@ -200,6 +204,43 @@ def import_result(args: list[str], config: EngineConfig) -> Result:
     if b.mean_ttft_s and b.mean_tpot_s and b.mean_latency_s:  # the measured latencies, only when all are known
         update.update(ttft_s=b.mean_ttft_s, tpot_s=b.mean_tpot_s, request_latency_s=b.mean_latency_s)
     return res.model_copy(update=update)
+
+
+def _predict_run(
+    b: BenchmarkResult, model_tok: str, gpu_token: str, opts: dict[str, str], config: EngineConfig
+) -> tuple[Assumption, float] | None:
+    """The engine's own prediction for the measured run, like for like: the modelled replica (its
+    layout and engine preset) running the file's requests, as a finite run when they were all sent
+    at once (:func:`engine.runs.finite_run`), else at the measured concurrency; None when the file
+    lacks the request count or lengths, or the model does not fit."""
+    from engine.query import parse_query
+    from engine.runs import finite_run
+    from engine.serving import serving_setup
+
+    if not b.n_requests or not b.mean_output_tokens or not (b.all_at_once or b.concurrency):
+        return None
+    keep = {k: v for k, v in opts.items() if k in ("dtype", "kv", "engine", "tp", "pp", "dp", "ep", "cache_hit")}
+    s_in = opts.get("in") or str(max(1, round(b.mean_input_tokens or 0))) if b.mean_input_tokens else opts.get("in")
+    tokens = [model_tok, gpu_token, f"out={opts.get('out') or max(1, round(b.mean_output_tokens))}"]
+    tokens += [f"in={s_in}"] if s_in else []
+    tokens += [f"{k}={v}" for k, v in keep.items()]
+    try:
+        ctx = resolve(parse_query(tokens), config)
+        s = serving_setup(ctx)
+    except GpucostError:
+        return None
+    p, rf = s.point, s.plan.roofline
+    cap = min(b.concurrency or p.max_batch, p.max_batch, rf.max_seqs * p.layout.dp)
+    run = finite_run(rf, ctx.arch.dims, p.layout, b.n_requests, max(cap, 1))
+    how = (
+        f"{b.n_requests} requests sent at once and drained: makespan {run.makespan_s:.4g} s, mean TTFT "
+        f"{run.mean_ttft_s * 1e3:.4g} ms"
+        if b.all_at_once
+        else f"{b.n_requests} requests at concurrency {b.concurrency}"
+    )
+    value = f"{_fmt(run.output_tokens_per_s)} output tokens/s ({how}; steady state {_fmt(p.output_tokens_per_s)})"
+    src = f"the modelled replica, {p.gpus}x {ctx.acc.short} as {p.layout.describe()}, engine {rf.preset.name}"
+    return Assumption(name="engine's prediction for this run", value=value, source=src), run.output_tokens_per_s
 
 
 # ---- calibrate -------------------------------------------------------------------------------------------

@@ -110,6 +110,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "calibration": OptionSpec("text", help="named calibration profile"),
     "cache_hit": OptionSpec("number", 0, 0.99, "share of prompt tokens served from a prefix cache"),
     "beams": OptionSpec("int", 1, 64, "beam search: sequences decoded per request"),
+    "prompts": OptionSpec("int", 1, 1_000_000, "a benchmark's requests sent at once: predict that finite run"),
     "disagg": OptionSpec("bool", help="daily: prefill and decode on separate pools, each sized for the peak"),
     "prefill_gpus": OptionSpec("int", 1, 4096, "disagg: GPUs per prefill replica"),
     "decode_gpus": OptionSpec("int", 1, 4096, "disagg: GPUs per decode replica"),
@@ -391,7 +392,7 @@ _SERVING = _PRICING | {
 }  # fmt: skip
 #: The options each estimate reads; any other is refused (it would have no effect).
 APPLIES: dict[str, frozenset[str]] = {
-    "inference": frozenset(_SERVING),
+    "inference": frozenset(_SERVING | {"prompts"}),
     "compare": frozenset(_SERVING),
     "daily": frozenset(_SERVING | {"gpus", "prefill_tps", "decode_tps", "disagg", "prefill_gpus", "decode_gpus"}),
     "train": frozenset(

@@ -244,3 +244,27 @@ def test_beam_search_decodes_every_beam_and_counts_the_output_once() -> None:
     # memory: the prompt's KV once and each beam's own replies
     r = run("llama-3-8b H100 2usd beams=4 in=1000 out=200")
     assert r.batch <= 1024 // 4 and any(a.name == "beam search" for a in r.assumptions)
+
+
+def test_a_finite_run_opens_with_prompts_and_drains_to_a_tail() -> None:
+    from engine.runs import finite_run
+
+    m = resolve_model("llama-3-8b").dims
+    r = rf(H100, 1000, 200)
+    lay = Layout(tp=1)
+    one, t1 = finite_run(r, m, lay, 1, 1024), r.terms(m, lay, 1)
+    # one request: its prompt on an idle replica, then 199 decode steps alone
+    assert one.mean_ttft_s == pytest.approx(t1.ttft) and one.makespan_s == pytest.approx(t1.ttft + 199 * t1.t_step_decode)
+    steady = r.terms(m, lay, 256).out_tps
+    few, many = finite_run(r, m, lay, 100, 256), finite_run(r, m, lay, 10_000, 256)
+    assert few.output_tokens_per_s < 0.9 * steady  # never reaches the steady state
+    assert many.output_tokens_per_s == pytest.approx(steady, rel=0.01)  # a long run does
+
+
+def test_import_predicts_the_measured_run_like_for_like() -> None:
+    from pathlib import Path
+
+    f = Path(__file__).parent / "fixtures" / "measured" / "vllm_serving_llama2_70b_8xh100.json"
+    r = run(f"import {f} 8xH100 2usd")
+    line = next(a for a in r.assumptions if a.name == "engine's prediction for this run")
+    assert "512 requests at concurrency 64" in line.value and r.inputs["predicted_output_tokens_per_s"] > 0
