@@ -146,7 +146,7 @@ def _sizer(
         sz = dims = None
         if n is not None:
             dims = dense_dims(n)
-            sz = size_dims(dims, rf, plan.asked, plan.batch_opt, plan.limits)
+            sz = size_dims(dims, rf, plan.asked, plan.batch_opt, plan.limits, metric in _LATENCY)
         if sz is None:  # a named model, or a count that fits nowhere (its error comes from size_replica)
             arch = resolve_arch(_text(v))
             if arch.release_dtype not in (None, plan.dtype) and not dtype_given:
@@ -164,6 +164,8 @@ def _sizer(
 
 
 _PLAIN = frozenset("0123456789.eE+-")
+#: The metrics that read a TTFT (the others are computed without the two TTFTs, a third of a row's work).
+_LATENCY = frozenset({"ttft_s", "ttft_loaded_s", "request_latency_s"})
 
 
 def _plain_count(v: object) -> float | None:

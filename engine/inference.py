@@ -357,15 +357,24 @@ class Roofline:
         seqs: float | None = None,
     ) -> StepTerms:
         """One stage's step of ``m`` on ``lay`` (see :func:`engine.step.stage_step`), with its launch."""
+        mc, links, r, ctx = self._prep(m, lay)
         return stage_step(
-            self.costs(m, lay.tp), lay, self.links(lay)[0], self.rates(m), decode, prefill, kv_tokens(m, self.ctx),
-            positions,
-            ranks, self.launch(m, lay, decode, prefill), seqs,
-        )  # fmt: skip
+            mc, lay, links, r, decode, prefill, ctx, positions, ranks, self.launch(m, lay, decode, prefill), seqs
+        )
 
-    def terms(self, m: Dims, lay: Layout | int, batch: int) -> Terms:
+    def _prep(self, m: Dims, lay: Layout) -> tuple[ModelCosts, LinkCosts, Rates, float]:
+        """What every step of ``m`` on ``lay`` shares: the model's costs on a rank, the links, the
+        rates and the decode context the KV reads cover (windows applied)."""
+        key = ("prep", m, lay)
+        got = self._memo.get(key)
+        if got is None:
+            got = self._memo[key] = (self.costs(m, lay.tp), self.links(lay)[0], self.rates(m), kv_tokens(m, self.ctx))
+        return got  # type: ignore[return-value]
+
+    def terms(self, m: Dims, lay: Layout | int, batch: int, latency: bool = True) -> Terms:
         """Every term for ``batch`` sequences on a replica of model ``m`` laid out as ``lay`` (a GPU
-        count: tensor parallel in a domain, pipeline across)."""
+        count: tensor parallel in a domain, pipeline across). ``latency=False`` leaves out the two
+        TTFTs (NaN), which a search for throughput alone does not read."""
         lay = self.layout_of(lay)
         e = self.preset
         s_in, s_out = self.s_in, self.s_out
@@ -376,7 +385,8 @@ class Roofline:
         per = batch / (dp * pp)  # requests per rank per micro-batch
         # mean number of tokens a prompt token attends to (causal; windowed layers at most the window)
         pos_avg = attended_positions(m, cached, s_in) / s_new if s_new > 0 else 0.0
-        ttft, first = self._prompt(m, lay, s_new, cached)
+        # (static batching's time per output token reads the TTFT)
+        ttft, first = self._prompt(m, lay, s_new, cached) if latency or self.static else (math.nan, None)
         served = float(batch)
         if self.static:
             dec = self.step(m, lay, per * k, 0.0, 0.0)
@@ -402,7 +412,7 @@ class Roofline:
             steps, tpot, t_cycle = float(s_out), t_step, s_out * t_step
             t_pf = s_out * (t_step - t_dec)
             # a new prompt waits for the running step, then takes the budget decodes leave in each step
-            loaded = t_step / 2 + self._prompt(m, lay, s_new, cached, per * k, dp)[0]
+            loaded = t_step / 2 + self._prompt(m, lay, s_new, cached, per * k, dp)[0] if latency else math.nan
         else:
             # prefill steps apart (vLLM V0): the batch's prompts in steps of the budget, then decode
             dec = self.step(m, lay, per * k, 0.0, 0.0)
@@ -436,7 +446,7 @@ class Roofline:
             ctx=self.ctx,
             mixed=mixed,
             decode=dec,
-            first=first,
+            first=first or mixed,
         )
 
     def _prompt(

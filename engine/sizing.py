@@ -165,7 +165,7 @@ def _batch(rf: Roofline, dims: Dims, lay: Layout, fits: int, batch_opt: object, 
     else:
         batch = min(fits, cap)
     batch = max(batch, 1)
-    t = rf.terms(dims, lay, batch)
+    t = rf.terms(dims, lay, batch, lim.ttft is not None)
     if lim.met(t) or batch == 1:
         return batch, t, False
     # Time per output token grows with the batch; TTFT under load does too (longer steps), but its
@@ -176,7 +176,7 @@ def _batch(rf: Roofline, dims: Dims, lay: Layout, fits: int, batch_opt: object, 
         grid.append(b)
         b *= 2
     grid.append(batch)
-    terms = {b: rf.terms(dims, lay, b) for b in grid}
+    terms = {b: rf.terms(dims, lay, b, lim.ttft is not None) for b in grid}
     ok = [b for b in grid if lim.met(terms[b])]
     if not ok:  # none meets them: the batch that comes closest on TTFT, else batch 1
         one = min(grid, key=lambda b: ttft_at(terms[b], lim.util)) if lim.ttft is not None else 1
@@ -185,16 +185,20 @@ def _batch(rf: Roofline, dims: Dims, lay: Layout, fits: int, batch_opt: object, 
     hi = grid[grid.index(lo) + 1] - 1 if lo != grid[-1] else lo
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if lim.met(rf.terms(dims, lay, mid)):
+        if lim.met(rf.terms(dims, lay, mid, lim.ttft is not None)):
             lo = mid
         else:
             hi = mid - 1
-    return lo, rf.terms(dims, lay, lo), True
+    return lo, rf.terms(dims, lay, lo, lim.ttft is not None), True
 
 
-def size_dims(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, lim: Limits) -> Sizing | None:
+def size_dims(
+    dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, lim: Limits, latency: bool = True
+) -> Sizing | None:
     """The replica sizing of a model with dimensions ``dims`` under ``rf`` (see the module
-    docstring), or None when no replica of up to ``MAX_REPLICA_GPUS`` GPUs holds one sequence."""
+    docstring), or None when no replica of up to ``MAX_REPLICA_GPUS`` GPUs holds one sequence.
+    ``latency=False``: the chosen point's TTFTs are left out (NaN) unless a limit needed them (a
+    spreadsheet column of costs does not read them)."""
     seq, heads = rf.s_in + rf.s_out, dims.n_heads
     domain = rf.domain
     need = least_gpus(dims, rf, heads, seq, domain, asked)
@@ -235,6 +239,8 @@ def size_dims(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, lim: Li
         batch, t, cut = _batch(rf, dims, lay, fits, batch_opt, lim)
         best = (lim.met(t), t.out_tps / lay.gpus, lay, fits, batch, t, cut)
     met, _, lay, fits, batch, t, cut = best
+    if lim.ttft is None and latency:  # searched for throughput alone: the chosen point's TTFTs now
+        t = rf.terms(dims, lay, batch)
     return Sizing(lay, need, tuple(tried), fits, batch, t, cut and met, not met)
 
 
