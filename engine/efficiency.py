@@ -1,26 +1,12 @@
-"""Efficiency factors: how much of the datasheet peak real software gets, as named presets.
+"""Efficiency factors: how much of the datasheet peak real software gets, and the fleet's defaults.
 
 A roofline estimate needs two fractions of peak: of tensor-core FLOP/s (MFU-like, for compute-bound
-prefill and large-batch decode) and of memory bandwidth (MBU, for bandwidth-bound decode). They
-depend on the serving engine far more than on the model, so they are presets named after the engine:
-
-========  =======  =========  ==========  ====================================================================
-preset    compute  bandwidth  batching    reasoning
-========  =======  =========  ==========  ====================================================================
-hf        0.35     0.45       static      Hugging Face transformers ``generate``: eager PyTorch kernels, padded
-                                          static batches; HF's own TGI/vLLM comparisons show several-fold lower
-                                          throughput than paged-attention servers [3].
-vllm      0.55     0.70       continuous  vLLM (default): paged attention, continuous batching [3]; decode
-                                          kernels reach ~60-75% of HBM bandwidth [2]; large GEMMs 60-80% of dense
-                                          peak, prefill end-to-end around 50-60% [1].
-trtllm    0.65     0.80       continuous  TensorRT-LLM: fused kernels, in-flight batching; closer to the GEMM and
-                                          HBM ceilings (cuBLAS reaches 70-80% of dense peak, STREAM-like copies
-                                          ~90% of HBM peak) [1][2].
-========  =======  =========  ==========  ====================================================================
-
-These are judgement values from the sources, not fitted to the accuracy cases; ``gpucost explain``
-shows how much each moves the answer, and a calibration profile (``calibration=NAME``) replaces them
-with values fitted to your own measurements.
+prefill and large-batch decode) and of memory bandwidth (MBU, for streaming the weights in decode).
+They depend on the serving engine far more than on the model, so each serving-engine preset in
+:mod:`engine.engines` carries its own (hf 0.35/0.45, vllm and sglang 0.55/0.70, trtllm 0.65/0.80),
+with the reasoning and sources there [1][2][3]. They are judgement values from the sources, not
+fitted to the accuracy cases; ``gpucost explain`` shows how much each moves the answer, and a
+calibration profile (``calibration=NAME``) replaces them with values fitted to your measurements.
 
 Training uses steady-state MFU (default 0.45, the middle of the 0.35-0.55 published for large runs:
 PaLM 46.2% [4], Llama 3 405B 38-43% [5], Megatron-LM 1T ~52% [6]) and goodput, the share of wall-clock
