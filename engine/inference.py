@@ -372,7 +372,10 @@ class Roofline:
         per = batch / (dp * pp)  # decode tokens per rank per micro-batch
         # mean number of tokens a prompt token attends to (causal; windowed layers at most the window)
         pos_avg = attended_positions(m, cached, s_in) / s_new if s_new > 0 else 0.0
-        ttft, first = self._prompt(m, lay, s_new, cached)
+        idle = self._memo.get(("idle prompt", m, lay))  # an idle replica's prompt: the same at every batch
+        if idle is None:
+            idle = self._memo[("idle prompt", m, lay)] = self._prompt(m, lay, s_new, cached)
+        ttft, first = idle  # type: ignore[misc]
         served = float(batch)
         if self.static:
             dec = self.step(m, lay, per, 0.0, 0.0)

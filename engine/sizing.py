@@ -46,7 +46,11 @@ class Limits:
     ttft: float | None = None
 
     def met(self, t: Terms) -> bool:
-        return (self.tpot is None or t.tpot <= self.tpot) and (self.ttft is None or t.ttft_loaded <= self.ttft)
+        return self.met_values(t.tpot, t.ttft_loaded)
+
+    def met_values(self, tpot: float, ttft: float) -> bool:
+        """Whether a time per output token and a TTFT [s] meet the limits."""
+        return (self.tpot is None or tpot <= self.tpot) and (self.ttft is None or ttft <= self.ttft)
 
 
 @dataclass(frozen=True)
@@ -299,3 +303,10 @@ def decode_pool(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, tpot_
         return None
     _, rate, lay, b, t = best
     return Pool(lay, b, rf.s_out / rate, t, tuple(tried))
+
+
+#: Public names of the steps a replica search takes, for searches that keep every layout and batch
+#: (the planner, the throughput-interactivity curve) rather than the best one: the same functions,
+#: so what they list reproduces through a query that fixes the layout (and ``batch=``).
+batch_for = _batch
+replica_counts = _counts
