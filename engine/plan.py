@@ -189,7 +189,8 @@ def search(
                     fitted = _disaggregated(out, found, ctx, plan, arch, label, extra) or fitted
         out.evaluated_by_gpu[acc.id] = out.evaluated - sum(out.evaluated_by_gpu.values())
         if not fitted:
-            out.skipped.append(f"{acc.short}: no replica holds {arch.name} (weights and one sequence's KV cache)")
+            name = acc.aliases[0] if acc.aliases else acc.id
+            out.skipped.append(f"{name}: no replica holds {arch.id} (its weights and one sequence's KV cache)")
         if found:
             out.points[acc.id] = found
     return out
