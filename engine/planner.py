@@ -381,6 +381,7 @@ def _result(
         "performance_points": found.evaluated, "configurations_evaluated": int(counts["evaluated"]),
         "configurations_meeting_limits": int(counts["met"]), "rows": len(rows),
         "elapsed_s": round(counts["elapsed"], 3), "best_query": best["query"],
+        **{f"{k}_s": q.values[k] for k in ("ttft_max", "tpot_max") if k in q.values},
     }  # fmt: skip
     money = ("cost_per_request", "cost_per_million_input_tokens", "cost_per_million_output_tokens",
              "cost_per_million_tokens", "cost_per_hour", "cost_per_day", "cost_per_month")  # fmt: skip
