@@ -23,7 +23,7 @@ from engine.config import EngineConfig
 from engine.costs import replica_costs
 from engine.errors import GpucostError
 from engine.layout import Layout
-from engine.provenance import assumption
+from engine.provenance import Ctx, assumption
 from engine.query import Query
 from engine.resolve import canonical, priced, resolve
 from engine.results import Result, Table
@@ -38,12 +38,19 @@ COLUMNS = [
 REPLICA_LINES = ("GPUs per replica", "parallel layout", "batch")
 
 
-def _layouts(plan: ServingPlan, dims: Any) -> list[Layout]:
+def _layouts(ctx: Ctx, plan: ServingPlan) -> list[Layout]:
     """The layouts the curve spans: the one the query fixes, else every one the replica search tries."""
-    rf, asked = plan.roofline, plan.asked
+    rf, asked, dims = plan.roofline, plan.asked, ctx.arch.dims
     if asked.gpus is not None or asked.layout_given:
         sized = size_dims(dims, rf, asked, None, Limits())
-        return [sized.layout] if sized is not None else []
+        if sized is None:
+            return []
+        if asked.gpus is not None and sized.gpus != asked.gpus:
+            ctx.warn(
+                f"does not fit: {ctx.arch.name} at {plan.dtype} needs at least {sized.need}x {ctx.acc.short}, not "
+                f"{asked.gpus}; the curve is of {sized.gpus}x"
+            )
+        return [sized.layout]
     counts = replica_counts(dims, rf, Asked())
     return [lay for g in counts for lay in candidates(dims, dims.n_heads, g, rf.domain, asked)]
 
@@ -76,7 +83,7 @@ def curve(q: Query, config: EngineConfig) -> Result:
     rows: list[dict[str, Any]] = []
     gpu = ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id
     base = {k: v for k, v in q.options.items() if k not in ("tp", "pp", "dp", "ep", "nodes")}
-    for lay in _layouts(plan, dims):
+    for lay in _layouts(ctx, plan):
         fits = room(dims, rf, lay, seq)
         if fits < 1:
             continue

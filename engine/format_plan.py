@@ -162,4 +162,5 @@ def curve_text(r: Result, table: Table) -> list[str]:
             line.append("" if v is None else fmt_money(v, r.currency))
         line.append("*" if row[c["pareto"]] else "")
         body.append(line)
-    return [table(head, body)]
+    warnings = [f"warning: {x}" for x in r.warnings]
+    return [*warnings, *([""] if warnings else []), table(head, body)]

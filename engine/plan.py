@@ -201,12 +201,17 @@ def _fleet(out: Search, plan: ServingPlan, rps: float) -> int:
 
 
 def _limits_text(lim: Limits, tpot: float, ttft: float) -> str:
+    """The figures a configuration is held to, as ``TPOT 4.5 ms and TTFT 1.2 s``."""
     bits = []
     if lim.tpot is not None:
-        bits.append(f"TPOT {tpot * 1e3:.3g} ms")
+        bits.append(f"TPOT {_time(tpot)}")
     if lim.ttft is not None:
-        bits.append(f"TTFT {ttft:.3g} s")
+        bits.append(f"TTFT {_time(ttft)}")
     return " and ".join(bits)
+
+
+def _time(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
 def _ratio(lim: Limits, tpot: float, ttft: float) -> float:
@@ -301,7 +306,10 @@ def _disaggregated(
             out.evaluated += 1
             g_dec = dec.layout.gpus
             if not lim.met_values(dec.step_s, ttft):
-                what = f"disaggregated {g_pf}x+{g_dec}x {acc.short} {label} {extra['engine']} at batch {dec.batch}"
+                what = (
+                    f"{acc.short} disaggregated (prefill {g_pf}x, decode {g_dec}x) {label} {extra['engine']} at "
+                    f"batch {dec.batch}"
+                )
                 out.miss(_ratio(lim, dec.step_s, ttft), what + ": " + _limits_text(lim, dec.step_s, ttft))
                 continue
             pl = pools(out.requests_per_day, out.peak, util, g_pf, g_dec, pf.gpu_s, dec.gpu_s)
