@@ -288,6 +288,15 @@ def headline(r: Result) -> str:
         if r.cost_per_million_tokens is not None:
             return f"{r.title}: cheapest {best[1]} at {m(r.cost_per_million_tokens)}/M tokens"
         return r.title
+    if r.kind == "plan" and r.table and r.table.rows:
+        best = dict(zip(r.table.columns, r.table.rows[0], strict=True))
+        bits = [f"cheapest {best['gpus']}x {best['gpu']} ({best['dtype']}, {best['engine']})"]
+        bits[0] += f" at {m(r.cost_per_day or 0)}/day"
+        if r.api:
+            bits.append(f"cheapest API {r.api[0].provider} {m(r.api[0].cost_per_day)}/day")
+            if r.break_even_requests_per_day is not None:
+                bits.append(f"self-hosting cheaper above {fmt_num(r.break_even_requests_per_day)} requests/day")
+        return (r.title + ": " if r.title else "") + ", ".join(bits)
     if r.kind == "explain":
         return "explain: " + (r.title or r.query)
     return r.title or r.kind
