@@ -91,9 +91,15 @@ class Sizing:
 def room(dims: Dims, rf: Roofline, lay: Layout, seq: int) -> int:
     """Sequences of ``seq`` tokens a replica holds: per data-parallel rank, what is left of each
     GPU's usable memory after its weights and the prefill chunk's activations, over one sequence's
-    KV cache on it, times the ranks (0: not even one)."""
-    free = rf.usable - rf.weights_per_gpu(dims, lay) - activation_per_gpu(dims, lay.tp, chunk=rf.budget)
+    KV cache on it, times the ranks (0: not even one). A static batch prefills all its prompts in
+    one pass (:meth:`engine.inference.Roofline.terms`), so there each sequence also holds its
+    prompt's activations, and the engine's token budget (unbounded) plays no part."""
+    free = rf.usable - rf.weights_per_gpu(dims, lay)
     per_seq = kv_per_gpu(dims, rf.kv_bytes, lay.tp) * kv_tokens(dims, seq) / lay.pp
+    if rf.static:
+        per_seq += activation_per_gpu(dims, lay.tp, chunk=rf.prompt_tokens) / lay.pp
+    else:
+        free -= activation_per_gpu(dims, lay.tp, chunk=rf.budget)
     if free <= 0 or per_seq <= 0:
         return 0
     return int(free // per_seq) * lay.dp
