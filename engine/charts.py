@@ -32,7 +32,7 @@ INSTALL_HINT = "pip install 'gpucost[slack]' (or pip install matplotlib)"
 
 def _rows(r: Result) -> list[dict[str, Any]]:
     if r.table is None or r.kind not in ("plan", "curve"):
-        raise GpucostError(f"a {r.kind} result has no chart", hint="charts draw plan and curve results")
+        raise GpucostError(f"'{r.kind}' answers have no chart", hint="charts draw plan and curve answers")
     return [dict(zip(r.table.columns, row, strict=True)) for row in r.table.rows]
 
 
