@@ -103,8 +103,8 @@ def plan_text(r: Result, table: Table) -> list[str]:
             even = "none: the API costs less at every traffic"
         else:
             even = f"self-hosting costs less above {fmt_num(r.break_even_requests_per_day)} requests/day"
-        cheaper = "self-hosting" if (r.cost_per_day or 0) < o.cost_per_day else "the API"
-        even += f" (at {fmt_num(requests)}/day {cheaper} is cheaper)"
+        even += f" (at {fmt_num(requests)} requests/day: self-hosting {m(r.cost_per_day or 0)}"
+        even += f", API {m(o.cost_per_day)})"
         metrics.append(("break-even", even))
     else:
         metrics.append(("API", "no published offer for this model"))

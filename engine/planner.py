@@ -372,7 +372,8 @@ def _result(
     even: float | None, currency: str, counts: dict[str, float], lines: list[Assumption], warnings: list[str],
 ) -> Result:  # fmt: skip
     best = rows[0]
-    limits = ", ".join(a.value for a in lines if a.name.endswith("limit"))
+    limits = ", ".join(f"{name} <= {q.options[k]}" for k, name in (("ttft_max", "TTFT"), ("tpot_max", "TPOT"))
+                       if k in q.options)  # fmt: skip
     title = f"Plan: {arch.name}, {fmt_num(found.requests_per_day)} requests/day, {found.s_in} in / {found.s_out} out"
     inputs = {
         "model": q.model if arch.inferred else arch.id, "model_name": arch.name,
