@@ -14,7 +14,8 @@ prices it afterwards (:mod:`engine.planner` ranks, prices and assembles the answ
    ``daily`` estimate resolves it (:func:`engine.resolve.resolve`, :func:`engine.serving.serving_plan`).
 4. **Replica** (colocated): every GPU count the replica search tries, every layout
    :func:`engine.sizing.candidates` offers at it, at the batch a daily estimate of that layout
-   picks (the largest that fits, capped per data-parallel rank, cut to meet the limits) and at
+   picks (the largest that fits, capped per data-parallel rank, cut to meet the limits) and, for
+   the layouts no other of the same plan beats on both output tokens/s per GPU and TPOT there, at
    each power of two below it (``batch=``): lower batches trade cost for time per output token.
    **Disaggregated** (``disagg``): each GPU count's prefill replica (:func:`engine.sizing.prefill_pool`)
    with each GPU count's decode replica (:func:`engine.sizing.decode_pool`).
