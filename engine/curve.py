@@ -5,12 +5,14 @@ GPU (what the hardware earns) against output tokens per second per user, ``1 / T
 user sees), one point per concurrency, one curve per parallel layout, and the envelope of the
 curves as the frontier (SemiAnalysis InferenceMAX, 2025: "token throughput per GPU vs. interactivity
 tok/s/user"). Here each point is the serving model's replica (:mod:`engine.inference`) at one batch:
-every power of two from 1 up to the largest batch that fits (capped per data-parallel rank, as a
+every power of two up to the largest batch that fits (capped per data-parallel rank, as a
 daily estimate caps it), and that largest batch; for each layout the replica search tries
 (:func:`engine.sizing.candidates` at each GPU count :func:`engine.sizing.replica_counts` gives), or
 only the one the query fixes (``8xH100``, ``tp=``...). With a price, each point also has one
 replica's cost per million output tokens at the target utilisation (``replica_cost_*`` of an
-inference estimate). Each row's ``query`` is the inference query that reproduces it.
+inference estimate). Each row's ``query`` is the inference query that reproduces it. The batches
+start at ``dp x pp`` (:func:`engine.sizing.batch_ladder`): below it some data-parallel rank or
+pipeline stage would have no sequence.
 
 Imports the estimators (``resolve``, ``serving``, ``sizing``, ``costs``); never the front ends.
 """
@@ -28,7 +30,7 @@ from engine.query import Query
 from engine.resolve import canonical, priced, resolve
 from engine.results import Result, Table
 from engine.serving import ServingPlan, check_context, serving_plan
-from engine.sizing import Asked, Limits, batch_for, candidates, replica_counts, room, size_dims
+from engine.sizing import Asked, Limits, batch_for, batch_ladder, candidates, replica_counts, room, size_dims
 
 COLUMNS = [
     "layout", "gpus_per_replica", "batch", "tokens_per_s_per_gpu", "tokens_per_s_per_user", "tpot_s", "ttft_s",
@@ -53,14 +55,6 @@ def _layouts(ctx: Ctx, plan: ServingPlan) -> list[Layout]:
         return [sized.layout]
     counts = replica_counts(dims, rf, Asked())
     return [lay for g in counts for lay in candidates(dims, dims.n_heads, g, rf.domain, asked)]
-
-
-def _batches(top: int) -> list[int]:
-    out, b = [], 1
-    while b < top:
-        out.append(b)
-        b *= 2
-    return [*out, top]
 
 
 def _frontier(rows: list[dict[str, Any]]) -> None:
@@ -88,7 +82,7 @@ def curve(q: Query, config: EngineConfig) -> Result:
         if fits < 1:
             continue
         top, _, _ = batch_for(rf, dims, lay, fits, None, Limits())
-        for b in _batches(top):
+        for b in [*batch_ladder(lay, top), top]:
             t = rf.terms(dims, lay, b)
             p = rf.point(dims, lay, b, t)
             g = lay.gpus

@@ -16,7 +16,8 @@ prices it afterwards (:mod:`engine.planner` ranks, prices and assembles the answ
    :func:`engine.sizing.candidates` offers at it, at the batch a daily estimate of that layout
    picks (the largest that fits, capped per data-parallel rank, cut to meet the limits) and, for
    the layouts no other of the same plan beats on both output tokens/s per GPU and TPOT there, at
-   each power of two below it (``batch=``): lower batches trade cost for time per output token.
+   each power of two below it from ``dp x pp`` up (:func:`engine.sizing.batch_ladder`; ``batch=``):
+   lower batches trade cost for time per output token.
    **Disaggregated** (``disagg``): each GPU count's prefill replica (:func:`engine.sizing.prefill_pool`)
    with each GPU count's decode replica (:func:`engine.sizing.decode_pool`).
 5. **Fleet**: whole replicas for the traffic's peak at the target utilisation, as ``daily`` sizes it.
@@ -50,7 +51,17 @@ from engine.query import Query, parse_option
 from engine.resolve import resolve
 from engine.service import fleet_replicas, lengths_from_tokens, peak_to_average, requests_per_day
 from engine.serving import ServingPlan, serving_plan
-from engine.sizing import Asked, Limits, batch_for, candidates, decode_pool, prefill_pool, replica_counts, room
+from engine.sizing import (
+    Asked,
+    Limits,
+    batch_for,
+    batch_ladder,
+    candidates,
+    decode_pool,
+    prefill_pool,
+    replica_counts,
+    room,
+)
 from engine.support import engines_for, why_not
 
 #: Options of a plan query that a row's daily query carries as they are.
@@ -259,13 +270,11 @@ def _colocated(
     ]  # fmt: skip
     for lay, fits, batch, t in chosen:
         sizes: list[tuple[int | None, int, Terms]] = [(None, batch, t)]
-        b = 1
-        while b < batch and any(c[0] == lay for c in front):  # the batch ladder: each power of two below
+        for b in batch_ladder(lay, batch) if any(c[0] == lay for c in front) else []:
             bb, tb, _ = batch_for(rf, dims, lay, fits, b, lim)
             out.evaluated += 1
             if bb == b and lim.met(tb):
                 sizes.append((b, b, tb))
-            b *= 2
         g = lay.gpus
         layout = tuple(lay.query_options().items())
         for asked_batch, bsz, tt in sizes:

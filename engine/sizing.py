@@ -311,6 +311,20 @@ def decode_pool(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, tpot_
     return Pool(lay, b, rf.s_out / rate, t, tuple(tried))
 
 
+def batch_ladder(lay: Layout, top: int) -> list[int]:
+    """The batches below ``top`` a search over batch sizes tries on ``lay``: the powers of two from
+    the least that gives every data-parallel rank and pipeline stage a sequence (``dp x pp``; with
+    fewer, the step model would spread a fraction of a sequence over the idle ones) up to ``top``."""
+    b = 1
+    while b < lay.dp * lay.pp:
+        b *= 2
+    out = []
+    while b < top:
+        out.append(b)
+        b *= 2
+    return out
+
+
 #: Public names of the steps a replica search takes, for searches that keep every layout and batch
 #: (the planner, the throughput-interactivity curve) rather than the best one: the same functions,
 #: so what they list reproduces through a query that fixes the layout (and ``batch=``).
