@@ -124,11 +124,13 @@ def infer(ctx: Ctx, trace: bool = True) -> Result:
 def _queueing(
     ctx: Ctx, s: ServingSetup, fields: dict[str, Any], r_day: float, peak: float, steps: list[dict[str, Any]]
 ) -> None:
-    """Add the wait for a free slot at the peak to the TTFT under load: each replica gets the
-    peak's requests over the fleet, its decoding slots each hold a request for one cycle
-    (:func:`engine.service.queue_wait_s`, M/D/c)."""
+    """With the traffic given (``requests=``, ``users=``, ``tokens_*=``), add the wait for a free
+    slot at the peak to the TTFT under load: each replica gets the peak's requests over the fleet,
+    its decoding slots each hold a request for one cycle (:func:`engine.queueing.queue_wait_s`,
+    M/D/c). Without it the TTFT under load is the replica's own (its running step and the prompt's
+    chunks)."""
     p, replicas = s.point, fields.get("replicas")
-    if not replicas or fields.get("ttft_loaded_s") is None:
+    if not replicas or fields.get("ttft_loaded_s") is None or not s.plan.limits.queue:
         return
     arrival = r_day / SECONDS_PER_DAY * peak / replicas
     wait = queue_wait_s(arrival, p.served, p.t_cycle)  # each slot serves one request per cycle

@@ -1,4 +1,7 @@
-"""The ``gpucost`` command line: ``gpucost [--json] <query>``, the same grammar as Slack and Excel.
+"""The ``gpucost`` command line: ``gpucost [--json] [--png FILE] <query>``, the same grammar as Slack and Excel.
+
+``--png FILE`` saves the chart of a ``plan`` or ``curve`` answer (:mod:`engine.charts`; matplotlib,
+from the ``slack`` extra, imported only then).
 
 Exit codes: 0 success, 2 bad input (one-line message on stderr), 1 an internal error (one line too;
 ``GPUCOST_DEBUG=1`` shows the traceback). Settings come from the environment or a ``.env`` file in
@@ -35,6 +38,32 @@ def _load_dotenv(path: Path = Path(".env")) -> None:
         pass
 
 
+def _png_flag(args: list[str]) -> tuple[str | None, str | None]:
+    """Take ``--png FILE`` (or ``--png=FILE``) out of ``args``: (the path, or a one-line error)."""
+    path: str | None = None
+    for i, a in enumerate(args):
+        if a == "--png" or a.startswith("--png="):
+            path = a.partition("=")[2] if "=" in a else (args[i + 1] if i + 1 < len(args) else "")
+            del args[i : i + (1 if "=" in a else 2)]
+            if not path or path.startswith("-"):
+                return None, "--png needs a file name"
+            if not path.lower().endswith(".png"):
+                return None, f"--png {path}: the chart is a PNG; name a .png file"
+            break
+    return path, None
+
+
+def _write_png(result: object, path: str) -> None:
+    """Draw a plan's or a curve's chart (:mod:`engine.charts`, matplotlib) into ``path``."""
+    from engine.charts import png
+    from engine.errors import user_path
+
+    data = png(result)  # type: ignore[arg-type]
+    target = user_path(path)
+    target.write_bytes(data)
+    print(f"gpucost: chart saved to {target}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     # A one-shot command has no use for pydantic plugins; scanning for them (importlib.metadata over
     # every installed distribution) costs tens of milliseconds at start-up.
@@ -45,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         while flag in args:
             args.remove(flag)
             as_json = True
+    png_path, png_error = _png_flag(args)
     if args[:1] in (["--help"], ["-h"]):  # the same text as `gpucost help [topic]`
         args = ["help", *args[1:]]
     if args[:1] == ["--version"]:
@@ -66,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             raise GpucostError(
                 f"bad setting in the environment: {str(exc).splitlines()[0]}", hint="check GPUCOST_* variables"
             ) from None
+        if png_error:
+            raise GpucostError(png_error, hint="e.g. gpucost plan llama-3-70b requests=1M --png plan.png")
         if args[:1] == ["calibrate"] or args[:1] == ["import"]:
             from engine import measured
 
@@ -74,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             from engine.commands import run
 
             result = run(args, config)
+        if png_path is not None:
+            _write_png(result, png_path)
         # rendered here, inside the error handling
         if as_json:
             out = json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2)

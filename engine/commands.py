@@ -39,6 +39,14 @@ def run_query(q: Query, config: EngineConfig, trace: bool = True) -> Result:
         from engine.compare import compare
 
         return compare(q, config)
+    if kind == "plan":
+        from engine.planner import plan
+
+        return plan(q, config)
+    if kind == "curve":
+        from engine.curve import curve
+
+        return curve(q, config)
     if kind == "explain":
         from engine.explain import explain
 

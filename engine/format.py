@@ -96,6 +96,11 @@ def render_text(r: Result) -> str:
     if r.title:
         out.append(r.title)
         out.append("=" * min(len(r.title), 100))
+    if r.kind in ("plan", "curve") and r.table is not None:
+        from engine.format_plan import curve_text, plan_text
+
+        out += (plan_text if r.kind == "plan" else curve_text)(r, _table)
+        return "\n".join(out + _tail(r))
     if r.text:  # a listing's summary, above its table
         out.append(r.text)
     metrics: list[tuple[str, str]] = []
@@ -214,6 +219,12 @@ def render_text(r: Result) -> str:
                 ],
             )
         )
+    return "\n".join(out + _tail(r))
+
+
+def _tail(r: Result) -> list[str]:
+    """The assumptions and the query (for a plan, also the query that reproduces its best row)."""
+    out: list[str] = []
     if r.assumptions:
         out.append("")
         out.append("Assumptions:")
@@ -221,4 +232,6 @@ def render_text(r: Result) -> str:
             out.append(f"  - {a.name}: {a.value}" + ("" if a.user_given else f"  [{a.source}]"))
     out.append("")
     out.append(f"query: {r.query}")
-    return "\n".join(out)
+    if r.kind == "plan" and r.inputs.get("best_query"):
+        out.append(f"best row: gpucost {r.inputs['best_query']}")
+    return out

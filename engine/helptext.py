@@ -17,6 +17,7 @@ INTRO = """gpucost: what an LLM costs to run or train, in GPUs and money.
 usage: gpucost [--json] [subcommand] <model|params> <gpu> [price] [key=value ...] [flag ...]
        gpucost help [subcommand]     this text, or one subcommand and the options it reads
        --json (before or after the query) prints the result as JSON with stable keys
+       --png FILE saves the chart of a plan or a curve (needs matplotlib: pip install 'gpucost[slack]')
 
 Models: a catalog name ('gpucost models'), a Hugging Face repo id of one (meta-llama/Meta-Llama-3-8B-
 Instruct: instruct, chat and base releases have their base model's shape), a parameter count (117M,
@@ -56,6 +57,23 @@ SECTIONS: dict[str, str] = {
   every GPU named without one. One GPU (or none) is compared with the usual alternatives at their
   lowest catalog prices; those with no catalog price are left out, named in one line.
   GPU@provider (H100@aws) pins a provider; provider=aws,gcp compares each GPU at each provider.""",
+    "plan": """plan: the cheapest way to serve a workload within its latency limits, and whether an API is cheaper.
+  gpucost plan <model> [requests=|users= per_user=|tokens_in= tokens_out=] [in= out=] [ttft_max= tpot_max=]
+               [gpus=H100,H200,...] [provider= region= spot] [cache_hit=] [currency=] [--png FILE]
+  e.g. gpucost plan llama-3-70b requests=1M in=1000 out=300 tpot_max=50ms ttft_max=2s
+  Searches every GPU kind with a price (or those gpus= names; GPU@PRICE gives your own price) x
+  precision (as released, 16-bit, FP8/FP4 where the GPU has them; or dtype=) x serving engine (vllm,
+  sglang, trtllm where each runs; or engine=) x replica size, parallel layout and batch, colocated or
+  disaggregated (disagg: only that; disagg=false: never) x each provider's cheapest price row; keeps
+  what meets the limits, ranks it by cost per day and marks the frontier of cost per million output
+  tokens against time per output token. Each row's query is the daily query that reproduces it.
+  Beside it: the API offers for the model priced for the workload, and the break-even traffic above
+  which self-hosting always costs less than the cheapest offer (none when the API always does).""",
+    "curve": """curve: output tokens/s per GPU against tokens/s per user (1 / time per output token), over
+  batch sizes, one line per parallel layout and their frontier: the plot public inference benchmarks
+  draw (InferenceMAX). With a price, one replica's cost per million output tokens at each point.
+  gpucost curve <model> <gpu> [price] [in= out=] [dtype=] [engine=] [tp= ...] [--png FILE]
+  e.g. gpucost curve llama-3-70b H100 in=1000 out=300      gpucost curve deepseek-v3 8xH200 dtype=fp8""",
     "explain": """explain: the formula behind each number, and which assumptions move the cost most.
   gpucost explain <inference|daily|train query>
   e.g. gpucost explain daily gpt-3-175b A100-80G requests=10M""",
@@ -102,7 +120,7 @@ UNITS: dict[str, str] = {
     "peak": "ratio >= 1",
     "util": "fraction 0-1",
     "tokens": "tokens (2T)",
-    "gpus": "GPUs",
+    "gpus": "GPUs (plan: GPU names, H100,H200@3.5usd)",
     "days": "days",
     "mfu": "fraction 0-1",
     "goodput": "fraction 0-1",

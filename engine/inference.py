@@ -165,10 +165,13 @@ class InferencePoint:
 
     @property
     def memory_per_gpu_gb(self) -> float:
-        """Weights + activation workspace + KV cache of the batch, per GPU [GB]."""
-        return self._rf.weights_per_gpu(self._dims, self.layout) / 1e9 + (
-            activation_per_gpu(self._dims, self.layout.tp, chunk=self._rf.budget) / 1e9
-            + self.kv_gb_per_gpu
+        """Weights + activation workspace + KV cache of the batch, per GPU [GB]. The workspace holds
+        one step's prefill tokens: the engine's token budget, or (static batching) the prompts of a
+        stage's micro-batch, all prefilled in one pass."""
+        rf, lay = self._rf, self.layout
+        chunk = self.batch / (lay.dp * lay.pp) * rf.prompt_tokens if rf.static else rf.budget
+        return rf.weights_per_gpu(self._dims, lay) / 1e9 + (
+            activation_per_gpu(self._dims, lay.tp, chunk=chunk) / 1e9 + self.kv_gb_per_gpu
         )
 
     @property
@@ -238,6 +241,7 @@ class Roofline:
         self.usable = usable_bytes(acc.memory_gb or 0)  # memory a serving engine may fill [B per GPU]
         self.w_bytes = BYTES[self.prec.weight_dtype]
         self.ctx = self.s_in + (self.s_out + 1) / 2  # mean context of a decode step [tokens]
+        self.prompt_tokens = max(self.s_in * (1 - self.cache_hit), 1.0)  # a prompt's tokens to prefill
         self.domain = acc.scaleup_domain_gpus or NODE_GPUS
         self.attn_peak = attention_peak(acc, self.kv_bytes, self.prec)
         e = self.preset
@@ -385,8 +389,14 @@ class Roofline:
         per = batch / (dp * pp)  # requests per rank per micro-batch
         # mean number of tokens a prompt token attends to (causal; windowed layers at most the window)
         pos_avg = attended_positions(m, cached, s_in) / s_new if s_new > 0 else 0.0
-        # (static batching's time per output token reads the TTFT)
-        ttft, first = self._prompt(m, lay, s_new, cached) if latency or self.static else (math.nan, None)
+        # an idle replica's prompt: the same at every batch (static batching's TPOT reads it)
+        if latency or self.static:
+            idle = self._memo.get(("idle prompt", m, lay))
+            if idle is None:
+                idle = self._memo[("idle prompt", m, lay)] = self._prompt(m, lay, s_new, cached)
+            ttft, first = idle  # type: ignore[misc]
+        else:
+            ttft, first = math.nan, None
         served = float(batch)
         if self.static:
             dec = self.step(m, lay, per * k, 0.0, 0.0)

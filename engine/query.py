@@ -2,10 +2,12 @@
 
     [subcommand] <model|params> <gpu> [<price>] [key=value ...] [flag ...]
 
-Subcommands: (none) = inference, ``daily``, ``train``, ``compare``, ``gpus``, ``models``, ``prices``,
-``api``, ``explain``, ``help``. ``<gpu>`` may carry a count (``8xH100``); ``compare`` takes a comma list of
-GPUs (or none, for the usual alternatives). Options are validated here (type and plausible range),
-so a bad one fails with a one-line message naming the token and how to fix it.
+Subcommands: (none) = inference, ``daily``, ``train``, ``compare``, ``plan``, ``curve``, ``gpus``,
+``models``, ``prices``, ``api``, ``explain``, ``help``. ``<gpu>`` may carry a count (``8xH100``);
+``compare`` takes a comma list of GPUs (or none, for the usual alternatives); ``plan`` takes a model
+and no GPU (its ``gpus=`` is a comma list of GPU names, ``GPU@PRICE`` for a price of your own).
+Options are validated here (type and plausible range), so a bad one fails with a one-line message
+naming the token and how to fix it.
 
 Imports only pydantic and the standard library.
 """
@@ -21,7 +23,10 @@ from dataclasses import dataclass, field, replace
 from engine.errors import GpucostError, suggest
 from engine.units import parse_number, parse_price
 
-SUBCOMMANDS = ("daily", "train", "compare", "gpus", "models", "prices", "api", "explain", "help", "import", "calibrate")
+SUBCOMMANDS = (
+    "daily", "train", "compare", "plan", "curve", "gpus", "models", "prices", "api", "explain", "help", "import",
+    "calibrate",
+)  # fmt: skip
 _SUB_ALIASES = {
     "infer": None,
     "inference": None,
@@ -111,7 +116,10 @@ OPTIONS: dict[str, OptionSpec] = {
     "cache_hit": OptionSpec("number", 0, 0.99, "share of prompt tokens served from a prefix cache"),
     "beams": OptionSpec("int", 1, 64, "beam search: sequences decoded per request"),
     "prompts": OptionSpec("int", 1, 1_000_000, "a benchmark's requests sent at once: predict that finite run"),
-    "disagg": OptionSpec("bool", help="daily: prefill and decode on separate pools, each sized for the peak"),
+    "disagg": OptionSpec(
+        "bool",
+        help="daily: prefill and decode on separate pools, each sized for the peak (plan: only those; =false: none)",
+    ),
     "prefill_gpus": OptionSpec("int", 1, 4096, "disagg: GPUs per prefill replica"),
     "decode_gpus": OptionSpec("int", 1, 4096, "disagg: GPUs per decode replica"),
     "all": OptionSpec("bool", help="prices: every row, not the summary and the cheapest ten"),
@@ -323,6 +331,9 @@ def parse_query(text: str | list[str]) -> Query:
             )
         if "=" in tok and not tok.startswith("="):
             key, raw = tok.split("=", 1)
+            if q.kind == "plan" and _OPTION_ALIASES.get(key.strip().lower(), key.strip().lower()) in ("gpus", "gpu"):
+                _plan_gpus(q, tok, raw)
+                continue
             k, v, canon = parse_option(key, raw)
             if k in q.values and q.options.get(k) != canon:
                 raise GpucostError(
@@ -363,6 +374,16 @@ def parse_query(text: str | list[str]) -> Query:
     if not positionals:
         raise GpucostError("the query names no model", hint="e.g. 'gpucost 1.17e8 P4 0.3' or 'gpucost help'")
     q.model = positionals[0]
+    if q.kind == "plan":  # plan <model> [key=value ...]: the planner picks the GPUs
+        if positionals[1:]:
+            extra = positionals[1]
+            raise GpucostError(
+                f"unexpected '{extra}': plan takes a model and options, and picks the GPUs itself",
+                token=extra,
+                hint="give the traffic as requests=1M (or users= per_user=, tokens_out=) and GPUs as gpus=H100,H200",
+            )
+        check_options(q)
+        return q
     if len(positionals) > 1:
         q.gpu = positionals[1]
     if len(positionals) > 2:
@@ -384,12 +405,36 @@ def parse_query(text: str | list[str]) -> Query:
     return q
 
 
+def _plan_gpus(q: Query, tok: str, raw: str) -> None:
+    """``gpus=H100,H200@3.5usd`` in a plan: the GPU kinds to search (names checked by the planner),
+    each with an optional ``@PRICE`` per GPU-hour."""
+    names = [g.strip() for g in raw.split(",") if g.strip()]
+    if not names:
+        raise GpucostError(f"option '{tok}' names no GPU", token=tok, hint="e.g. gpus=H100,H200 or gpus=H100@2.5usd")
+    for name in names:
+        _, _, price = name.partition("@")
+        if price:
+            parse_price(price)
+    if "gpus" in q.values:
+        raise GpucostError("gpus= is given twice", token=tok, hint="list every GPU in one gpus=, commas between")
+    q.values["gpus"] = names
+    q.options["gpus"] = ",".join(names)
+
+
 _PRICING = frozenset({"provider", "region", "spot", "currency", "power", "pue", "kwh"})
 _SERVING = _PRICING | {
     "in", "out", "batch", "tp", "pp", "dp", "ep", "nodes", "dtype", "kv", "requests", "users", "per_user",
     "tokens_in", "tokens_out", "peak", "util", "engine", "batching", "out_spread", "ttft_max", "tpot_max",
     "compute_eff", "bw_eff", "calibration", "cache_hit", "beams",
 }  # fmt: skip
+_PLAN = frozenset({
+    "in", "out", "requests", "users", "per_user", "tokens_in", "tokens_out", "peak", "util", "ttft_max", "tpot_max",
+    "gpus", "provider", "region", "spot", "currency", "cache_hit", "engine", "dtype", "kv", "disagg",
+})  # fmt: skip
+_CURVE = frozenset({
+    "in", "out", "tp", "pp", "dp", "ep", "nodes", "dtype", "kv", "engine", "provider", "region", "spot", "currency",
+    "util", "cache_hit", "compute_eff", "bw_eff", "calibration",
+})  # fmt: skip
 #: The options each estimate reads; any other is refused (it would have no effect).
 APPLIES: dict[str, frozenset[str]] = {
     "inference": frozenset(_SERVING | {"prompts"}),
@@ -400,6 +445,8 @@ APPLIES: dict[str, frozenset[str]] = {
                     "micro_batch"}
     ),
     "api": frozenset({"currency", "provider", "requests", "in", "out", "cache_hit"}),
+    "plan": _PLAN,
+    "curve": _CURVE,
 }
 #: Pairs of options of which an estimate can use only one: (a, b, why).
 CONFLICTS = (
@@ -415,6 +462,8 @@ _WHERE = {
     "daily": "a daily service",
     "train": "training",
     "api": "the API price list",
+    "plan": "the planner",
+    "curve": "a throughput-interactivity curve",
 }
 
 

@@ -21,6 +21,12 @@ def queue_wait_s(arrival_rps: float, slots: float, service_s: float) -> float:
     if rho >= 1:
         return math.inf
     a = rho * c  # offered load [Erlang]
+    # All c slots busy has the Poisson probability P(X = c) / P(X <= c) (Erlang B), at most twice
+    # P(X = c) while a < c (the median of X is below c); the wait is below 2 P(X = c) / (1 - rho)^2
+    # of a cycle. Where that is under 1e-12 the wait is nil to that precision (most replicas: many
+    # slots, load well below 1), and the O(c) recursion is skipped.
+    if 2 * math.exp(c * math.log(a) - a - math.lgamma(c + 1)) / (1 - rho) ** 2 < 1e-12:
+        return 0.0
     # Erlang B by its stable recursion, then Erlang C
     b = 1.0
     for k in range(1, c + 1):

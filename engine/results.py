@@ -18,7 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine._model import empty_dict, empty_list
 from engine.units import fmt_money, fmt_num
 
-Kind = Literal["inference", "daily", "train", "compare", "gpus", "models", "prices", "explain", "help", "import", "api"]
+Kind = Literal[
+    "inference", "daily", "train", "compare", "plan", "curve", "gpus", "models", "prices", "explain", "help", "import",
+    "api",
+]  # fmt: skip
 
 
 class Assumption(BaseModel):
@@ -72,6 +75,28 @@ class Table(BaseModel):
 
     columns: list[str]
     rows: list[list[Any]]
+
+
+class ApiOffer(BaseModel):
+    """One API offer for the planned model, priced for the plan's workload (``plan`` results).
+
+    Prices per million tokens in USD (converted at the FX rate named in the assumptions when the
+    provider publishes another currency; ``currency_as_published`` says which); ``cost_per_day`` in
+    the result's currency."""
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    provider: str
+    model: str
+    provider_model: str
+    usd_per_million_input_tokens: float
+    usd_per_million_cached_input_tokens: float | None = None
+    usd_per_million_output_tokens: float
+    currency_as_published: str = "USD"
+    cost_per_day: float
+    cost_per_request: float
+    as_of: str
+    source: str
 
 
 class Result(BaseModel):
@@ -132,6 +157,14 @@ class Result(BaseModel):
     flops: float | None = None
     energy_kwh: float | None = None
     energy_cost: float | None = None
+    api: list[ApiOffer] | None = Field(
+        default=None, description="plan: API offers for the same model and workload, cheapest per day first"
+    )
+    break_even_requests_per_day: float | None = Field(
+        default=None,
+        description="plan: the traffic above which self-hosting (its cheapest configuration at each traffic) "
+        "always costs less than the cheapest API offer; at it both cost the same",
+    )
 
     breakdown: list[BreakdownLine] = Field(default_factory=empty_list)
     assumptions: list[Assumption] = Field(default_factory=empty_list)
@@ -144,7 +177,8 @@ class Result(BaseModel):
     )
 
     #: The stable keys of ``--json``, in order. Keys that do not apply to a kind are left out,
-    #: except ``assumptions``, ``warnings`` and ``breakdown``, which are always present (maybe empty).
+    #: except ``assumptions``, ``warnings`` and ``breakdown``, which are always present (maybe empty),
+    #: and a plan's ``api`` and ``break_even_requests_per_day`` (``[]`` and ``null`` when none).
     JSON_KEYS: ClassVar[tuple[str, ...]] = (
         "kind",
         "query",
@@ -181,6 +215,8 @@ class Result(BaseModel):
         "flops",
         "energy_kwh",
         "energy_cost",
+        "break_even_requests_per_day",
+        "api",
         "inputs",
         "assumptions",
         "warnings",
@@ -203,6 +239,8 @@ class Result(BaseModel):
             if value is None or value == [] or value == {}:
                 if key in ("assumptions", "warnings", "breakdown"):
                     out[key] = value if value is not None else []
+                elif self.kind == "plan" and key in ("api", "break_even_requests_per_day"):
+                    out[key] = value  # a plan always says: no offer ([]), no break-even (null)
                 continue
             out[key] = value
         return out
@@ -250,6 +288,15 @@ def headline(r: Result) -> str:
         if r.cost_per_million_tokens is not None:
             return f"{r.title}: cheapest {best[1]} at {m(r.cost_per_million_tokens)}/M tokens"
         return r.title
+    if r.kind == "plan" and r.table and r.table.rows:
+        best = dict(zip(r.table.columns, r.table.rows[0], strict=True))
+        bits = [f"cheapest {best['gpus']}x {best['gpu']} ({best['dtype']}, {best['engine']})"]
+        bits[0] += f" at {m(r.cost_per_day or 0)}/day"
+        if r.api:
+            bits.append(f"cheapest API {r.api[0].provider} {m(r.api[0].cost_per_day)}/day")
+            if r.break_even_requests_per_day is not None:
+                bits.append(f"self-hosting cheaper above {fmt_num(r.break_even_requests_per_day)} requests/day")
+        return (r.title + ": " if r.title else "") + ", ".join(bits)
     if r.kind == "explain":
         return "explain: " + (r.title or r.query)
     return r.title or r.kind

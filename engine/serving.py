@@ -99,10 +99,11 @@ class ServingPlan:
     roofline: Roofline
     ttft_max_s: float | None = None
     ttft_max_text: str = ""  # as the query wrote it
+    traffic_given: bool = False  # requests=/users=/tokens_*=: TTFT under load counts the queue for a slot
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.tpot_max_s, self.ttft_max_s, self.util)
+        return Limits(self.tpot_max_s, self.ttft_max_s, self.util, self.traffic_given)
 
     def size(self, arch: ModelArch) -> Sizing:
         """Replica layout, batch and roofline terms of ``arch`` under this plan."""
@@ -306,6 +307,7 @@ def serving_plan(ctx: Ctx) -> ServingPlan:
         util=util,
         ttft_max_s=float(ctx.opt("ttft_max")) if ctx.given("ttft_max") else None,  # type: ignore[arg-type]
         ttft_max_text=ctx.q.options.get("ttft_max", ""),
+        traffic_given=any(ctx.given(k) for k in ("requests", "users", "tokens_in", "tokens_out")),
     )
 
 
@@ -409,8 +411,9 @@ def _replica_warnings(ctx: Ctx, plan: ServingPlan, arch: ModelArch, sz: Sizing, 
         missed = []
         if lim.tpot is not None and p.tpot_s > lim.tpot:
             missed.append(f"time per output token {p.tpot_s * 1e3:.3g} ms exceeds tpot_max")
-        if lim.ttft is not None and ttft_at(p.terms, lim.util) > lim.ttft:
-            missed.append(f"TTFT under load {ttft_at(p.terms, lim.util):.3g} s exceeds ttft_max={plan.ttft_max_text}")
+        ttft = ttft_at(p.terms, lim.util if lim.queue else 0.0)
+        if lim.ttft is not None and ttft > lim.ttft:
+            missed.append(f"TTFT under load {ttft:.3g} s exceeds ttft_max={plan.ttft_max_text}")
         fix = (
             "no layout tried meets it even at batch 1; a shorter prompt or a faster GPU would"
             if asked.gpus is None

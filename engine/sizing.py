@@ -46,9 +46,16 @@ class Limits:
     tpot: float | None = None
     ttft: float | None = None
     util: float = 0.0
+    queue: bool = False  # the traffic is given: the TTFT limit counts the wait for a free slot at util
 
     def met(self, t: Terms) -> bool:
-        return (self.tpot is None or t.tpot <= self.tpot) and (self.ttft is None or ttft_at(t, self.util) <= self.ttft)
+        if self.ttft is None or not self.met_values(t.tpot, t.ttft_loaded) or not self.queue:
+            return self.met_values(t.tpot, t.ttft_loaded)
+        return self.met_values(t.tpot, ttft_at(t, self.util))  # the wait counts only past the cheap checks
+
+    def met_values(self, tpot: float, ttft: float) -> bool:
+        """Whether a time per output token and a TTFT [s] meet the limits."""
+        return (self.tpot is None or tpot <= self.tpot) and (self.ttft is None or ttft <= self.ttft)
 
 
 def ttft_at(t: Terms, util: float) -> float:
@@ -95,10 +102,16 @@ class Sizing:
 def room(dims: Dims, rf: Roofline, lay: Layout, seq: int) -> int:
     """Sequences of ``seq`` tokens a replica holds: per data-parallel rank, what is left of each
     GPU's usable memory after its weights and the prefill chunk's activations, over one sequence's
-    KV cache on it, times the ranks (0: not even one)."""
-    free = rf.usable - rf.weights_per_gpu(dims, lay) - activation_per_gpu(dims, lay.tp, chunk=rf.budget)
-    # beam search: the prompt's KV once, each beam's own generated tokens
+    KV cache on it, times the ranks (0: not even one). A static batch prefills all its prompts in
+    one pass (:meth:`engine.inference.Roofline.terms`), so there each sequence also holds its
+    prompt's activations, and the engine's token budget (unbounded) plays no part. Beam search keeps
+    the prompt's KV once and each beam's own generated tokens."""
+    free = rf.usable - rf.weights_per_gpu(dims, lay)
     per_seq = kv_per_gpu(dims, rf.kv_bytes, lay.tp) * (kv_tokens(dims, seq) + (rf.beams - 1) * rf.s_out) / lay.pp
+    if rf.static:
+        per_seq += activation_per_gpu(dims, lay.tp, chunk=rf.prompt_tokens) / lay.pp
+    else:
+        free -= activation_per_gpu(dims, lay.tp, chunk=rf.budget)
     if free <= 0 or per_seq <= 0:
         return 0
     return int(free // per_seq) * lay.dp
@@ -179,7 +192,7 @@ def _batch(rf: Roofline, dims: Dims, lay: Layout, fits: int, batch_opt: object, 
     terms = {b: rf.terms(dims, lay, b, lim.ttft is not None) for b in grid}
     ok = [b for b in grid if lim.met(terms[b])]
     if not ok:  # none meets them: the batch that comes closest on TTFT, else batch 1
-        one = min(grid, key=lambda b: ttft_at(terms[b], lim.util)) if lim.ttft is not None else 1
+        one = min(grid, key=lambda b: ttft_at(terms[b], lim.util if lim.queue else 0.0)) if lim.ttft is not None else 1
         return one, terms[one], True
     lo = max(ok)
     hi = grid[grid.index(lo) + 1] - 1 if lo != grid[-1] else lo
@@ -325,3 +338,24 @@ def decode_pool(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, tpot_
         return None
     _, rate, lay, b, t = best
     return Pool(lay, b, rf.s_out / rate, t, tuple(tried))
+
+
+def batch_ladder(lay: Layout, top: int) -> list[int]:
+    """The batches below ``top`` a search over batch sizes tries on ``lay``: the powers of two from
+    the least that gives every data-parallel rank and pipeline stage a sequence (``dp x pp``; with
+    fewer, the step model would spread a fraction of a sequence over the idle ones) up to ``top``."""
+    b = 1
+    while b < lay.dp * lay.pp:
+        b *= 2
+    out = []
+    while b < top:
+        out.append(b)
+        b *= 2
+    return out
+
+
+#: Public names of the steps a replica search takes, for searches that keep every layout and batch
+#: (the planner, the throughput-interactivity curve) rather than the best one: the same functions,
+#: so what they list reproduces through a query that fixes the layout (and ``batch=``).
+batch_for = _batch
+replica_counts = _counts

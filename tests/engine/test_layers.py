@@ -8,7 +8,10 @@ from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
 #: Modules above the estimators: nothing below them may import them.
-ABOVE = {"commands", "compare", "explain", "measured", "calibration", "batch", "listings", "cli", "format"}
+ABOVE = {
+    "commands", "compare", "explain", "measured", "calibration", "batch", "listings", "cli", "format", "plan",
+    "planner", "curve", "charts", "format_plan",
+}  # fmt: skip
 ESTIMATORS = {"resolve", "serving", "service", "costs", "energy", "training", "chain", "provenance"}
 
 
