@@ -387,6 +387,9 @@ class Roofline:
         dp, pp, budget = lay.dp, lay.pp, float(self.budget)
         k = self.beams  # each request decodes k beams; its prompt is prefilled (and cached) once
         per = batch / (dp * pp)  # requests per rank per micro-batch
+        busy = None  # data-parallel ranks with work (None: all)
+        if per < 1:  # fewer requests than ranks x stages: one each on the busy ranks, the rest idle
+            busy, per = max(1, min(dp, math.ceil(batch / pp))), 1.0
         # mean number of tokens a prompt token attends to (causal; windowed layers at most the window)
         pos_avg = attended_positions(m, cached, s_in) / s_new if s_new > 0 else 0.0
         # an idle replica's prompt: the same at every batch (static batching's TPOT reads it)
@@ -399,10 +402,10 @@ class Roofline:
             ttft, first = math.nan, None
         served = float(batch)
         if self.static:
-            dec = self.step(m, lay, per * k, 0.0, 0.0)
+            dec = self.step(m, lay, per * k, 0.0, 0.0, busy)
             mixed = dec
             chunk = per * s_new
-            t_pf = pp * self.step(m, lay, 0.0, chunk, chunk * pos_avg).total
+            t_pf = pp * self.step(m, lay, 0.0, chunk, chunk * pos_avg, busy).total
             t_dec = t_step = pp * dec.total
             steps = float(s_out)
             if batch > 1:
@@ -415,21 +418,21 @@ class Roofline:
             if per * k + chunk > budget:  # the step's token budget caps the decode batch
                 per = budget * s_out / (s_new + k * s_out)
                 chunk = per * s_new / s_out
-            served = per * dp * pp
-            mixed = self.step(m, lay, per * k, chunk, chunk * pos_avg)
-            dec = self.step(m, lay, per * k, 0.0, 0.0)
+                served = per * dp * pp
+            mixed = self.step(m, lay, per * k, chunk, chunk * pos_avg, busy)
+            dec = self.step(m, lay, per * k, 0.0, 0.0, busy)
             t_step, t_dec = pp * mixed.total, pp * dec.total
             steps, tpot, t_cycle = float(s_out), t_step, s_out * t_step
             t_pf = s_out * (t_step - t_dec)
             # a new prompt waits for the running step, then takes the budget decodes leave in each step
-            loaded = t_step / 2 + self._prompt(m, lay, s_new, cached, per * k, dp)[0] if latency else math.nan
+            loaded = t_step / 2 + self._prompt(m, lay, s_new, cached, per * k, busy or dp)[0] if latency else math.nan
         else:
             # prefill steps apart (vLLM V0): the batch's prompts in steps of the budget, then decode
-            dec = self.step(m, lay, per * k, 0.0, 0.0)
+            dec = self.step(m, lay, per * k, 0.0, 0.0, busy)
             whole = max(budget, s_new)  # a prompt is never split
             n_pf = max(math.ceil(per * s_new / whole), 1)
             chunk = per * s_new / n_pf
-            mixed = self.step(m, lay, 0.0, chunk, chunk * pos_avg, seqs=chunk / max(s_new, 1.0))
+            mixed = self.step(m, lay, 0.0, chunk, chunk * pos_avg, busy, seqs=chunk / max(s_new, 1.0))
             t_pf = pp * n_pf * mixed.total
             t_dec = t_step = pp * dec.total
             steps = float(s_out)

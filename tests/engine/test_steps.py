@@ -269,3 +269,15 @@ def test_import_predicts_the_measured_run_like_for_like() -> None:
     r = run(f"import {f} 8xH100 2usd")
     line = next(a for a in r.assumptions if a.name == "engine's prediction for this run")
     assert "512 requests at concurrency 64" in line.value and r.inputs["predicted_output_tokens_per_s"] > 0
+
+
+def test_a_batch_smaller_than_ranks_and_stages_leaves_them_idle() -> None:
+    # one request on TP4 x PP4: it passes the 4 stages in turn, one token per pass; no share of a
+    # sequence per stage makes it faster than the same request on TP4 alone
+    m = resolve_model("llama-3-70b").dims
+    r = rf(H100, 1000, 100)
+    alone = r.terms(m, Layout(tp=4), 1)
+    piped = r.terms(m, Layout(tp=4, pp=4), 1)
+    assert piped.served == 1 and piped.tpot >= alone.tpot * 0.99
+    two_ranks = r.terms(resolve_model("deepseek-v3").dims, Layout(tp=1, dp=8, ep=8), 2)
+    assert two_ranks.served == 2
