@@ -472,8 +472,8 @@ def _disagg_pools(ctx: Ctx, s: ServingSetup, fields: dict[str, Any]) -> tuple[in
     ttft = rf.point(dims, pf.layout, 1).ttft_s + transfer  # an idle prefill replica's TTFT
     if plan.ttft_max_s is not None and ttft > plan.ttft_max_s:
         ctx.warn(
-            f"TTFT {ttft:.3g} s (a prefill replica's prompt and the KV transfer) exceeds ttft_max={plan.ttft_max_text}; "
-            "prefill_gpus= with more GPUs per prefill replica would cut it"
+            f"TTFT {ttft:.3g} s (a prefill replica's prompt and the KV transfer) exceeds "
+            f"ttft_max={plan.ttft_max_text}; prefill_gpus= with more GPUs per prefill replica would cut it"
         )
     dec_point = rf.point(dims, dec.layout, dec.batch)
     fields.update(
