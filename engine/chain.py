@@ -294,6 +294,8 @@ def daily(ctx: Ctx, trace: bool = True) -> Result:
     r_day = requests_per_day(ctx, s_in, s_out)
     peak = peak_to_average(ctx)
     if ctx.given("disagg"):
+        # the colocated replica only lends its trace: its latency warnings are not the pools'
+        ctx.warnings = [w for w in ctx.warnings if not w.startswith(("TTFT under load", "time per output token"))]
         return _disaggregated(ctx, trace, fields, steps, None if measured else s, r_day, peak, util, per_replica)
     avg_rps = r_day / SECONDS_PER_DAY
     peak_rps = avg_rps * peak
