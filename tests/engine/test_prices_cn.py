@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_data import shared_data
+
 from engine import run
 from engine.config import EngineConfig
 from engine.errors import GpucostError
@@ -46,7 +48,7 @@ def test_the_build_refuses_an_unsourced_price_row(tmp_path: Path, monkeypatch: p
         w.writeheader()
         w.writerows(rows)
     monkeypatch.setattr(build_catalogs, "EXTRA_PRICES", (extra,))
-    shared = ROOT.parent / "shared" / "data"
+    shared = shared_data()
     with pytest.raises(SystemExit, match="has no source"):
         build_catalogs.build_prices(shared)
     api = tmp_path / "api.csv"
@@ -71,7 +73,7 @@ def test_the_shipped_price_table_is_well_formed_and_the_build_refuses_a_stray_ce
     assert all(name.strip() for name in header) and len(set(header)) == len(header)
     assert all(len(r) == len(header) for r in rows)
     assert {r[header.index("currency")] for r in rows} <= {"USD", "CNY"}
-    shared = ROOT.parent / "shared" / "data"
+    shared = shared_data()
     bad = tmp_path / "extra.csv"
     lines = table.read_text(encoding="utf-8").splitlines()
     bad.write_text("\n".join([lines[0], lines[1] + ",a stray cell"]) + "\n", encoding="utf-8")
@@ -88,9 +90,7 @@ def test_the_shipped_prices_file_is_the_build_output() -> None:
     sys.path.insert(0, str(ROOT / "scripts"))
     import build_catalogs
 
-    shared = ROOT.parent / "shared" / "data"
-    if not (shared / "gpu_prices.csv").exists():  # CI lays shared/ beside the clone; say so if not
-        pytest.fail(f"shared data not found at {shared}")
+    shared = shared_data()
     got = list(csv.DictReader((ROOT / "engine" / "catalog" / "data" / "prices.csv").open(encoding="utf-8")))
     assert got == build_catalogs.build_prices(shared)
     api = list(csv.DictReader((ROOT / "engine" / "catalog" / "data" / "api_prices.csv").open(encoding="utf-8")))
