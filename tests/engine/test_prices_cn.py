@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_data import shared_data
-
 from engine import run
 from engine.config import EngineConfig
 from engine.errors import GpucostError
 from engine.prices import _parse_rows, builtin_prices, lowest_price, prices_for
+from tests.shared_data import shared_data
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAD = (
