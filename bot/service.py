@@ -142,6 +142,8 @@ class Gpucost:
     # -- /gpucost ------------------------------------------------------------------------------
     def command(self, team_id: str, user_id: str, text: str, client: Any) -> Reply:
         """Answer ``/gpucost <text>`` for ``user_id`` in workspace ``team_id``."""
+        # As typed (bot.logs writes its newlines as \n, so it cannot start a log line of its own).
+        log.debug("/gpucost from %s in %s: %s", user_id, team_id, text)
         text = " ".join(text.split())
         refusal = self.refuse(team_id, user_id, text)
         if refusal is not None:
