@@ -1,7 +1,8 @@
 """Builds the bolt :class:`~slack_bolt.App` and registers the listeners (bolt starter template layout).
 
 One token (``SLACK_BOT_TOKEN``) for a single workspace, or OAuth (``SLACK_CLIENT_ID`` and
-``SLACK_CLIENT_SECRET``) with slack_sdk's SQLAlchemy installation and state stores for many.
+``SLACK_CLIENT_SECRET``) for many: slack_sdk's SQLAlchemy installation store, and OAuth states
+signed by the app (:mod:`bot.oauth_state`) so that ``/slack/install`` writes nothing.
 The Web API client points at ``SLACK_API_URL`` so tests can use a local mock of Slack.
 """
 
@@ -13,10 +14,10 @@ from slack_bolt import App, BoltContext
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 
 from bot.listeners import register_listeners
+from bot.oauth_state import SignedOAuthStateStore
 from bot.service import Gpucost
 from bot.settings import BotSettings
 from bot.store import Store
@@ -39,7 +40,9 @@ def build_app(settings: BotSettings, db: Engine) -> App:
     if settings.oauth_enabled:
         assert settings.slack_client_id and settings.slack_client_secret
         installation_store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=db)
-        state_store = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRATION_S, engine=db)
+        state_store = SignedOAuthStateStore(
+            settings.slack_client_secret.get_secret_value(), STATE_EXPIRATION_S, service.store.remember_request
+        )
         app = App(
             client=WebClient(base_url=settings.slack_api_url),
             oauth_settings=OAuthSettings(
