@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import App, BoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -26,16 +27,48 @@ from bot.store import Store
 STATE_EXPIRATION_S = 600
 
 
+class _ExpectedBoltWarnings(logging.Filter):
+    """Drops bolt's start-up warnings about a token it will not use: bolt reads ``SLACK_BOT_TOKEN``
+    from the environment itself, and this app always hands it a ``client`` (which carries the token
+    in single-workspace mode, and none in OAuth mode), so they are noise on every start."""
+
+    _EXPECTED = frozenset({warning_client_prioritized_and_token_skipped(), warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self._EXPECTED
+
+
+def install_url(settings: BotSettings) -> str | None:
+    """The public ``/slack/install`` page, derived from ``SLACK_REDIRECT_URI`` (None when not set)."""
+    redirect = settings.slack_redirect_uri
+    if not redirect or "/slack/oauth_redirect" not in redirect:
+        return None
+    return redirect.split("/slack/oauth_redirect", 1)[0] + "/slack/install"
+
+
+def not_installed_message(settings: BotSettings) -> str:
+    """What a user of a workspace that has not installed the app is told (OAuth mode)."""
+    url = install_url(settings)
+    where = f"at <{url}|{url.split('://', 1)[-1]}>" if url else "from this app's /slack/install page"
+    return (
+        f":wave: gpucost is not installed in this workspace yet. A workspace admin can add it {where}; "
+        "then `/gpucost help` shows what it does."
+    )
+
+
 def build_app(settings: BotSettings, db: Engine) -> App:
     """The bolt App for ``settings``, storing everything in ``db`` (already migrated)."""
     service = Gpucost(Store(db), settings)
+    bolt_logger = logging.getLogger("bot.bolt")
+    if not any(isinstance(f, _ExpectedBoltWarnings) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_ExpectedBoltWarnings())
     common = dict(
         # Socket Mode requests are not signed; HTTP mode refuses to start without a secret (__main__).
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
         # Listeners answer in the ack (fast) and leave slow work to lazy listeners, so the HTTP
         # response can wait for the listener: this is what lets lazy listeners see what ack decided.
         process_before_response=True,
-        logger=logging.getLogger("bot.bolt"),
+        logger=bolt_logger,
     )
     if settings.oauth_enabled:
         assert settings.slack_client_id and settings.slack_client_secret
@@ -57,6 +90,9 @@ def build_app(settings: BotSettings, db: Engine) -> App:
                 state_store=state_store,
                 state_expiration_seconds=STATE_EXPIRATION_S,
             ),
+            # A command from a workspace without an installation: say how to install (bolt sends it
+            # through the response_url), instead of an empty 200.
+            user_facing_authorize_error_message=not_installed_message(settings),
             **common,
         )
     else:

@@ -81,6 +81,7 @@ def test_http_mode_end_to_end_and_logs_hold_no_secrets(mock, tmp_path):
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == head
     db.dispose()
     assert "database schema is current" in out
+    assert "will be unused" not in out and "will be ignored" not in out  # bolt's token warnings (issue 16 item 12)
     assert SECRET not in out and TOKEN not in out and "xoxb-" not in out.replace("xox?-***", "")
 
 

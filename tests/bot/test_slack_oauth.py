@@ -76,10 +76,13 @@ def test_workspaces_are_isolated(oauth, mock, http):
     assert len(oauth.store.list_history("TB", "UA")) == 1
 
 
-def test_uninstalled_workspace_gets_no_answer(oauth, mock, http):
+def test_uninstalled_workspace_is_told_how_to_install(oauth, mock, http):
     slack = SlackDriver(oauth.url, SECRET, mock, http)
-    r = slack.command("70B 8xH100 in=500 out=300", team="TZ")
-    assert "blocks" not in r.text
+    r = slack.command("70B 8xH100 in=500 out=300", team="TZ", name="tz")
+    assert r.status_code == 200 and "blocks" not in r.text
+    post = mock.wait_for(lambda: mock.responses("tz"))[0].json
+    assert "not installed in this workspace" in post["text"]
+    assert "<https://gpucost.example.com/slack/install|" in post["text"]
     assert oauth.store.list_history("TZ", "U1") == []
 
 
