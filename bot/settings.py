@@ -79,7 +79,21 @@ class BotSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _driver(cls, v: str) -> str:
-        return normalize_database_url(v)
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        v = normalize_database_url(v)
+        try:
+            backend = make_url(v).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in ("sqlite", "postgresql"):
+            scheme = v.split(":", 1)[0][:40]
+            raise ValueError(
+                f"'{scheme}:' is not a database the app supports; use sqlite:///FILE "
+                "or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+            )
+        return v
 
     @model_validator(mode="after")
     def _one_auth_mode(self) -> BotSettings:
