@@ -9,19 +9,23 @@ The Web API client points at ``SLACK_API_URL`` so tests can use a local mock of 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_bolt import App, BoltContext
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import exc
 from sqlalchemy.engine import Engine
 
 from bot.listeners import register_listeners
 from bot.oauth_state import SignedOAuthStateStore
 from bot.service import Gpucost
 from bot.settings import BotSettings
-from bot.store import Store
+from bot.store import Store, StoreUnavailable
 
 #: OAuth ``state`` lifetime [s] (Slack's own default is 10 minutes).
 STATE_EXPIRATION_S = 600
@@ -36,6 +40,28 @@ class _ExpectedBoltWarnings(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.getMessage() not in self._EXPECTED
+
+
+class DatabaseTolerantAuthorize(InstallationStoreAuthorize):
+    """bolt's installation-store authorization, except that a database it cannot read does not make
+    the request a bare 500: the request goes on without a bot token (the ack, estimates included,
+    needs none; Web API calls then fail and the listeners say so). An installation that is not
+    there is still "not installed"."""
+
+    def __init__(self, *, store: Store, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._store = store
+
+    def __call__(self, *, context: BoltContext, **kwargs: Any) -> AuthorizeResult | None:
+        ids = {k: kwargs.get(k) for k in ("enterprise_id", "team_id", "user_id")}
+        try:
+            if not self._store.available():
+                raise StoreUnavailable("the database failed moments ago")
+            return super().__call__(context=context, **kwargs)
+        except (exc.SQLAlchemyError, StoreUnavailable) as err:
+            if not isinstance(err, StoreUnavailable):
+                self._store._failed(err)
+            return AuthorizeResult(**ids)
 
 
 def install_url(settings: BotSettings) -> str | None:
@@ -58,7 +84,7 @@ def not_installed_message(settings: BotSettings) -> str:
 
 def build_app(settings: BotSettings, db: Engine) -> App:
     """The bolt App for ``settings``, storing everything in ``db`` (already migrated)."""
-    service = Gpucost(Store(db), settings)
+    service = Gpucost(Store.for_engine(db), settings)
     bolt_logger = logging.getLogger("bot.bolt")
     if not any(isinstance(f, _ExpectedBoltWarnings) for f in bolt_logger.filters):
         bolt_logger.addFilter(_ExpectedBoltWarnings())
@@ -73,11 +99,19 @@ def build_app(settings: BotSettings, db: Engine) -> App:
     if settings.oauth_enabled:
         assert settings.slack_client_id and settings.slack_client_secret
         installation_store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=db)
+        authorize = DatabaseTolerantAuthorize(
+            store=service.store,
+            logger=bolt_logger,
+            installation_store=installation_store,
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),
+        )
         state_store = SignedOAuthStateStore(
             settings.slack_client_secret.get_secret_value(), STATE_EXPIRATION_S, service.store.remember_request
         )
         app = App(
             client=WebClient(base_url=settings.slack_api_url),
+            authorize=authorize,
             oauth_settings=OAuthSettings(
                 client_id=settings.slack_client_id,
                 client_secret=settings.slack_client_secret.get_secret_value(),

@@ -24,11 +24,10 @@ from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.gate import SeenStore, Verdict, check, log_rejection
-from bot.store import Store
+from bot.store import Store, StoreUnavailable
 
 log = logging.getLogger("bot.server")
 
@@ -92,30 +91,23 @@ def create_asgi_app(
     """The ASGI callable: bolt's handler for Slack's paths, ``/healthz``, a body size limit, and
     (with ``signing_secret``) :mod:`bot.gate` in front of ``POST /slack/events``."""
     bolt = ThreadedSlackRequestHandler(app, path="/slack/events", threads=threads)
-    seen = SeenStore(Store(db))
+    store = Store.for_engine(db)
+    seen = SeenStore(store)
 
     def gate(body: bytes, headers: dict[str, str], client: str) -> Verdict:
         try:
             return check(body, headers, signing_secret, seen)
-        except Exception:  # the replay record unreachable: verify without it rather than refuse
-            log.warning("replay record unavailable; request verified without it", exc_info=False)
+        except StoreUnavailable:  # no replay record: verify without it rather than refuse (the store logs the outage)
             return check(body, headers, signing_secret, None)
-
-    def db_ok() -> bool:
-        try:
-            with db.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return True
-        except Exception:
-            return False
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await bolt(scope, receive, send)  # lifespan
             return
         if scope["path"] == "/healthz":
-            ok = await anyio.to_thread.run_sync(db_ok)
-            await _send_simple(send, 200 if ok else 503, {"ok": ok, "database": "ok" if ok else "unreachable"})
+            ok, reason = await anyio.to_thread.run_sync(store.health_check)
+            body = {"ok": True, "database": "ok"} if ok else {"ok": False, "database": f"unavailable ({reason})"}
+            await _send_simple(send, 200 if ok else 503, body)
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")

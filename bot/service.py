@@ -15,7 +15,7 @@ from typing import Any
 import engine
 from bot import guard, render
 from bot.settings import BotSettings
-from bot.store import Price, Store
+from bot.store import Price, Store, StoreUnavailable
 from engine.config import EngineConfig, PriceOverride
 from engine.errors import GpucostError
 from engine.fx import normalise_currency
@@ -40,6 +40,21 @@ behind each number, *Compare GPUs* runs the same workload on the usual alternati
 
 HINT = "Try `/gpucost help` for the grammar and examples, e.g. `/gpucost 70B 8xH100 in=500 out=300`."
 
+#: Said under an estimate answered without the database (issue 16 item 6).
+DB_DOWN_NOTICE = (
+    "Estimates work, but history and this workspace's prices and settings are unavailable right now "
+    "(the app's database cannot be reached); this answer uses the catalog's prices."
+)
+#: Said under an estimate the database gave prices for but did not save (a read-only database).
+HISTORY_NOT_SAVED = "This estimate is not in your history: the app's database is not taking writes right now."
+#: The answer to a workspace command that needs the database when it is down.
+DB_DOWN_ERROR = (
+    "History and this workspace's prices and settings are unavailable right now: the app's database cannot be reached."
+)
+DB_DOWN_HINT = (
+    "Estimates still work, e.g. `/gpucost 70B 8xH100 in=500 out=300`; try the workspace commands again in a minute."
+)
+
 
 @dataclass
 class Reply:
@@ -49,15 +64,27 @@ class Reply:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     response_type: str = "ephemeral"
     result: Result | None = None
+    #: One line shown above the answer (e.g. the database is down), or None.
+    notice: str | None = None
 
     def as_message(self) -> dict[str, Any]:
         """Keyword arguments for ``ack()`` / ``respond()``."""
-        return {"text": self.text[:3000], "blocks": self.blocks, "response_type": self.response_type}
+        text, blocks = self.text, self.blocks
+        if self.notice:
+            text = f"{text}\n{self.notice}"
+            at = 1 if blocks and blocks[0].get("type") == "header" else 0
+            blocks = [*blocks[:at], render.context(f":warning: {self.notice}"), *blocks[at:]][: render.MAX_BLOCKS]
+        return {"text": text[:3000], "blocks": blocks, "response_type": self.response_type}
 
 
 def error_reply(message: str, hint: str = HINT) -> Reply:
     """A one-line refusal or error with a hint; ``message`` may echo user text, so it is escaped."""
     return Reply(text=render.esc(message), blocks=render.error_blocks(message, hint))
+
+
+def db_down_reply() -> Reply:
+    """A workspace command that needs the database, while it is down."""
+    return error_reply(DB_DOWN_ERROR, DB_DOWN_HINT)
 
 
 class Gpucost:
@@ -78,7 +105,8 @@ class Gpucost:
     # -- engine --------------------------------------------------------------------------------
     def config_for(self, team_id: str) -> EngineConfig:
         """The engine configuration of a workspace: the deployment's engine settings, with the
-        workspace's currency and negotiated prices on top; never file access."""
+        workspace's currency and negotiated prices on top; never file access. Raises
+        :class:`~bot.store.StoreUnavailable` when the database is down."""
         currency, prices = self.store.workspace(team_id)
         overrides = tuple(
             PriceOverride(
@@ -92,10 +120,18 @@ class Gpucost:
         base = self.settings.engine_config()
         return base.model_copy(update={"currency": currency or base.currency, "price_overrides": overrides})
 
-    def run(self, team_id: str, query: str) -> Result:
+    def config_or_default(self, team_id: str) -> tuple[EngineConfig, bool]:
+        """``(config, True)`` from :meth:`config_for`; ``(the deployment's config, False)`` when the
+        database is down, so estimates still work (with catalog prices) and the answer says so."""
+        try:
+            return self.config_for(team_id), True
+        except StoreUnavailable:
+            return self.settings.engine_config(), False
+
+    def run(self, team_id: str, query: str, config: EngineConfig | None = None) -> Result:
         """``engine.run`` with the workspace's configuration (raises ``GpucostError`` for bad input,
         including a ``provider=``/``region=`` the price catalog does not know: see :mod:`bot.guard`)."""
-        config = self.config_for(team_id)
+        config = config or self.config_or_default(team_id)[0]
         unknown = guard.unknown_option(query, config)
         if unknown is not None:
             key, value, known = unknown
@@ -107,10 +143,14 @@ class Gpucost:
         self, team_id: str, query: str, *, shared_by: str | None = None, with_buttons: bool = True
     ) -> Reply:
         """Run ``query`` and render it; bad input becomes the engine's one-line message and a hint."""
+        config, db_ok = self.config_or_default(team_id)
+        notice = None if db_ok else DB_DOWN_NOTICE
         try:
-            result = self.run(team_id, query)
+            result = self.run(team_id, query, config)
         except GpucostError as err:
-            return error_reply(str(err))
+            reply = error_reply(str(err))
+            reply.notice = notice
+            return reply
         except Exception:
             # A bug, not bad input: log it (the query holds no secrets) and answer without a traceback.
             log.exception("engine failed on query %r", query)
@@ -119,18 +159,22 @@ class Gpucost:
         if shared_by:
             text = f"<@{shared_by}> shared: {text} {render.code('/gpucost ' + result.query)}"
         blocks = render.result_blocks(result, with_buttons=with_buttons and not shared_by, shared_by=shared_by)
-        return Reply(text=text, blocks=blocks, result=result)
+        return Reply(text=text, blocks=blocks, result=result, notice=notice)
 
     # -- guards --------------------------------------------------------------------------------
     def refuse(self, team_id: str, user_id: str, text: str) -> Reply | None:
-        """A refusal for an oversized query or a user over the rate limit, else ``None``."""
+        """A refusal for an oversized query or a user over the rate limit, else ``None``. Without the
+        database the rate limit cannot be counted, and the request is let through."""
         limit = self.settings.gpucost_max_query_chars
         if len(text) > limit:
             return error_reply(
                 f"That query is {len(text)} characters long; gpucost takes at most {limit}.",
                 "Shorten it, e.g. `/gpucost 70B 8xH100 in=500 out=300`.",
             )
-        count = self.store.hit(team_id, user_id)
+        try:
+            count = self.store.hit(team_id, user_id)
+        except StoreUnavailable:
+            return None
         per_minute = self.settings.gpucost_rate_limit_per_minute
         if count > per_minute:
             return error_reply(
@@ -152,15 +196,21 @@ class Gpucost:
         sub = head.lower()
         if sub in ("", "help", "-h", "--help"):
             return self.help()
-        if sub in ("price", "prices") and (not rest or rest.split()[0].lower() in ("set", "list", "clear")):
-            return self.price(team_id, user_id, rest, client)
-        if sub == "history":
-            return self.history(team_id, user_id)
-        if sub in ("settings", "setting", "config"):
-            return self.workspace_settings(team_id, user_id, rest, client)
+        try:
+            if sub in ("price", "prices") and (not rest or rest.split()[0].lower() in ("set", "list", "clear")):
+                return self.price(team_id, user_id, rest, client)
+            if sub == "history":
+                return self.history(team_id, user_id)
+            if sub in ("settings", "setting", "config"):
+                return self.workspace_settings(team_id, user_id, rest, client)
+        except StoreUnavailable:
+            return db_down_reply()
         reply = self.estimate_reply(team_id, text)
-        if reply.result is not None and reply.result.kind in HISTORY_KINDS:
-            self.store.add_history(team_id, user_id, reply.result.query, render.headline(reply.result))
+        if reply.result is not None and reply.result.kind in HISTORY_KINDS and reply.notice is None:
+            try:
+                self.store.add_history(team_id, user_id, reply.result.query, render.headline(reply.result))
+            except StoreUnavailable:
+                reply.notice = HISTORY_NOT_SAVED
         return reply
 
     def help(self) -> Reply:
@@ -231,7 +281,7 @@ class Gpucost:
                     f"'{price_text}' is not a price per GPU-hour.",
                     "Write it like `1.85usd`, `$1.85`, `13元` or `13cny`.",
                 )
-            currency = cur or self.store.get_currency(team_id) or "USD"
+            currency = cur or self.store.get_currency(team_id) or self.settings.gpucost_currency.upper()
             try:
                 gpu = canonical_gpu(gpu_name)
             except GpucostError as err:
@@ -287,7 +337,7 @@ class Gpucost:
         """``settings`` shows them; ``settings currency CNY`` sets the default currency."""
         words = rest.split()
         if not words:
-            cur = self.store.get_currency(team_id) or "USD"
+            cur = self.store.get_currency(team_id) or self.settings.gpucost_currency.upper()
             n = len(self.store.list_prices(team_id))
             return Reply(
                 text=f"Currency {cur}, {n} negotiated prices",

@@ -10,6 +10,8 @@ from slack_sdk import WebClient
 
 from bot import render
 from bot.listeners.context import service, team_of
+from bot.service import DB_DOWN_ERROR
+from bot.store import StoreUnavailable
 
 EXAMPLES = (
     "`/gpucost 1.17e8 P4 0.3` — serving cost from tokens per day, GPU and price",
@@ -22,17 +24,25 @@ EXAMPLES = (
 
 
 def home_view(svc: Any, team_id: str) -> dict[str, Any]:
-    """The Home tab view for a workspace."""
-    cur = svc.store.get_currency(team_id) or "USD"
-    prices = svc.store.list_prices(team_id)
-    price_lines = (
-        "\n".join(f"• *{render.esc(p.gpu)}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour" for p in prices)
-        or "_None: gpucost uses its catalog prices._"
-    )
+    """The Home tab view for a workspace (its settings say they are unavailable when the database is)."""
+    try:
+        currency, prices = svc.store.workspace(team_id)
+    except StoreUnavailable:
+        workspace = [render.mrkdwn(f":warning: {DB_DOWN_ERROR}")]
+    else:
+        price_lines = (
+            "\n".join(
+                f"• *{render.esc(p.gpu)}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour" for p in prices
+            )
+            or "_None: gpucost uses its catalog prices._"
+        )
+        workspace = [
+            render.mrkdwn(f"*Workspace settings*\n• Default currency: *{currency or svc.settings.gpucost_currency}*"),
+            render.mrkdwn("*Negotiated GPU prices*\n" + price_lines),
+        ]
     blocks = [
         render.header("gpucost: what does it cost to run or train an LLM?"),
-        render.mrkdwn(f"*Workspace settings*\n• Default currency: *{cur}*"),
-        render.mrkdwn("*Negotiated GPU prices*\n" + price_lines),
+        *workspace,
         render.context(
             "Admins and owners change these with `/gpucost settings currency CNY`, "
             "`/gpucost price set H100 1.85usd` and `/gpucost price clear H100`."
