@@ -9,6 +9,7 @@ The Web API client points at ``SLACK_API_URL`` so tests can use a local mock of 
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -29,6 +30,13 @@ from bot.store import Store, StoreUnavailable
 
 #: OAuth ``state`` lifetime [s] (Slack's own default is 10 minutes).
 STATE_EXPIRATION_S = 600
+
+_SERVICES: weakref.WeakKeyDictionary[App, Gpucost] = weakref.WeakKeyDictionary()
+
+
+def service_of(app: App) -> Gpucost:
+    """The :class:`~bot.service.Gpucost` service an app built by :func:`build_app` uses."""
+    return _SERVICES[app]
 
 
 class _ExpectedBoltWarnings(logging.Filter):
@@ -95,7 +103,11 @@ def build_app(settings: BotSettings, db: Engine) -> App:
         # response can wait for the listener: this is what lets lazy listeners see what ack decided.
         process_before_response=True,
         logger=bolt_logger,
+        # Lazy listeners run here: a pool sized for I/O, whose jobs are drained on shutdown (bot.jobs).
+        listener_executor=service.jobs.executor,
     )
+    # Web API calls happen after the ack; a short timeout fails a slow Slack in seconds (bot.webapi).
+    timeout = settings.slack_api_timeout_s
     if settings.oauth_enabled:
         assert settings.slack_client_id and settings.slack_client_secret
         installation_store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=db)
@@ -110,7 +122,7 @@ def build_app(settings: BotSettings, db: Engine) -> App:
             settings.slack_client_secret.get_secret_value(), STATE_EXPIRATION_S, service.store.remember_request
         )
         app = App(
-            client=WebClient(base_url=settings.slack_api_url),
+            client=WebClient(base_url=settings.slack_api_url, timeout=timeout),  # type: ignore[arg-type]
             authorize=authorize,
             oauth_settings=OAuthSettings(
                 client_id=settings.slack_client_id,
@@ -132,7 +144,11 @@ def build_app(settings: BotSettings, db: Engine) -> App:
     else:
         assert settings.slack_bot_token is not None
         app = App(
-            client=WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url),
+            client=WebClient(
+                token=settings.slack_bot_token.get_secret_value(),
+                base_url=settings.slack_api_url,
+                timeout=timeout,  # type: ignore[arg-type]
+            ),
             **common,
         )
 
@@ -143,4 +159,5 @@ def build_app(settings: BotSettings, db: Engine) -> App:
         next()
 
     register_listeners(app)
+    _SERVICES[app] = service
     return app

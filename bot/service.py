@@ -9,18 +9,18 @@ length, per-user rate limit), handles the bot's own subcommands (``price``, ``hi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import engine
 from bot import guard, render
+from bot.admin import Workspace, is_change, parse_change
+from bot.jobs import Jobs
+from bot.replies import DB_DOWN_NOTICE, HISTORY_NOT_SAVED, Reply, db_down_reply, error_reply
 from bot.settings import BotSettings
-from bot.store import Price, Store, StoreUnavailable
+from bot.store import Store, StoreUnavailable
 from engine.config import EngineConfig, PriceOverride
 from engine.errors import GpucostError
-from engine.fx import normalise_currency
 from engine.results import Result
-from engine.units import parse_price
 
 log = logging.getLogger(__name__)
 
@@ -38,54 +38,6 @@ BOT_HELP = """*Workspace commands (this Slack app)*
 Answers are private to you until you press *Share to channel*. *Explain* shows the formula
 behind each number, *Compare GPUs* runs the same workload on the usual alternatives."""
 
-HINT = "Try `/gpucost help` for the grammar and examples, e.g. `/gpucost 70B 8xH100 in=500 out=300`."
-
-#: Said under an estimate answered without the database (issue 16 item 6).
-DB_DOWN_NOTICE = (
-    "Estimates work, but history and this workspace's prices and settings are unavailable right now "
-    "(the app's database cannot be reached); this answer uses the catalog's prices."
-)
-#: Said under an estimate the database gave prices for but did not save (a read-only database).
-HISTORY_NOT_SAVED = "This estimate is not in your history: the app's database is not taking writes right now."
-#: The answer to a workspace command that needs the database when it is down.
-DB_DOWN_ERROR = (
-    "History and this workspace's prices and settings are unavailable right now: the app's database cannot be reached."
-)
-DB_DOWN_HINT = (
-    "Estimates still work, e.g. `/gpucost 70B 8xH100 in=500 out=300`; try the workspace commands again in a minute."
-)
-
-
-@dataclass
-class Reply:
-    """A message for Slack: plain ``text`` fallback plus Block Kit ``blocks``."""
-
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    response_type: str = "ephemeral"
-    result: Result | None = None
-    #: One line shown above the answer (e.g. the database is down), or None.
-    notice: str | None = None
-
-    def as_message(self) -> dict[str, Any]:
-        """Keyword arguments for ``ack()`` / ``respond()``."""
-        text, blocks = self.text, self.blocks
-        if self.notice:
-            text = f"{text}\n{self.notice}"
-            at = 1 if blocks and blocks[0].get("type") == "header" else 0
-            blocks = [*blocks[:at], render.context(f":warning: {self.notice}"), *blocks[at:]][: render.MAX_BLOCKS]
-        return {"text": text[:3000], "blocks": blocks, "response_type": self.response_type}
-
-
-def error_reply(message: str, hint: str = HINT) -> Reply:
-    """A one-line refusal or error with a hint; ``message`` may echo user text, so it is escaped."""
-    return Reply(text=render.esc(message), blocks=render.error_blocks(message, hint))
-
-
-def db_down_reply() -> Reply:
-    """A workspace command that needs the database, while it is down."""
-    return error_reply(DB_DOWN_ERROR, DB_DOWN_HINT)
-
 
 class Gpucost:
     """The Slack app's use of the engine and the store, for one deployment (any number of workspaces)."""
@@ -93,6 +45,9 @@ class Gpucost:
     def __init__(self, store: Store, settings: BotSettings) -> None:
         self.store = store
         self.settings = settings
+        self.workspace = Workspace(store, settings)
+        #: The lazy-listener pool (bolt's ``listener_executor``) and the work acknowledged on it.
+        self.jobs = Jobs(settings.gpucost_lazy_workers)
 
     # bolt deep-copies the request context for lazy listeners; the service is shared, not copied
     # (it holds only the thread-safe store and the settings).
@@ -161,6 +116,19 @@ class Gpucost:
         blocks = render.result_blocks(result, with_buttons=with_buttons and not shared_by, shared_by=shared_by)
         return Reply(text=text, blocks=blocks, result=result, notice=notice)
 
+    def explain_reply(self, team_id: str, query: str) -> Reply:
+        """``explain <query>``: the formula trace and what moves the answer most."""
+        config, db_ok = self.config_or_default(team_id)
+        try:
+            result = self.run(team_id, f"explain {query}", config)
+        except GpucostError as err:
+            return error_reply(str(err))
+        return Reply(
+            text=f"How gpucost got there: {render.esc(render.headline(result))}",
+            blocks=render.trace_blocks(result),
+            notice=None if db_ok else DB_DOWN_NOTICE,
+        )
+
     # -- guards --------------------------------------------------------------------------------
     def refuse(self, team_id: str, user_id: str, text: str) -> Reply | None:
         """A refusal for an oversized query or a user over the rate limit, else ``None``. Without the
@@ -197,12 +165,15 @@ class Gpucost:
         if sub in ("", "help", "-h", "--help"):
             return self.help()
         try:
-            if sub in ("price", "prices") and (not rest or rest.split()[0].lower() in ("set", "list", "clear")):
-                return self.price(team_id, user_id, rest, client)
+            if is_change(text):  # the listeners send these to change_ack/change_apply instead
+                change = parse_change(text)
+                return change if isinstance(change, Reply) else self.workspace.apply(team_id, user_id, change, client)
+            if sub in ("price", "prices") and (not rest or rest.lower() == "list"):
+                return self.workspace.price_list(team_id)
             if sub == "history":
                 return self.history(team_id, user_id)
             if sub in ("settings", "setting", "config"):
-                return self.workspace_settings(team_id, user_id, rest, client)
+                return self.workspace.view(team_id, rest)
         except StoreUnavailable:
             return db_down_reply()
         reply = self.estimate_reply(team_id, text)
@@ -245,130 +216,23 @@ class Gpucost:
             blocks=render.text_blocks("\n".join(lines), title=f"Your last {len(items)} estimates"),
         )
 
-    # -- admin-only settings -------------------------------------------------------------------
-    def is_admin(self, client: Any, user_id: str) -> bool:
-        """Whether the user is a workspace admin or owner, asked of Slack with ``users.info``."""
-        try:
-            user = client.users_info(user=user_id)["user"]
-        except Exception as err:  # SlackApiError, network: refuse rather than guess
-            log.warning("users.info failed for %s: %s", user_id, type(err).__name__)
-            return False
-        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+    # -- workspace changes: validated in the ack, applied after it (Slack's users.info may be slow) --
+    def change_ack(self, team_id: str, user_id: str, text: str) -> tuple[Reply, bool]:
+        """The ack of a workspace change and whether :meth:`change_apply` should follow: a refusal
+        or a malformed change is answered at once (False); a valid one is checked and applied after
+        the ack, which says so (True)."""
+        text = " ".join(text.split())
+        refusal = self.refuse(team_id, user_id, text)
+        if refusal is not None:
+            return refusal, False
+        change = parse_change(text)
+        if isinstance(change, Reply):
+            return change, False
+        return Reply(text=change.pending, blocks=[render.mrkdwn(change.pending)]), True
 
-    def _admin_refusal(self) -> Reply:
-        return error_reply(
-            "Only workspace admins and owners can change gpucost's workspace settings and prices.",
-            "Ask an admin, or use a price in the query itself, e.g. `/gpucost 70B 8xH100 1.85usd`.",
-        )
-
-    def price(self, team_id: str, user_id: str, rest: str, client: Any) -> Reply:
-        """``price set GPU PRICE``, ``price list``, ``price clear GPU|all``."""
-        words = rest.split()
-        action = words[0].lower() if words else "list"
-        if action == "list":
-            return self.price_list(team_id)
-        if action == "set":
-            if len(words) < 3:
-                return error_reply(
-                    "Usage: `/gpucost price set <GPU> <price per GPU-hour>`.",
-                    "For example `/gpucost price set H100 1.85usd` or `price set H100 13元`.",
-                )
-            gpu_name, price_text = words[1], "".join(words[2:])
-            try:  # the engine's price grammar: 1.85, $1.85, 1.85usd, 13元, ¥13, 13cny
-                value, cur = parse_price(price_text)
-            except GpucostError:
-                return error_reply(
-                    f"'{price_text}' is not a price per GPU-hour.",
-                    "Write it like `1.85usd`, `$1.85`, `13元` or `13cny`.",
-                )
-            currency = cur or self.store.get_currency(team_id) or self.settings.gpucost_currency.upper()
-            try:
-                gpu = canonical_gpu(gpu_name)
-            except GpucostError as err:
-                return error_reply(str(err), "`/gpucost gpus` lists the GPUs gpucost knows.")
-            if not self.is_admin(client, user_id):
-                return self._admin_refusal()
-            self.store.set_price(team_id, Price(gpu, value, currency, user_id))
-            reply = self.price_list(team_id)
-            reply.text = f"Set this workspace's {gpu} price to {render.money(value, currency)}/GPU-hour."
-            reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
-            return reply
-        if action == "clear":
-            if len(words) < 2:
-                return error_reply("Usage: `/gpucost price clear <GPU>` or `/gpucost price clear all`.")
-            if not self.is_admin(client, user_id):
-                return self._admin_refusal()
-            target = None if words[1].lower() == "all" else words[1]
-            if target is not None:
-                try:
-                    target = canonical_gpu(target)
-                except GpucostError:
-                    pass  # clear what was stored under the typed name
-            n = self.store.clear_price(team_id, target)
-            what = "all negotiated prices" if target is None else f"the {target} price"
-            reply = self.price_list(team_id)
-            reply.text = f"Cleared {what} ({n} removed)."
-            reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
-            return reply
-        return error_reply(f"Unknown price command '{action}'.", "Use `price set`, `price list` or `price clear`.")
-
-    def price_list(self, team_id: str) -> Reply:
-        """The workspace's negotiated prices."""
-        prices = self.store.list_prices(team_id)
-        if not prices:
-            return Reply(
-                text="This workspace has no negotiated prices; catalog prices are used.",
-                blocks=render.text_blocks(
-                    "This workspace has no negotiated prices; gpucost uses its "
-                    "catalog prices. Admins can add one with "
-                    "`/gpucost price set H100 1.85usd`."
-                ),
-            )
-        lines = [
-            f"• *{render.esc(p.gpu)}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour (set by <@{p.set_by}>)"
-            for p in prices
-        ]
-        return Reply(
-            text=f"{len(prices)} negotiated prices",
-            blocks=render.text_blocks("\n".join(lines), title="This workspace's negotiated GPU prices"),
-        )
-
-    def workspace_settings(self, team_id: str, user_id: str, rest: str, client: Any) -> Reply:
-        """``settings`` shows them; ``settings currency CNY`` sets the default currency."""
-        words = rest.split()
-        if not words:
-            cur = self.store.get_currency(team_id) or self.settings.gpucost_currency.upper()
-            n = len(self.store.list_prices(team_id))
-            return Reply(
-                text=f"Currency {cur}, {n} negotiated prices",
-                blocks=render.text_blocks(
-                    f"• Default currency: *{cur}*\n• Negotiated prices: {n} (`/gpucost price list`)",
-                    title="Workspace settings",
-                ),
-            )
-        if words[0].lower() == "currency" and len(words) == 2:
-            try:
-                cur = normalise_currency(words[1])
-            except GpucostError:
-                return error_reply(
-                    f"gpucost does not know the currency '{words[1]}'.",
-                    "Use `/gpucost settings currency USD` or `/gpucost settings currency CNY`.",
-                )
-            if not self.is_admin(client, user_id):
-                return self._admin_refusal()
-            self.store.set_currency(team_id, cur, user_id)
-            return Reply(
-                text=f"Default currency set to {cur}.",
-                blocks=render.text_blocks(f":white_check_mark: Default currency for this workspace is now *{cur}*."),
-            )
-        return error_reply(f"Unknown setting '{rest}'.", "Use `/gpucost settings currency USD|CNY`.")
-
-
-def canonical_gpu(name: str) -> str:
-    """The catalog's id for a GPU name (``h100`` -> ``H100``), raising ``GpucostError`` if unknown."""
-    try:
-        from engine.catalog import resolve_gpu
-    except ImportError:  # catalog not available: keep what was typed
-        return name.upper()
-    acc = resolve_gpu(name)
-    return str(getattr(acc, "id", None) or getattr(acc, "name", name))
+    def change_apply(self, team_id: str, user_id: str, text: str, client: Any) -> Reply:
+        """Check with Slack that the user is an admin and apply the change (after the ack)."""
+        change = parse_change(" ".join(text.split()))
+        if isinstance(change, Reply):
+            return change
+        return self.workspace.apply(team_id, user_id, change, client)

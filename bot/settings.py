@@ -52,6 +52,15 @@ class BotSettings(BaseSettings):
     gpucost_max_query_chars: int = Field(default=500, ge=10, description="longest query accepted [characters]")
     gpucost_max_body_bytes: int = Field(default=65536, ge=1024, description="largest request body [bytes]")
     gpucost_log_level: str = "INFO"
+    slack_api_timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="longest wait for one Slack Web API call, after the ack [s]"
+    )
+    gpucost_lazy_workers: int = Field(
+        default=16, ge=1, le=256, description="threads finishing work after the ack (button replies, charts)"
+    )
+    gpucost_shutdown_grace_s: float = Field(
+        default=20.0, ge=0, le=600, description="on SIGTERM, how long acknowledged work may take to finish [s]"
+    )
 
     # Engine settings for the whole deployment (the same variables as the command line's).
     gpucost_currency: str = Field(default="USD", description="currency of workspaces that set none")

@@ -122,6 +122,14 @@ class SlackDriver:
         body = command_body(text, team=team, user=user, channel=channel, response_url=self.mock.response_url(name))
         return self.post_form(body, **kw)
 
+    def change(self, text: str, *, name: str = "change", **kw: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """A workspace change (``price set ...``): ``(ack, reply)``, the reply being what the lazy
+        listener posted to the response_url after checking with Slack (None when the ack said no)."""
+        ack = self.command(text, name=name, **kw).json()
+        if not ack["text"].startswith(":hourglass"):
+            return ack, None
+        return ack, self.mock.wait_for(lambda: self.mock.responses(name))[-1].json
+
     def click(
         self,
         action_id: str,

@@ -3,8 +3,10 @@
 It answers the methods the app uses (``auth.test``, ``users.info``, ``chat.postMessage``,
 ``views.publish``, ``oauth.v2.access``, the three steps of ``files_upload_v2``) and the
 ``response_url`` posts, so end-to-end tests can assert on exactly what reached "Slack".
-Tokens map to teams (``tokens``), users carry their admin flags (``users``), and any method can
-be made to fail (``errors``). Standard library only; used by the tests and by ``bench/``.
+Tokens map to teams (``tokens``), users carry their admin flags (``users``), any method can be made
+to fail (``errors``: Slack's error code), slow (``delays``: seconds, per method or ``"*"``), or the
+whole Web API down (``api_status``: every method answers that HTTP status, as in an outage; the
+response_url posts still work). Standard library only; used by the tests and by ``bench/``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class SlackMock:
     tokens: dict[str, str] = field(default_factory=lambda: {"xoxb-test": "T1"})
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)
+    api_status: int | None = None
     oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
 
@@ -66,12 +70,15 @@ class SlackMock:
                 body = self.rfile.read(length) if length else b""
                 status, payload = mock._handle(self.path, dict(self.headers), body)
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
                 ctype = "text/plain" if isinstance(payload, bytes) else "application/json; charset=utf-8"
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a delay past its timeout): as Slack would see it
 
             do_GET = do_POST
 
@@ -157,6 +164,11 @@ class SlackMock:
             return 404, {"ok": False, "error": "unknown_path"}
         method = segments[1]
         self._record(Call("api", method, params, token, body))
+        delay = self.delays.get(method, self.delays.get("*", 0.0))
+        if delay:
+            time.sleep(delay)
+        if self.api_status is not None:
+            return self.api_status, b"Slack is having trouble right now"
         if method in self.errors:
             return 200, {"ok": False, "error": self.errors[method]}
         if method == "oauth.v2.access":

@@ -14,7 +14,7 @@ from faults import TcpProxy, proxied, read_only, sqlite_gone
 from slack_driver import SECRET, SlackDriver, oauth_install
 from sqlalchemy.engine import make_url
 
-from bot.service import DB_DOWN_ERROR, DB_DOWN_NOTICE, HISTORY_NOT_SAVED
+from bot.replies import DB_DOWN_ERROR, DB_DOWN_NOTICE, HISTORY_NOT_SAVED, NOT_SHARED_DB_DOWN
 from bot.store import Price
 
 QUERY = "70B 8xH100 in=500 out=300"
@@ -78,7 +78,7 @@ def test_commands_answer_without_the_database(faulty, mock, http):
         value = next(b for b in body["blocks"] if b["type"] == "actions")["elements"][0]["value"]
         assert slack.click("gpucost_share", value, name="share").status_code == 200
         shared = mock.wait_for(lambda: mock.responses("share"))[0].json
-        assert shared["response_type"] == "in_channel"
+        assert shared["response_type"] == "ephemeral" and shared["text"] == NOT_SHARED_DB_DOWN
     assert http.get(running.url + "/healthz").status_code == 200  # probes, and closes the breaker
     body = slack.command(QUERY).json()
     assert DB_DOWN_NOTICE not in body["text"] and "$1.00" in str(body["blocks"])

@@ -63,7 +63,7 @@ def test_workspaces_are_isolated(oauth, mock, http):
     install(http, oauth, mock, "TB", "xoxb-tb")
     mock.users["UA"] = {"is_admin": True}
     slack = SlackDriver(oauth.url, SECRET, mock, http)
-    body = slack.command("price set H100 0.99usd", team="TA", user="UA").json()
+    _, body = slack.change("price set H100 0.99usd", team="TA", user="UA")
     assert "0.99" in body["text"]
     assert mock.api_calls("users.info")[-1].token == "xoxb-ta"
     assert [p.price_per_gpu_hour for p in oauth.store.list_prices("TA")] == [0.99]

@@ -9,9 +9,11 @@ from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.listeners.context import button_request
+from bot.listeners.jobs import finishing
 from bot.listeners.uploads import upload_chart
 
 
+@finishing("Compare GPUs click")
 def compare_gpus(
     body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, logger: logging.Logger
 ) -> None:
