@@ -183,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         db,
         settings.gpucost_max_body_bytes,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+        shutdown_grace_s=settings.gpucost_shutdown_grace_s,
     )
     # No access log: OAuth redirects carry the one-time code in the query string.
     uvicorn.run(asgi, host=host, port=port, log_config=None, access_log=False, lifespan="on")

@@ -1,8 +1,11 @@
 """The ASGI application uvicorn serves in HTTP mode.
 
 ``/slack/events``, ``/slack/install`` and ``/slack/oauth_redirect`` go to bolt's ASGI adapter
-(:class:`slack_bolt.adapter.asgi.SlackRequestHandler`); ``/healthz`` answers here. Two things
-are added around bolt's adapter:
+(:class:`slack_bolt.adapter.asgi.SlackRequestHandler`); ``/healthz`` answers here, writing to the
+database (:meth:`bot.store.Store.health_check`). The lifespan is handled here too: on shutdown
+(SIGTERM; uvicorn has stopped taking requests and finished those in flight) the work acknowledged
+to Slack is drained from the lazy-listener pool, for up to ``GPUCOST_SHUTDOWN_GRACE_S``, before
+uvicorn lets the signal end the process (:meth:`bot.jobs.Jobs.shutdown`). Also around bolt's adapter:
 
 - the sync ``App.dispatch`` runs in a worker thread, not on the event loop: the stock adapter
   calls it inline, so one slow request (a Web API call in a listener) would stall every other;
@@ -86,11 +89,20 @@ async def _send_simple(send: Send, status: int, body: dict[str, Any]) -> None:
 
 
 def create_asgi_app(
-    app: App, db: Engine, max_body_bytes: int, threads: int = 8, signing_secret: str = ""
+    app: App,
+    db: Engine,
+    max_body_bytes: int,
+    threads: int = 8,
+    signing_secret: str = "",
+    shutdown_grace_s: float = 20.0,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """The ASGI callable: bolt's handler for Slack's paths, ``/healthz``, a body size limit, and
-    (with ``signing_secret``) :mod:`bot.gate` in front of ``POST /slack/events``."""
+    """The ASGI callable: bolt's handler for Slack's paths, ``/healthz``, a body size limit,
+    (with ``signing_secret``) :mod:`bot.gate` in front of ``POST /slack/events``, and the lifespan
+    (drain the acknowledged work on shutdown, up to ``shutdown_grace_s`` [s])."""
+    from bot.app import service_of
+
     bolt = ThreadedSlackRequestHandler(app, path="/slack/events", threads=threads)
+    jobs = service_of(app).jobs
     store = Store.for_engine(db)
     seen = SeenStore(store)
 
@@ -100,9 +112,21 @@ def create_asgi_app(
         except StoreUnavailable:  # no replay record: verify without it rather than refuse (the store logs the outage)
             return check(body, headers, signing_secret, None)
 
+    async def lifespan(receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await anyio.to_thread.run_sync(jobs.shutdown, shutdown_grace_s)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
         if scope["type"] != "http":
-            await bolt(scope, receive, send)  # lifespan
             return
         if scope["path"] == "/healthz":
             ok, reason = await anyio.to_thread.run_sync(store.health_check)

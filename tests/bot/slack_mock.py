@@ -6,7 +6,8 @@ It answers the methods the app uses (``auth.test``, ``users.info``, ``chat.postM
 Tokens map to teams (``tokens``), users carry their admin flags (``users``), any method can be made
 to fail (``errors``: Slack's error code), slow (``delays``: seconds, per method or ``"*"``), or the
 whole Web API down (``api_status``: every method answers that HTTP status, as in an outage; the
-response_url posts still work). Standard library only; used by the tests and by ``bench/``.
+response_url posts still work); ``response_delay`` slows the response_url posts. Standard library
+only; used by the tests and by ``bench/``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class SlackMock:
     errors: dict[str, str] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
     api_status: int | None = None
+    response_delay: float = 0.0
     oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
 
@@ -158,6 +160,8 @@ class SlackMock:
         auth = headers.get("Authorization") or headers.get("authorization") or ""
         token = auth.removeprefix("Bearer ").strip() or params.get("token")
         if segments[0] == "response" and len(segments) == 2:
+            if self.response_delay:
+                time.sleep(self.response_delay)
             self._record(Call("response_url", segments[1], params, token, body))
             return 200, b"ok"
         if segments[0] != "api" or len(segments) != 2:
