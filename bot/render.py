@@ -171,38 +171,42 @@ def _breakdown_text(result: Result) -> str:
     return _table_text(table, max_rows=20)
 
 
-def buttons(query: str) -> Block:
-    """The three buttons under every estimate; each carries the canonical query."""
+def buttons(query: str, compare_query: str | None = None) -> Block:
+    """The buttons under an estimate: Share and Explain carry its canonical query; Compare GPUs,
+    there only when the estimate has a compare (``compare_query``), carries that compare's query."""
     value = query[:2000]
-    return {
-        "type": "actions",
-        "block_id": "gpucost_actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": ACTION_SHARE,
-                "text": {"type": "plain_text", "text": "Share to channel"},
-                "value": value,
-                "style": "primary",
-            },
-            {
-                "type": "button",
-                "action_id": ACTION_EXPLAIN,
-                "text": {"type": "plain_text", "text": "Explain"},
-                "value": value,
-            },
+    elements: list[Block] = [
+        {
+            "type": "button",
+            "action_id": ACTION_SHARE,
+            "text": {"type": "plain_text", "text": "Share to channel"},
+            "value": value,
+            "style": "primary",
+        },
+        {
+            "type": "button",
+            "action_id": ACTION_EXPLAIN,
+            "text": {"type": "plain_text", "text": "Explain"},
+            "value": value,
+        },
+    ]
+    if compare_query and len(compare_query) <= 2000:
+        elements.append(
             {
                 "type": "button",
                 "action_id": ACTION_COMPARE,
                 "text": {"type": "plain_text", "text": "Compare GPUs"},
-                "value": value,
-            },
-        ],
-    }
+                "value": compare_query,
+            }
+        )
+    return {"type": "actions", "block_id": "gpucost_actions", "elements": elements}
 
 
-def result_blocks(result: Result, *, with_buttons: bool = True, shared_by: str | None = None) -> list[Block]:
-    """Block Kit for any engine result: headline, numbers, breakdown, table, assumptions, warnings."""
+def result_blocks(
+    result: Result, *, with_buttons: bool = True, shared_by: str | None = None, compare_query: str | None = None
+) -> list[Block]:
+    """Block Kit for any engine result: headline, numbers, breakdown, table, assumptions, warnings;
+    the buttons under an estimate (Compare GPUs only with a ``compare_query``)."""
     blocks: list[Block] = [header(result.title or f"gpucost {result.kind}")]
     if shared_by:
         blocks.append(context(f"Shared by <@{shared_by}> · re-run or tweak it: {code('/gpucost ' + result.query)}"))
@@ -234,7 +238,7 @@ def result_blocks(result: Result, *, with_buttons: bool = True, shared_by: str |
         blocks.append(context("*Assumptions:*", *chunks[:9]))
     blocks.append(context(code(f"/gpucost {result.query}")))
     if with_buttons and result.kind in ("inference", "daily", "train"):
-        blocks.append(buttons(result.query))
+        blocks.append(buttons(result.query, compare_query))
     return blocks[:MAX_BLOCKS]
 
 

@@ -113,8 +113,30 @@ class Gpucost:
         text = render.esc(render.headline(result))
         if shared_by:
             text = f"<@{shared_by}> shared: {text} {render.code('/gpucost ' + result.query)}"
-        blocks = render.result_blocks(result, with_buttons=with_buttons and not shared_by, shared_by=shared_by)
+        buttons = with_buttons and not shared_by
+        compare = self.compare_query(team_id, result, config) if buttons else None
+        blocks = render.result_blocks(result, with_buttons=buttons, shared_by=shared_by, compare_query=compare)
         return Reply(text=text, blocks=blocks, result=result, notice=notice)
+
+    def compare_query(self, team_id: str, result: Result, config: EngineConfig) -> str | None:
+        """The ``compare ...`` query of the same workload across GPUs, or None where the engine's
+        compare does not apply (issue 16 item 10). An inference query is one as it stands (compare
+        reads every option inference does); a daily query without its ``daily`` is one when compare
+        accepts its options (not ``disagg=``, ``gpus=``, ``prefill_tps=``...), which is checked by
+        running it; a training run has none (compare is of serving)."""
+        if result.kind == "inference":
+            return f"compare {result.query}"
+        if result.kind != "daily" or not result.query.startswith("daily "):
+            return None
+        query = "compare " + result.query.removeprefix("daily ")
+        try:
+            self.run(team_id, query, config)
+        except GpucostError:
+            return None
+        except Exception:
+            log.exception("compare of a daily answer failed: %r", query)
+            return None
+        return query
 
     def explain_reply(self, team_id: str, query: str) -> Reply:
         """``explain <query>``: the formula trace and what moves the answer most."""

@@ -17,13 +17,14 @@ from bot.listeners.uploads import upload_chart
 def compare_gpus(
     body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, logger: logging.Logger
 ) -> None:
-    """Run ``compare <query>``, reply with the ranking privately and upload its chart to the user's DM
-    with the app (``upload_chart``)."""
+    """Run the button's ``compare ...`` query, reply with the ranking privately and upload its chart to
+    the user's DM with the app (``upload_chart``). Buttons posted before the value was the compare
+    query itself carry the estimate's query, which is compared as it stands."""
     request = button_request(body, context, respond)
     if request is None:
         return
     svc, team, user, query = request
-    reply = svc.estimate_reply(team, f"compare {query}")
+    reply = svc.estimate_reply(team, query if query.startswith("compare ") else f"compare {query}")
     respond(**reply.as_message(), replace_original=False)
     if reply.result is not None:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
