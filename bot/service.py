@@ -230,13 +230,12 @@ class Gpucost:
                     "You have no estimates in this workspace yet. Try `/gpucost 70B 8xH100 in=500 out=300`."
                 ),
             )
-        lines = [
+        title = "Your last estimate" if len(items) == 1 else f"Your last {len(items)} estimates"
+        entries = [
             f"{i}. {render.code('/gpucost ' + h.query)}\n      {render.esc(h.headline)}" for i, h in enumerate(items, 1)
         ]
-        return Reply(
-            text=f"Your last {len(items)} estimates",
-            blocks=render.text_blocks("\n".join(lines), title=f"Your last {len(items)} estimates"),
-        )
+        # Whole entries per section (never one cut mid-code-span at Slack's 3,000 characters).
+        return Reply(text=title, blocks=[render.header(title), *render.packed_sections(entries)])
 
     # -- workspace changes: validated in the ack, applied after it (Slack's users.info may be slow) --
     def change_ack(self, team_id: str, user_id: str, text: str) -> tuple[Reply, bool]:
