@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import logging
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from threading import Event
@@ -185,9 +186,20 @@ def main(argv: list[str] | None = None) -> int:
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
         shutdown_grace_s=settings.gpucost_shutdown_grace_s,
     )
+    # uvicorn handles SIGTERM and SIGINT while it serves (stops taking requests, finishes those in
+    # flight, then the app's lifespan drains the work owed to Slack), then raises the signal again.
+    # Ending here with SystemExit(0) instead of the default action lets the interpreter exit
+    # normally (worker threads and the chart process joined), with no KeyboardInterrupt traceback.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_after_shutdown)
     # No access log: OAuth redirects carry the one-time code in the query string.
     uvicorn.run(asgi, host=host, port=port, log_config=None, access_log=False, lifespan="on")
     return 0
+
+
+def _exit_after_shutdown(signum: int, frame: object) -> None:
+    log.info("stopped (%s)", signal.Signals(signum).name)
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":

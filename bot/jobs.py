@@ -8,9 +8,11 @@ can wait for the queue to drain, up to a grace period, and then, for every job i
 log one line and tell the user through the job's ``response_url`` to try again, rather than leave an
 acknowledged click unanswered (issue 16 item 8).
 
-Standard library only; the pool is a :class:`~concurrent.futures.ThreadPoolExecutor` of
-``GPUCOST_LAZY_WORKERS`` threads, sized for I/O (replies and Web API calls wait on Slack; the engine's
-CPU work is short and serialised by the GIL anyway).
+The lazy-listener pool is a :class:`~concurrent.futures.ThreadPoolExecutor` of ``GPUCOST_LAZY_WORKERS``
+threads, sized for I/O (replies and Web API calls wait on Slack; the engine's CPU work is short and
+serialised by the GIL anyway). Compare charts get their own small pool (:meth:`Jobs.background`),
+drawn in a worker process (:class:`bot.chart.ChartRenderer`), so a burst of Compare GPUs clicks
+never holds the threads that answer the other clicks.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from slack_sdk.webhook import WebhookClient
 
 log = logging.getLogger(__name__)
+
+#: Threads uploading compare charts (each waits on the chart worker process, then on Slack's API).
+CHART_THREADS = 4
 
 #: How long each "could not finish" message may take to post at shutdown [s]; they go out 8 at a time,
 #: and all of them within :data:`APOLOGY_BUDGET_S`.
@@ -48,7 +54,11 @@ class Jobs:
     """The lazy-listener pool and the jobs acknowledged on it (thread-safe)."""
 
     def __init__(self, workers: int) -> None:
+        from bot.chart import ChartRenderer
+
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gpucost-lazy")
+        self.charts = ThreadPoolExecutor(max_workers=CHART_THREADS, thread_name_prefix="gpucost-chart")
+        self.renderer = ChartRenderer()
         self._ids = itertools.count(1)
         self._pending: dict[int, Job] = {}
         self._cond = threading.Condition()
@@ -68,6 +78,40 @@ class Jobs:
         with self._cond:
             self._pending.pop(job_id, None)
             self._cond.notify_all()
+
+    def background(
+        self,
+        label: str,
+        team: str,
+        user: str,
+        response_url: str | None,
+        work: Callable[[], None],
+        on_error: Callable[[], None] | None = None,
+    ) -> None:
+        """Run ``work`` on the chart pool as a job of its own (done however it ends; a failure is
+        logged and ``on_error`` tells the user)."""
+        job_id = self.expect(label, team, user, response_url)
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("%s failed", label)
+                if on_error is not None:
+                    try:
+                        on_error()
+                    except Exception as err:
+                        log.warning("could not tell the user that %s failed: %s", label, type(err).__name__)
+            finally:
+                self.done(job_id)
+
+        try:
+            self.charts.submit(run)
+        except RuntimeError:  # shutting down: the pool takes no new work
+            log.warning("%s not started: shutting down", label)
+            self.done(job_id)
+            if on_error is not None:
+                on_error()
 
     def pending(self) -> list[Job]:
         """The jobs acknowledged and not finished, oldest first."""
@@ -90,6 +134,8 @@ class Jobs:
             log.info("shutting down: finishing %d acknowledged request(s), up to %.0f s", waiting, grace_s)
         unfinished = self.drain(grace_s)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.charts.shutdown(wait=False, cancel_futures=True)
+        self.renderer.shutdown()
         told: dict[int, bool] = {}
         if unfinished:
             with ThreadPoolExecutor(max_workers=8, thread_name_prefix="gpucost-apology") as pool:

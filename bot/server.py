@@ -116,6 +116,7 @@ def create_asgi_app(
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                jobs.renderer.warm_up()  # the chart worker loads matplotlib now, not at the first Compare GPUs
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await anyio.to_thread.run_sync(jobs.shutdown, shutdown_grace_s)

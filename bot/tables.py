@@ -25,6 +25,7 @@ TABLE_ROWS = 20
 #: Longest text cell [characters]; longer ones end in "…".
 CELL_MAX = 24
 
+
 @dataclass(frozen=True)
 class Col:
     """How one engine column is shown: header (``{cur}`` is the currency), kind of value, and its
@@ -158,8 +159,7 @@ def fit(result: Result, width: int = TABLE_WIDTH, max_rows: int = TABLE_ROWS) ->
 
     def line(values: dict[str, str]) -> str:
         parts = [
-            values[c.key].rjust(widths[c.key]) if c.key in right else values[c.key].ljust(widths[c.key])
-            for c in shown
+            values[c.key].rjust(widths[c.key]) if c.key in right else values[c.key].ljust(widths[c.key]) for c in shown
         ]
         return "  ".join(parts).rstrip()
 

@@ -15,7 +15,8 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot import render
-from bot.chart import bar_chart_png
+from bot.chart import ChartRenderer, cost_column
+from bot.jobs import Jobs
 from bot.webapi import API_ERRORS, error_code, failure
 from engine.results import Result
 
@@ -23,20 +24,54 @@ from engine.results import Result
 NEEDS_REINSTALL = frozenset({"missing_scope", "not_allowed_token_type", "not_authed", "invalid_auth"})
 
 
+def chart_later(
+    jobs: Jobs,
+    client: WebClient,
+    respond: Respond,
+    result: Result,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    response_url: str | None,
+    logger: logging.Logger,
+) -> None:
+    """Hand the chart of a compare to the chart pool (:meth:`bot.jobs.Jobs.background`), as a job of its
+    own, so the lazy listener that posted the ranking is free at once."""
+    if result.table is None or cost_column(result.table) is None:
+        return
+
+    def told() -> None:
+        respond(
+            text="The chart could not be drawn because of an internal error; it has been logged.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+    def work() -> None:
+        upload_chart(
+            client, respond, result, renderer=jobs.renderer, channel_id=channel_id, user_id=user_id, logger=logger
+        )
+
+    jobs.background("compare chart", team_id, user_id, response_url, work, on_error=told)
+
+
 def upload_chart(
     client: WebClient,
     respond: Respond,
     result: Result,
     *,
+    renderer: ChartRenderer,
     channel_id: str,
     user_id: str,
     logger: logging.Logger,
 ) -> None:
-    """Upload the bar chart of ``result.table`` to the user's DM with the app; tell the user
-    privately if it cannot be. ``channel_id`` is where the command was typed (named in the comment)."""
+    """Draw the bar chart of ``result.table`` (in the chart worker process) and upload it to the user's
+    DM with the app; tell the user privately if it cannot be uploaded. ``channel_id`` is where the
+    command was typed (named in the comment)."""
     if result.table is None:
         return
-    png = bar_chart_png(result.table, result.title or result.query, result.currency)
+    png = renderer.render(result.table, result.title or result.query, result.currency)
     if png is None:
         return
     try:

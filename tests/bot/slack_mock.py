@@ -31,6 +31,7 @@ class Call:
     params: dict[str, Any]
     token: str | None
     body: bytes = b""
+    at: float = field(default_factory=time.perf_counter)  # when it reached the mock [s, perf_counter]
 
     @property
     def json(self) -> dict[str, Any]:

@@ -29,7 +29,8 @@ def _click_and_stop(mock, tmp_path, clicks: int, **settings: str):
                 assert r.status_code == 200  # acknowledged
     finally:
         code = bot.stop(timeout=90)
-    assert code in (0, -15), bot.output  # uvicorn re-raises the SIGTERM it caught once it has shut down
+    assert code == 0, bot.output  # a graceful stop (uvicorn re-raises the SIGTERM; the app exits 0)
+    assert "Traceback" not in bot.output and "leaked" not in bot.output
     answered = Counter(c.method for c in mock.responses())
     return answered, bot.output
 
@@ -51,3 +52,39 @@ def test_sigterm_past_the_grace_period_logs_and_tells_each_user(mock, tmp_path):
     lines = re.findall(r"shutdown: could not finish Explain click for user (U\d+) in team T1 .*", out)
     assert sorted(f"c{u[1:]}" for u in lines) == sorted(apologies)
     assert "the user was asked to try again" in out
+
+
+def _children(pid: int) -> set[int]:
+    import subprocess
+
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return {int(x) for x in out.split()}
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_chart_worker_does_not_outlive_the_server(mock, tmp_path):
+    """The chart worker process (spawned at start-up) exits when the server is killed outright."""
+    import signal
+    import time
+
+    mock.tokens["xoxb-main-token-1234"] = "T1"
+    bot = BotProcess(bot_env(mock.api_url, tmp_path, GPUCOST_LOG_LEVEL="INFO"), tmp_path).wait_ready()
+    deadline = time.monotonic() + 30
+    while not (workers := _children(bot.proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers, "no chart worker process"
+    bot.proc.send_signal(signal.SIGKILL)
+    bot.stop()
+    deadline = time.monotonic() + 15
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(w) for w in workers)

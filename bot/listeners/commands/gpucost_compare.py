@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.listeners.context import service, team_of
 from bot.listeners.jobs import expect, finishing
-from bot.listeners.uploads import upload_chart
+from bot.listeners.uploads import chart_later
 
 
 def is_compare(command: dict[str, Any]) -> bool:
@@ -33,9 +33,19 @@ def ack_compare(ack: Ack, command: dict[str, Any], context: BoltContext, client:
 def upload_compare_chart(
     command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, logger: logging.Logger
 ) -> None:
-    """After the ack: run the compare again (cheap, deterministic) and upload its chart."""
+    """After the ack: run the compare again (cheap, deterministic) and hand its chart to the chart pool."""
     query = context.get("gpucost_compare_query")
     if not query:
         return  # refused or bad input: the ack already said so
-    result = service(context).run(team_of(context, command), query)
-    upload_chart(client, respond, result, channel_id=command["channel_id"], user_id=command["user_id"], logger=logger)
+    svc, team = service(context), team_of(context, command)
+    chart_later(
+        svc.jobs,
+        client,
+        respond,
+        svc.run(team, query),
+        team_id=team,
+        channel_id=command["channel_id"],
+        user_id=command["user_id"],
+        response_url=command.get("response_url"),
+        logger=logger,
+    )
