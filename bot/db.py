@@ -46,8 +46,7 @@ def make_engine(url: str) -> Engine:
         url,
         pool_size=20,
         max_overflow=20,
-        pool_pre_ping=True,
-        pool_timeout=DB_TIMEOUT_S,
+        pool_timeout=DB_TIMEOUT_S,  # no pool_pre_ping: bot.store retries once on a dead connection
         connect_args={
             "connect_timeout": max(1, round(DB_TIMEOUT_S)),  # libpq takes whole seconds
             "options": f"-c lock_timeout={timeout_ms}",

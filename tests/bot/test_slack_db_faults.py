@@ -10,6 +10,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from conftest import PG_URL
 from faults import TcpProxy, proxied, read_only, sqlite_gone
 from slack_driver import SECRET, SlackDriver, oauth_install
 from sqlalchemy.engine import make_url
@@ -126,3 +127,21 @@ def test_home_tab_says_settings_are_unavailable(faulty, mock, http):
         assert slack.event(event).status_code == 200
         view = mock.wait_for(lambda: mock.api_calls("views.publish"))[0].params["view"]
         assert DB_DOWN_ERROR in str(view) and "/gpucost 70B 8xH100" in str(view)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"] if PG_URL else [], indirect=True)
+def test_a_restarted_database_costs_no_answer_its_notice(faulty, mock, http):
+    """The pool holds connections the database has dropped (a restart): the first statement on one
+    fails, SQLAlchemy invalidates the pool and bot.store runs it again on a new connection, so the
+    command gets its full answer (no pool_pre_ping round trip on every checkout). PostgreSQL only:
+    a SQLite connection cannot be dropped by its database; CI always runs PostgreSQL."""
+    start, outage = faulty
+    running = start()
+    slack = SlackDriver(running.url, SECRET, mock, http)
+    for _ in range(3):
+        assert DB_DOWN_NOTICE not in slack.command(QUERY).json()["text"]  # connections now pooled
+    with outage():
+        pass  # every pooled connection dropped; nothing tried while it was down
+    body = slack.command(QUERY).json()
+    assert DB_DOWN_NOTICE not in body["text"] and HISTORY_NOT_SAVED not in body["text"]
+    assert len(running.store.list_history("T1", "U1")) == 4
