@@ -58,10 +58,12 @@ class Change:
 
     @property
     def pending(self) -> str:
-        """What the ack says while the change waits for Slack's answer."""
+        """What the ack says while the change waits for Slack's answer (mrkdwn; the GPU name, which may
+        be the user's own text for ``price clear``, escaped)."""
+        gpu = render.esc(self.gpu)
         what = {
-            "price_set": f"set this workspace's {self.gpu} price",
-            "price_clear": f"clear {'all negotiated prices' if self.gpu is None else f'the {self.gpu} price'}",
+            "price_set": f"set this workspace's {gpu} price",
+            "price_clear": f"clear {'all negotiated prices' if self.gpu is None else f'the {gpu} price'}",
             "currency": f"set this workspace's default currency to {self.currency}",
         }[self.action]
         return f":hourglass_flowing_sand: Checking with Slack that you are a workspace admin, then I will {what}."
@@ -172,8 +174,8 @@ class Workspace:
             reply = self.price_list(team_id)
         except StoreUnavailable:
             return error_reply(f"Nothing was changed: {DB_DOWN_ERROR}", RETRY_HINT)
-        reply.text = done
-        reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {render.esc(done)}"))
+        reply.text = render.esc(done)
+        reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
         return reply
 
     def price_list(self, team_id: str) -> Reply:

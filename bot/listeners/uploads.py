@@ -92,7 +92,7 @@ def upload_chart(
         else:
             hint = " The ranking above is complete; try Compare GPUs again for the chart."
         respond(
-            text=f"The chart could not be sent to your direct messages ({why}).{hint}",
+            text=f"The chart could not be sent to your direct messages ({render.esc(why)}).{hint}",
             response_type="ephemeral",
             replace_original=False,
         )
