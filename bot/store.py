@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 #: After a connection-level failure, how long the store answers "unavailable" without trying [s].
 RETRY_AFTER_S = 5.0
 
+#: How often the replay record's expired keys are deleted [s] (by whichever request comes next).
+PRUNE_EVERY_S = 30.0
+
 #: Longest wait for SQLite's write lock (here and in SQLite's busy handler), a PostgreSQL
 #: connection, or a pooled connection [s]: the ack budget is Slack's 3 s, and a command makes a
 #: few database calls, so a database that does not answer in 2 s is treated as unavailable.
@@ -116,6 +119,7 @@ _SEL_PRICES = (
     .order_by(price_overrides.c.gpu)
 )
 _INS_HISTORY = history.insert()
+_PRUNE_SEEN = sa.delete(seen_requests).where(seen_requests.c.seen_at < sa.bindparam("cutoff"))
 _PRUNE_HISTORY = sa.delete(history).where(
     history.c.team_id == _TEAM,
     history.c.user_id == _USER,
@@ -235,6 +239,13 @@ class Store:
                 "window_start": hit.excluded.window_start,
             },
         ).returning(c.count)
+        seen = _upsert(engine, seen_requests).values(key=sa.bindparam("key"), seen_at=sa.bindparam("now"))
+        self._remember = seen.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"seen_at": seen.excluded.seen_at},
+            where=seen_requests.c.seen_at < sa.bindparam("cutoff"),
+        ).returning(seen_requests.c.seen_at)
+        self._next_prune = 0.0
 
     # -- availability ----------------------------------------------------------------------------
     def available(self) -> bool:
@@ -405,15 +416,15 @@ class Store:
     @_guarded
     def remember_request(self, key: str, now: float, window_s: float) -> bool:
         """Record a request's replay key; True the first time within ``window_s`` seconds (an older
-        record is replaced), False for a replay. Records past the window are pruned as it goes."""
-        t = seen_requests
-        insert = _upsert(self.engine, t).values(key=key, seen_at=now)
-        upsert = insert.on_conflict_do_update(
-            index_elements=["key"], set_={"seen_at": now}, where=t.c.seen_at < now - window_s
-        ).returning(t.c.seen_at)
+        record is replaced), False for a replay. Records past the window are deleted every
+        :data:`PRUNE_EVERY_S` (the upsert alone decides; pruning only bounds the table)."""
+        params = {"key": key, "now": now, "cutoff": now - window_s}
+        prune = time.monotonic() >= self._next_prune
         with self._writing(), self.engine.begin() as conn:
-            conn.execute(sa.delete(t).where(t.c.seen_at < now - window_s))
-            row = conn.execute(upsert).first()
+            if prune:
+                self._next_prune = time.monotonic() + PRUNE_EVERY_S
+                conn.execute(_PRUNE_SEEN, params)
+            row = conn.execute(self._remember, params).first()
         return row is not None  # no row: the key was there within the window, nothing updated
 
 
