@@ -267,6 +267,15 @@ def chart_latencies(mock: Any, clicks: Load, tag: str) -> list[float]:
     return out
 
 
+def wait_charts(mock: Any, clicks: Load, tag: str, n: int, actions: tuple[str, ...], timeout: float = 120) -> None:
+    """Wait until the charts of the Compare GPUs clicks among the first ``n`` have all arrived (they
+    follow the replies), so that they do not run into the next measurement."""
+    want = sum(1 for i in range(n) if actions[i % len(actions)] == "gpucost_compare")
+    deadline = time.monotonic() + timeout
+    while len(chart_latencies(mock, clicks, tag)) < want and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def wait_replies(mock: Any, clicks: Load, timeout: float) -> None:
     """Wait until every acknowledged click has a reply, or ``timeout`` [s]."""
     deadline = time.monotonic() + timeout
@@ -394,18 +403,17 @@ def main(argv: list[str] | None = None) -> int:
             if args.warmup:
                 _, warm = load("w", args.warmup, args.warmup)
                 wait_replies(mock, warm, 60)
+                wait_charts(mock, warm, "w", args.warmup, actions)
             base_cmd, _ = load("b", args.requests, 0, expect=401, sec=secret + "-wrong")
             t0 = time.perf_counter()
             cmd, _ = load("c", args.requests, 0)
             wall = time.perf_counter() - t0
             _, alone = load("a", 0, args.clicks)
             wait_replies(mock, alone, 120)
+            wait_charts(mock, alone, "a", args.clicks, actions)
             mixed_cmd, mixed = load("m", args.requests, args.clicks)
             wait_replies(mock, mixed, 120)
-            n_compare = sum(1 for i in range(args.clicks) if actions[i % len(actions)] == "gpucost_compare")
-            deadline = time.monotonic() + 120
-            while len(chart_latencies(mock, mixed, "m")) < n_compare and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_charts(mock, mixed, "m", args.clicks, actions)
             recorded = recorded_commands(db_url, "UcC") if db_url else None
         finally:
             if proc is not None:
