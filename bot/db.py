@@ -18,10 +18,18 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """A SQLAlchemy engine for ``url``; SQLite gets WAL and a busy timeout for concurrent requests."""
+    """A SQLAlchemy engine for ``url``; SQLite gets WAL. Every wait is bounded by
+    :data:`bot.store.DB_TIMEOUT_S`: SQLite's busy handler, PostgreSQL's connect and lock waits, and
+    waits for a pooled connection, so a database that hangs fails fast instead of holding requests."""
+    from bot.store import DB_TIMEOUT_S
+
     if url.startswith("sqlite"):
         engine = sa.create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=20, max_overflow=20
+            url,
+            connect_args={"timeout": DB_TIMEOUT_S, "check_same_thread": False},
+            pool_size=20,
+            max_overflow=20,
+            pool_timeout=DB_TIMEOUT_S,
         )
 
         @sa.event.listens_for(engine, "connect")
@@ -33,7 +41,17 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    timeout_ms = int(DB_TIMEOUT_S * 1000)
+    return sa.create_engine(
+        url,
+        pool_size=20,
+        max_overflow=20,
+        pool_timeout=DB_TIMEOUT_S,  # no pool_pre_ping: bot.store retries once on a dead connection
+        connect_args={
+            "connect_timeout": max(1, round(DB_TIMEOUT_S)),  # libpq takes whole seconds
+            "options": f"-c lock_timeout={timeout_ms}",
+        },
+    )
 
 
 def alembic_config(engine: Engine):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.results import Result, Table
+from bot import tables
+from bot.fmt import BACKTICK_STAND_IN, code, code_block, esc, money, num
+from engine.results import Result
 
 #: action_id of the buttons under every estimate; the value is the canonical query.
 ACTION_SHARE = "gpucost_share"
@@ -18,7 +20,6 @@ ACTION_COMPARE = "gpucost_compare"
 
 SECTION_MAX = 3000
 MAX_BLOCKS = 50
-_SYMBOLS = {"USD": "$", "CNY": "¥"}
 
 Block = dict[str, Any]
 
@@ -43,47 +44,6 @@ _FIELDS: tuple[tuple[str, str, str], ...] = (
     ("memory_per_gpu_gb", "Memory / GPU", "GB"),
     ("energy_kwh", "Energy", "kWh"),
 )
-
-
-def esc(text: object) -> str:
-    """``text`` safe for Slack mrkdwn: ``&``, ``<`` and ``>`` escaped (Slack's formatting rules), so
-    user-derived text can never become a mention (``<!channel>``, ``<@U…>``) or a labelled link."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-#: Stands in for a backtick inside code: Slack has no escape for one, so a real one would end the span.
-BACKTICK_STAND_IN = "\u02cb"
-
-
-def code(text: object) -> str:
-    """``text`` as an inline code span that user text cannot break out of (escaped, no backticks)."""
-    return "`" + esc(text).replace("`", BACKTICK_STAND_IN).replace("\n", " ") + "`"
-
-
-def code_block(text: object) -> str:
-    """``text`` as a preformatted block that user text cannot break out of."""
-    return "```" + esc(text).replace("`", BACKTICK_STAND_IN) + "```"
-
-
-def num(x: float) -> str:
-    """A number with 4 significant digits and thousands separators (``1,234``, ``0.01235``)."""
-    if x == 0:
-        return "0"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.4g}"
-
-
-def money(x: float, currency: str) -> str:
-    """``$1.85``, ``¥13.2``, or ``1.85 EUR`` for a currency without a symbol here."""
-    sym = _SYMBOLS.get(currency.upper())
-    if abs(x) >= 100:
-        body = f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.2f}"
-    elif abs(x) >= 0.1:
-        body = f"{x:.2f}"
-    else:
-        body = f"{x:.3g}"
-    return f"{sym}{body}" if sym else f"{body} {currency}"
 
 
 def _value(value: Any, how: str, currency: str) -> str:
@@ -138,71 +98,64 @@ def headline(result: Result) -> str:
     return line
 
 
-def _table_text(table: Table, max_rows: int = 25) -> str:
-    cols = [str(c) for c in table.columns]
-    rows = [[_cell(v) for v in row] for row in table.rows[:max_rows]]
-    widths = [max([len(c)] + [len(r[i]) for r in rows if i < len(r)]) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=False))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) for r in rows]
-    if len(table.rows) > max_rows:
-        lines.append(f"… {len(table.rows) - max_rows} more rows")
-    text = "\n".join(lines)
-    return code_block(clip(text, SECTION_MAX - 60))
+def table_blocks(result: Result) -> list[Block]:
+    """The result's table cut to Slack (:mod:`bot.tables`): a code block of the rows and columns that
+    fit, then one context line with the price sources of a compare and what was left out."""
+    fitted = tables.fit(result)
+    lines = [tables.sources(result, fitted), tables.note(result, fitted)]
+    notes = [esc(lines[0])] if lines[0] else []
+    if lines[1]:
+        notes.append(lines[1])  # already escaped (the command is a code span)
+    return [mrkdwn(code_block(fitted.text)), *([context(*notes)] if notes else [])]
 
 
-def _cell(v: Any) -> str:
-    if isinstance(v, float):
-        return num(v)
-    return "" if v is None else str(v)
-
-
-def _breakdown_text(result: Result) -> str:
+def breakdown_lines(result: Result) -> str:
+    """The cost breakdown, one line a component (component: quantity × unit price = cost): lines of
+    any length wrap in Slack, where a table of them did not fit."""
     cur = result.currency
-    rows = [
-        [
-            line.component,
-            f"{num(line.quantity)} {line.unit}",
-            money(line.unit_price, cur),
-            money(line.cost, cur),
-        ]
-        for line in result.breakdown
-    ]
-    table = Table(columns=["component", "quantity", "unit price", "cost"], rows=rows)
-    return _table_text(table, max_rows=20)
+    return "\n".join(
+        f"• {esc(line.component)}: {num(line.quantity)} {esc(line.unit)} × {money(line.unit_price, cur)}"
+        f" = *{money(line.cost, cur)}*"
+        for line in result.breakdown[:20]
+    )
 
 
-def buttons(query: str) -> Block:
-    """The three buttons under every estimate; each carries the canonical query."""
+def buttons(query: str, compare_query: str | None = None) -> Block:
+    """The buttons under an estimate: Share and Explain carry its canonical query; Compare GPUs,
+    there only when the estimate has a compare (``compare_query``), carries that compare's query."""
     value = query[:2000]
-    return {
-        "type": "actions",
-        "block_id": "gpucost_actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": ACTION_SHARE,
-                "text": {"type": "plain_text", "text": "Share to channel"},
-                "value": value,
-                "style": "primary",
-            },
-            {
-                "type": "button",
-                "action_id": ACTION_EXPLAIN,
-                "text": {"type": "plain_text", "text": "Explain"},
-                "value": value,
-            },
+    elements: list[Block] = [
+        {
+            "type": "button",
+            "action_id": ACTION_SHARE,
+            "text": {"type": "plain_text", "text": "Share to channel"},
+            "value": value,
+            "style": "primary",
+        },
+        {
+            "type": "button",
+            "action_id": ACTION_EXPLAIN,
+            "text": {"type": "plain_text", "text": "Explain"},
+            "value": value,
+        },
+    ]
+    if compare_query and len(compare_query) <= 2000:
+        elements.append(
             {
                 "type": "button",
                 "action_id": ACTION_COMPARE,
                 "text": {"type": "plain_text", "text": "Compare GPUs"},
-                "value": value,
-            },
-        ],
-    }
+                "value": compare_query,
+            }
+        )
+    return {"type": "actions", "block_id": "gpucost_actions", "elements": elements}
 
 
-def result_blocks(result: Result, *, with_buttons: bool = True, shared_by: str | None = None) -> list[Block]:
-    """Block Kit for any engine result: headline, numbers, breakdown, table, assumptions, warnings."""
+def result_blocks(
+    result: Result, *, with_buttons: bool = True, shared_by: str | None = None, compare_query: str | None = None
+) -> list[Block]:
+    """Block Kit for any engine result: headline, numbers, breakdown, table, assumptions, warnings;
+    the buttons under an estimate (Compare GPUs only with a ``compare_query``)."""
     blocks: list[Block] = [header(result.title or f"gpucost {result.kind}")]
     if shared_by:
         blocks.append(context(f"Shared by <@{shared_by}> · re-run or tweak it: {code('/gpucost ' + result.query)}"))
@@ -215,11 +168,11 @@ def result_blocks(result: Result, *, with_buttons: bool = True, shared_by: str |
     if fields:
         blocks.append({"type": "section", "fields": fields})
     if result.breakdown:
-        blocks.append(mrkdwn("*Cost breakdown*\n" + _breakdown_text(result)))
-    if result.table is not None and result.table.rows:
-        blocks.append(mrkdwn(_table_text(result.table)))
+        blocks.append(mrkdwn("*Cost breakdown*\n" + breakdown_lines(result)))
     if result.text and result.kind not in ("inference", "daily", "train"):
-        blocks.append(mrkdwn(esc(result.text)))
+        blocks.append(mrkdwn(esc(result.text)))  # a listing's summary, above its table (as in the CLI)
+    if result.table is not None and result.table.rows:
+        blocks.extend(table_blocks(result))
     if result.warnings:
         blocks.append(mrkdwn("\n".join(f":warning: {esc(w)}" for w in result.warnings[:10])))
     if result.assumptions:
@@ -234,7 +187,7 @@ def result_blocks(result: Result, *, with_buttons: bool = True, shared_by: str |
         blocks.append(context("*Assumptions:*", *chunks[:9]))
     blocks.append(context(code(f"/gpucost {result.query}")))
     if with_buttons and result.kind in ("inference", "daily", "train"):
-        blocks.append(buttons(result.query))
+        blocks.append(buttons(result.query, compare_query))
     return blocks[:MAX_BLOCKS]
 
 
@@ -275,6 +228,23 @@ def text_blocks(text: str, *, title: str | None = None) -> list[Block]:
     for p in paragraphs:
         if p.strip():
             blocks.append(mrkdwn(p))
+    return blocks[:MAX_BLOCKS]
+
+
+def packed_sections(entries: list[str]) -> list[Block]:
+    """Sections holding whole entries (one a line), as many per section as fit in Slack's 3,000
+    characters; an entry longer than that on its own is clipped, saying so."""
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    size = 0
+    for entry in entries:
+        if chunk and size + len(entry) + 1 > SECTION_MAX:
+            blocks.append(mrkdwn("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(entry)
+        size += len(entry) + 1
+    if chunk:
+        blocks.append(mrkdwn("\n".join(chunk)))
     return blocks[:MAX_BLOCKS]
 
 

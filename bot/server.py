@@ -1,8 +1,11 @@
 """The ASGI application uvicorn serves in HTTP mode.
 
 ``/slack/events``, ``/slack/install`` and ``/slack/oauth_redirect`` go to bolt's ASGI adapter
-(:class:`slack_bolt.adapter.asgi.SlackRequestHandler`); ``/healthz`` answers here. Two things
-are added around bolt's adapter:
+(:class:`slack_bolt.adapter.asgi.SlackRequestHandler`); ``/healthz`` answers here, writing to the
+database (:meth:`bot.store.Store.health_check`). The lifespan is handled here too: on shutdown
+(SIGTERM; uvicorn has stopped taking requests and finished those in flight) the work acknowledged
+to Slack is drained from the lazy-listener pool, for up to ``GPUCOST_SHUTDOWN_GRACE_S``, before
+uvicorn lets the signal end the process (:meth:`bot.jobs.Jobs.shutdown`). Also around bolt's adapter:
 
 - the sync ``App.dispatch`` runs in a worker thread, not on the event loop: the stock adapter
   calls it inline, so one slow request (a Web API call in a listener) would stall every other;
@@ -24,11 +27,10 @@ from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.gate import SeenStore, Verdict, check, log_rejection
-from bot.store import Store
+from bot.store import Store, StoreUnavailable
 
 log = logging.getLogger("bot.server")
 
@@ -87,35 +89,50 @@ async def _send_simple(send: Send, status: int, body: dict[str, Any]) -> None:
 
 
 def create_asgi_app(
-    app: App, db: Engine, max_body_bytes: int, threads: int = 8, signing_secret: str = ""
+    app: App,
+    db: Engine,
+    max_body_bytes: int,
+    threads: int = 8,
+    signing_secret: str = "",
+    shutdown_grace_s: float = 20.0,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """The ASGI callable: bolt's handler for Slack's paths, ``/healthz``, a body size limit, and
-    (with ``signing_secret``) :mod:`bot.gate` in front of ``POST /slack/events``."""
+    """The ASGI callable: bolt's handler for Slack's paths, ``/healthz``, a body size limit,
+    (with ``signing_secret``) :mod:`bot.gate` in front of ``POST /slack/events``, and the lifespan
+    (drain the acknowledged work on shutdown, up to ``shutdown_grace_s`` [s])."""
+    from bot.app import service_of
+
     bolt = ThreadedSlackRequestHandler(app, path="/slack/events", threads=threads)
-    seen = SeenStore(Store(db))
+    jobs = service_of(app).jobs
+    store = Store.for_engine(db)
+    seen = SeenStore(store)
 
     def gate(body: bytes, headers: dict[str, str], client: str) -> Verdict:
         try:
             return check(body, headers, signing_secret, seen)
-        except Exception:  # the replay record unreachable: verify without it rather than refuse
-            log.warning("replay record unavailable; request verified without it", exc_info=False)
+        except StoreUnavailable:  # no replay record: verify without it rather than refuse (the store logs the outage)
             return check(body, headers, signing_secret, None)
 
-    def db_ok() -> bool:
-        try:
-            with db.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return True
-        except Exception:
-            return False
+    async def lifespan(receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                jobs.renderer.warm_up()  # the chart worker loads matplotlib now, not at the first Compare GPUs
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await anyio.to_thread.run_sync(jobs.shutdown, shutdown_grace_s)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
         if scope["type"] != "http":
-            await bolt(scope, receive, send)  # lifespan
             return
         if scope["path"] == "/healthz":
-            ok = await anyio.to_thread.run_sync(db_ok)
-            await _send_simple(send, 200 if ok else 503, {"ok": ok, "database": "ok" if ok else "unreachable"})
+            ok, reason = await anyio.to_thread.run_sync(store.health_check)
+            body = {"ok": True, "database": "ok"} if ok else {"ok": False, "database": f"unavailable ({reason})"}
+            await _send_simple(send, 200 if ok else 503, body)
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")

@@ -9,18 +9,18 @@ length, per-user rate limit), handles the bot's own subcommands (``price``, ``hi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import engine
 from bot import guard, render
+from bot.admin import Workspace, is_change, parse_change
+from bot.jobs import Jobs
+from bot.replies import DB_DOWN_NOTICE, HISTORY_NOT_SAVED, Reply, db_down_reply, error_reply
 from bot.settings import BotSettings
-from bot.store import Price, Store
+from bot.store import Store, StoreUnavailable
 from engine.config import EngineConfig, PriceOverride
 from engine.errors import GpucostError
-from engine.fx import normalise_currency
 from engine.results import Result
-from engine.units import parse_price
 
 log = logging.getLogger(__name__)
 
@@ -38,27 +38,6 @@ BOT_HELP = """*Workspace commands (this Slack app)*
 Answers are private to you until you press *Share to channel*. *Explain* shows the formula
 behind each number, *Compare GPUs* runs the same workload on the usual alternatives."""
 
-HINT = "Try `/gpucost help` for the grammar and examples, e.g. `/gpucost 70B 8xH100 in=500 out=300`."
-
-
-@dataclass
-class Reply:
-    """A message for Slack: plain ``text`` fallback plus Block Kit ``blocks``."""
-
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    response_type: str = "ephemeral"
-    result: Result | None = None
-
-    def as_message(self) -> dict[str, Any]:
-        """Keyword arguments for ``ack()`` / ``respond()``."""
-        return {"text": self.text[:3000], "blocks": self.blocks, "response_type": self.response_type}
-
-
-def error_reply(message: str, hint: str = HINT) -> Reply:
-    """A one-line refusal or error with a hint; ``message`` may echo user text, so it is escaped."""
-    return Reply(text=render.esc(message), blocks=render.error_blocks(message, hint))
-
 
 class Gpucost:
     """The Slack app's use of the engine and the store, for one deployment (any number of workspaces)."""
@@ -66,6 +45,9 @@ class Gpucost:
     def __init__(self, store: Store, settings: BotSettings) -> None:
         self.store = store
         self.settings = settings
+        self.workspace = Workspace(store, settings)
+        #: The lazy-listener pool (bolt's ``listener_executor``) and the work acknowledged on it.
+        self.jobs = Jobs(settings.gpucost_lazy_workers)
 
     # bolt deep-copies the request context for lazy listeners; the service is shared, not copied
     # (it holds only the thread-safe store and the settings).
@@ -78,7 +60,8 @@ class Gpucost:
     # -- engine --------------------------------------------------------------------------------
     def config_for(self, team_id: str) -> EngineConfig:
         """The engine configuration of a workspace: the deployment's engine settings, with the
-        workspace's currency and negotiated prices on top; never file access."""
+        workspace's currency and negotiated prices on top; never file access. Raises
+        :class:`~bot.store.StoreUnavailable` when the database is down."""
         currency, prices = self.store.workspace(team_id)
         overrides = tuple(
             PriceOverride(
@@ -92,10 +75,18 @@ class Gpucost:
         base = self.settings.engine_config()
         return base.model_copy(update={"currency": currency or base.currency, "price_overrides": overrides})
 
-    def run(self, team_id: str, query: str) -> Result:
+    def config_or_default(self, team_id: str) -> tuple[EngineConfig, bool]:
+        """``(config, True)`` from :meth:`config_for`; ``(the deployment's config, False)`` when the
+        database is down, so estimates still work (with catalog prices) and the answer says so."""
+        try:
+            return self.config_for(team_id), True
+        except StoreUnavailable:
+            return self.settings.engine_config(), False
+
+    def run(self, team_id: str, query: str, config: EngineConfig | None = None) -> Result:
         """``engine.run`` with the workspace's configuration (raises ``GpucostError`` for bad input,
         including a ``provider=``/``region=`` the price catalog does not know: see :mod:`bot.guard`)."""
-        config = self.config_for(team_id)
+        config = config or self.config_or_default(team_id)[0]
         unknown = guard.unknown_option(query, config)
         if unknown is not None:
             key, value, known = unknown
@@ -107,10 +98,14 @@ class Gpucost:
         self, team_id: str, query: str, *, shared_by: str | None = None, with_buttons: bool = True
     ) -> Reply:
         """Run ``query`` and render it; bad input becomes the engine's one-line message and a hint."""
+        config, db_ok = self.config_or_default(team_id)
+        notice = None if db_ok else DB_DOWN_NOTICE
         try:
-            result = self.run(team_id, query)
+            result = self.run(team_id, query, config)
         except GpucostError as err:
-            return error_reply(str(err))
+            reply = error_reply(str(err))
+            reply.notice = notice
+            return reply
         except Exception:
             # A bug, not bad input: log it (the query holds no secrets) and answer without a traceback.
             log.exception("engine failed on query %r", query)
@@ -118,19 +113,58 @@ class Gpucost:
         text = render.esc(render.headline(result))
         if shared_by:
             text = f"<@{shared_by}> shared: {text} {render.code('/gpucost ' + result.query)}"
-        blocks = render.result_blocks(result, with_buttons=with_buttons and not shared_by, shared_by=shared_by)
-        return Reply(text=text, blocks=blocks, result=result)
+        buttons = with_buttons and not shared_by
+        compare = self.compare_query(team_id, result, config) if buttons else None
+        blocks = render.result_blocks(result, with_buttons=buttons, shared_by=shared_by, compare_query=compare)
+        return Reply(text=text, blocks=blocks, result=result, notice=notice)
+
+    def compare_query(self, team_id: str, result: Result, config: EngineConfig) -> str | None:
+        """The ``compare ...`` query of the same workload across GPUs, or None where the engine's
+        compare does not apply (issue 16 item 10). An inference query is one as it stands (compare
+        reads every option inference does); a daily query without its ``daily`` is one when compare
+        accepts its options (not ``disagg=``, ``gpus=``, ``prefill_tps=``...), which is checked by
+        running it; a training run has none (compare is of serving)."""
+        if result.kind == "inference":
+            return f"compare {result.query}"
+        if result.kind != "daily" or not result.query.startswith("daily "):
+            return None
+        query = "compare " + result.query.removeprefix("daily ")
+        try:
+            self.run(team_id, query, config)
+        except GpucostError:
+            return None
+        except Exception:
+            log.exception("compare of a daily answer failed: %r", query)
+            return None
+        return query
+
+    def explain_reply(self, team_id: str, query: str) -> Reply:
+        """``explain <query>``: the formula trace and what moves the answer most."""
+        config, db_ok = self.config_or_default(team_id)
+        try:
+            result = self.run(team_id, f"explain {query}", config)
+        except GpucostError as err:
+            return error_reply(str(err))
+        return Reply(
+            text=f"How gpucost got there: {render.esc(render.headline(result))}",
+            blocks=render.trace_blocks(result),
+            notice=None if db_ok else DB_DOWN_NOTICE,
+        )
 
     # -- guards --------------------------------------------------------------------------------
     def refuse(self, team_id: str, user_id: str, text: str) -> Reply | None:
-        """A refusal for an oversized query or a user over the rate limit, else ``None``."""
+        """A refusal for an oversized query or a user over the rate limit, else ``None``. Without the
+        database the rate limit cannot be counted, and the request is let through."""
         limit = self.settings.gpucost_max_query_chars
         if len(text) > limit:
             return error_reply(
                 f"That query is {len(text)} characters long; gpucost takes at most {limit}.",
                 "Shorten it, e.g. `/gpucost 70B 8xH100 in=500 out=300`.",
             )
-        count = self.store.hit(team_id, user_id)
+        try:
+            count = self.store.hit(team_id, user_id)
+        except StoreUnavailable:
+            return None
         per_minute = self.settings.gpucost_rate_limit_per_minute
         if count > per_minute:
             return error_reply(
@@ -142,6 +176,8 @@ class Gpucost:
     # -- /gpucost ------------------------------------------------------------------------------
     def command(self, team_id: str, user_id: str, text: str, client: Any) -> Reply:
         """Answer ``/gpucost <text>`` for ``user_id`` in workspace ``team_id``."""
+        # As typed (bot.logs writes its newlines as \n, so it cannot start a log line of its own).
+        log.debug("/gpucost from %s in %s: %s", user_id, team_id, text)
         text = " ".join(text.split())
         refusal = self.refuse(team_id, user_id, text)
         if refusal is not None:
@@ -150,15 +186,24 @@ class Gpucost:
         sub = head.lower()
         if sub in ("", "help", "-h", "--help"):
             return self.help()
-        if sub in ("price", "prices") and (not rest or rest.split()[0].lower() in ("set", "list", "clear")):
-            return self.price(team_id, user_id, rest, client)
-        if sub == "history":
-            return self.history(team_id, user_id)
-        if sub in ("settings", "setting", "config"):
-            return self.workspace_settings(team_id, user_id, rest, client)
+        try:
+            if is_change(text):  # the listeners send these to change_ack/change_apply instead
+                change = parse_change(text)
+                return change if isinstance(change, Reply) else self.workspace.apply(team_id, user_id, change, client)
+            if sub in ("price", "prices") and (not rest or rest.lower() == "list"):
+                return self.workspace.price_list(team_id)
+            if sub == "history":
+                return self.history(team_id, user_id)
+            if sub in ("settings", "setting", "config"):
+                return self.workspace.view(team_id, rest)
+        except StoreUnavailable:
+            return db_down_reply()
         reply = self.estimate_reply(team_id, text)
-        if reply.result is not None and reply.result.kind in HISTORY_KINDS:
-            self.store.add_history(team_id, user_id, reply.result.query, render.headline(reply.result))
+        if reply.result is not None and reply.result.kind in HISTORY_KINDS and reply.notice is None:
+            try:
+                self.store.add_history(team_id, user_id, reply.result.query, render.headline(reply.result))
+            except StoreUnavailable:
+                reply.notice = HISTORY_NOT_SAVED
         return reply
 
     def help(self) -> Reply:
@@ -185,138 +230,30 @@ class Gpucost:
                     "You have no estimates in this workspace yet. Try `/gpucost 70B 8xH100 in=500 out=300`."
                 ),
             )
-        lines = [
+        title = "Your last estimate" if len(items) == 1 else f"Your last {len(items)} estimates"
+        entries = [
             f"{i}. {render.code('/gpucost ' + h.query)}\n      {render.esc(h.headline)}" for i, h in enumerate(items, 1)
         ]
-        return Reply(
-            text=f"Your last {len(items)} estimates",
-            blocks=render.text_blocks("\n".join(lines), title=f"Your last {len(items)} estimates"),
-        )
+        # Whole entries per section (never one cut mid-code-span at Slack's 3,000 characters).
+        return Reply(text=title, blocks=[render.header(title), *render.packed_sections(entries)])
 
-    # -- admin-only settings -------------------------------------------------------------------
-    def is_admin(self, client: Any, user_id: str) -> bool:
-        """Whether the user is a workspace admin or owner, asked of Slack with ``users.info``."""
-        try:
-            user = client.users_info(user=user_id)["user"]
-        except Exception as err:  # SlackApiError, network: refuse rather than guess
-            log.warning("users.info failed for %s: %s", user_id, type(err).__name__)
-            return False
-        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+    # -- workspace changes: validated in the ack, applied after it (Slack's users.info may be slow) --
+    def change_ack(self, team_id: str, user_id: str, text: str) -> tuple[Reply, bool]:
+        """The ack of a workspace change and whether :meth:`change_apply` should follow: a refusal
+        or a malformed change is answered at once (False); a valid one is checked and applied after
+        the ack, which says so (True)."""
+        text = " ".join(text.split())
+        refusal = self.refuse(team_id, user_id, text)
+        if refusal is not None:
+            return refusal, False
+        change = parse_change(text)
+        if isinstance(change, Reply):
+            return change, False
+        return Reply(text=change.pending, blocks=[render.mrkdwn(change.pending)]), True
 
-    def _admin_refusal(self) -> Reply:
-        return error_reply(
-            "Only workspace admins and owners can change gpucost's workspace settings and prices.",
-            "Ask an admin, or use a price in the query itself, e.g. `/gpucost 70B 8xH100 1.85usd`.",
-        )
-
-    def price(self, team_id: str, user_id: str, rest: str, client: Any) -> Reply:
-        """``price set GPU PRICE``, ``price list``, ``price clear GPU|all``."""
-        words = rest.split()
-        action = words[0].lower() if words else "list"
-        if action == "list":
-            return self.price_list(team_id)
-        if action == "set":
-            if len(words) < 3:
-                return error_reply(
-                    "Usage: `/gpucost price set <GPU> <price per GPU-hour>`.",
-                    "For example `/gpucost price set H100 1.85usd` or `price set H100 13元`.",
-                )
-            gpu_name, price_text = words[1], "".join(words[2:])
-            try:  # the engine's price grammar: 1.85, $1.85, 1.85usd, 13元, ¥13, 13cny
-                value, cur = parse_price(price_text)
-            except GpucostError:
-                return error_reply(
-                    f"'{price_text}' is not a price per GPU-hour.",
-                    "Write it like `1.85usd`, `$1.85`, `13元` or `13cny`.",
-                )
-            currency = cur or self.store.get_currency(team_id) or "USD"
-            try:
-                gpu = canonical_gpu(gpu_name)
-            except GpucostError as err:
-                return error_reply(str(err), "`/gpucost gpus` lists the GPUs gpucost knows.")
-            if not self.is_admin(client, user_id):
-                return self._admin_refusal()
-            self.store.set_price(team_id, Price(gpu, value, currency, user_id))
-            reply = self.price_list(team_id)
-            reply.text = f"Set this workspace's {gpu} price to {render.money(value, currency)}/GPU-hour."
-            reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
-            return reply
-        if action == "clear":
-            if len(words) < 2:
-                return error_reply("Usage: `/gpucost price clear <GPU>` or `/gpucost price clear all`.")
-            if not self.is_admin(client, user_id):
-                return self._admin_refusal()
-            target = None if words[1].lower() == "all" else words[1]
-            if target is not None:
-                try:
-                    target = canonical_gpu(target)
-                except GpucostError:
-                    pass  # clear what was stored under the typed name
-            n = self.store.clear_price(team_id, target)
-            what = "all negotiated prices" if target is None else f"the {target} price"
-            reply = self.price_list(team_id)
-            reply.text = f"Cleared {what} ({n} removed)."
-            reply.blocks.insert(0, render.mrkdwn(f":white_check_mark: {reply.text}"))
-            return reply
-        return error_reply(f"Unknown price command '{action}'.", "Use `price set`, `price list` or `price clear`.")
-
-    def price_list(self, team_id: str) -> Reply:
-        """The workspace's negotiated prices."""
-        prices = self.store.list_prices(team_id)
-        if not prices:
-            return Reply(
-                text="This workspace has no negotiated prices; catalog prices are used.",
-                blocks=render.text_blocks(
-                    "This workspace has no negotiated prices; gpucost uses its "
-                    "catalog prices. Admins can add one with "
-                    "`/gpucost price set H100 1.85usd`."
-                ),
-            )
-        lines = [
-            f"• *{render.esc(p.gpu)}*: {render.money(p.price_per_gpu_hour, p.currency)}/GPU-hour (set by <@{p.set_by}>)"
-            for p in prices
-        ]
-        return Reply(
-            text=f"{len(prices)} negotiated prices",
-            blocks=render.text_blocks("\n".join(lines), title="This workspace's negotiated GPU prices"),
-        )
-
-    def workspace_settings(self, team_id: str, user_id: str, rest: str, client: Any) -> Reply:
-        """``settings`` shows them; ``settings currency CNY`` sets the default currency."""
-        words = rest.split()
-        if not words:
-            cur = self.store.get_currency(team_id) or "USD"
-            n = len(self.store.list_prices(team_id))
-            return Reply(
-                text=f"Currency {cur}, {n} negotiated prices",
-                blocks=render.text_blocks(
-                    f"• Default currency: *{cur}*\n• Negotiated prices: {n} (`/gpucost price list`)",
-                    title="Workspace settings",
-                ),
-            )
-        if words[0].lower() == "currency" and len(words) == 2:
-            try:
-                cur = normalise_currency(words[1])
-            except GpucostError:
-                return error_reply(
-                    f"gpucost does not know the currency '{words[1]}'.",
-                    "Use `/gpucost settings currency USD` or `/gpucost settings currency CNY`.",
-                )
-            if not self.is_admin(client, user_id):
-                return self._admin_refusal()
-            self.store.set_currency(team_id, cur, user_id)
-            return Reply(
-                text=f"Default currency set to {cur}.",
-                blocks=render.text_blocks(f":white_check_mark: Default currency for this workspace is now *{cur}*."),
-            )
-        return error_reply(f"Unknown setting '{rest}'.", "Use `/gpucost settings currency USD|CNY`.")
-
-
-def canonical_gpu(name: str) -> str:
-    """The catalog's id for a GPU name (``h100`` -> ``H100``), raising ``GpucostError`` if unknown."""
-    try:
-        from engine.catalog import resolve_gpu
-    except ImportError:  # catalog not available: keep what was typed
-        return name.upper()
-    acc = resolve_gpu(name)
-    return str(getattr(acc, "id", None) or getattr(acc, "name", name))
+    def change_apply(self, team_id: str, user_id: str, text: str, client: Any) -> Reply:
+        """Check with Slack that the user is an admin and apply the change (after the ack)."""
+        change = parse_change(" ".join(text.split()))
+        if isinstance(change, Reply):
+            return change
+        return self.workspace.apply(team_id, user_id, change, client)

@@ -52,6 +52,15 @@ class BotSettings(BaseSettings):
     gpucost_max_query_chars: int = Field(default=500, ge=10, description="longest query accepted [characters]")
     gpucost_max_body_bytes: int = Field(default=65536, ge=1024, description="largest request body [bytes]")
     gpucost_log_level: str = "INFO"
+    slack_api_timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="longest wait for one Slack Web API call, after the ack [s]"
+    )
+    gpucost_lazy_workers: int = Field(
+        default=16, ge=1, le=256, description="threads finishing work after the ack (button replies, charts)"
+    )
+    gpucost_shutdown_grace_s: float = Field(
+        default=20.0, ge=0, le=600, description="on SIGTERM, how long acknowledged work may take to finish [s]"
+    )
 
     # Engine settings for the whole deployment (the same variables as the command line's).
     gpucost_currency: str = Field(default="USD", description="currency of workspaces that set none")
@@ -79,7 +88,21 @@ class BotSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _driver(cls, v: str) -> str:
-        return normalize_database_url(v)
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        v = normalize_database_url(v)
+        try:
+            backend = make_url(v).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in ("sqlite", "postgresql"):
+            scheme = v.split(":", 1)[0][:40]
+            raise ValueError(
+                f"'{scheme}:' is not a database the app supports; use sqlite:///FILE "
+                "or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+            )
+        return v
 
     @model_validator(mode="after")
     def _one_auth_mode(self) -> BotSettings:

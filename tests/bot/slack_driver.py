@@ -122,6 +122,14 @@ class SlackDriver:
         body = command_body(text, team=team, user=user, channel=channel, response_url=self.mock.response_url(name))
         return self.post_form(body, **kw)
 
+    def change(self, text: str, *, name: str = "change", **kw: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """A workspace change (``price set ...``): ``(ack, reply)``, the reply being what the lazy
+        listener posted to the response_url after checking with Slack (None when the ack said no)."""
+        ack = self.command(text, name=name, **kw).json()
+        if not ack["text"].startswith(":hourglass"):
+            return ack, None
+        return ack, self.mock.wait_for(lambda: self.mock.responses(name))[-1].json
+
     def click(
         self,
         action_id: str,
@@ -168,3 +176,23 @@ class SlackDriver:
         if retry is not None:
             headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
         return self.http.post(self.url + "/slack/events", content=body.encode(), headers=headers)
+
+
+def oauth_install(http: httpx.Client, url: str, mock: Any, team: str, token: str, *, code: str | None = None) -> str:
+    """The browser's OAuth round trip: ``/slack/install`` (state cookie, Slack's authorize link), then
+    ``/slack/oauth_redirect`` with a code the mock grants for ``team``. Returns the state used."""
+    from urllib.parse import parse_qs, urlsplit
+
+    code = code or f"code-{team}"
+    mock.oauth_codes[code] = {"team": team, "token": token}
+    r = http.get(url + "/slack/install")
+    assert r.status_code == 200, r.text
+    state = r.cookies["slack-app-oauth-state"]
+    link = next(part for part in r.text.split('"') if part.startswith("https://slack.com/oauth/v2/authorize"))
+    q = parse_qs(urlsplit(link.replace("&amp;", "&")).query)
+    assert q["state"] == [state]
+    http.cookies.set("slack-app-oauth-state", state)
+    r = http.get(url + f"/slack/oauth_redirect?code={code}&state={state}")
+    assert r.status_code == 200, r.text
+    http.cookies.clear()
+    return state

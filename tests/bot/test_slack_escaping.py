@@ -63,3 +63,12 @@ def test_code_span_helper_cannot_be_broken():
     span = code("70B `<!channel>` ``` x")
     assert span.count("`") == 2 and span.startswith("`") and span.endswith("`")
     assert "<" not in span and ">" not in span
+
+
+def test_workspace_changes_never_echo_markup(slack, mock):
+    """A GPU name that is not in the catalog is cleared as typed: the ack and the reply escape it."""
+    ack, reply = slack.change("price clear <!channel>", user="UADMIN")
+    assert "Checking with Slack" in ack["text"] and reply is not None
+    for message in (ack, reply):
+        assert not _MARKUP.search(message["text"]) and not _MARKUP.search(str(message["blocks"]))
+        assert "&lt;!channel&gt;" in message["text"]

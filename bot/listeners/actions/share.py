@@ -8,8 +8,11 @@ from typing import Any
 from slack_bolt import BoltContext, Respond
 
 from bot.listeners.context import button_request
+from bot.listeners.jobs import finishing
+from bot.replies import DB_DOWN_NOTICE, NOT_SHARED_DB_DOWN, RETRY_HINT, error_reply
 
 
+@finishing("Share to channel click")
 def share_to_channel(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     """Re-run the button's query with the workspace settings and post it for everyone."""
     request = button_request(body, context, respond)
@@ -17,7 +20,11 @@ def share_to_channel(body: dict[str, Any], context: BoltContext, respond: Respon
         return
     svc, team, user, query = request
     reply = svc.estimate_reply(team, query, shared_by=user)
-    if reply.result is None:  # the query no longer runs (e.g. catalog changed): tell only the user
+    if reply.notice == DB_DOWN_NOTICE:
+        # Without the workspace's prices the channel would see other numbers than the user did.
+        respond(**error_reply(NOT_SHARED_DB_DOWN, RETRY_HINT).as_message(), replace_original=False)
+        return
+    if reply.result is None:  # the query no longer runs (e.g. the catalog changed): tell only the user
         respond(**reply.as_message(), replace_original=False)
         return
     reply.response_type = "in_channel"

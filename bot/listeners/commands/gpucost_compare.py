@@ -9,7 +9,8 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.listeners.context import service, team_of
-from bot.listeners.uploads import upload_chart
+from bot.listeners.jobs import expect, finishing
+from bot.listeners.uploads import chart_later
 
 
 def is_compare(command: dict[str, Any]) -> bool:
@@ -18,18 +19,33 @@ def is_compare(command: dict[str, Any]) -> bool:
 
 
 def ack_compare(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """Answer like any command; remember for the lazy listener whether there is a chart to draw."""
-    reply = service(context).command(team_of(context, command), command["user_id"], command.get("text", ""), client)
-    context["gpucost_compare_query"] = reply.result.query if reply.result is not None else None
+    """Answer like any command; when there is a chart to draw, record it as owed to the user."""
+    team, user = team_of(context, command), command["user_id"]
+    reply = service(context).command(team, user, command.get("text", ""), client)
+    query = reply.result.query if reply.result is not None else None
+    context["gpucost_compare_query"] = query
+    if query:
+        expect(context, "compare chart", team, user, command.get("response_url"))
     ack(**reply.as_message())
 
 
+@finishing("compare chart")
 def upload_compare_chart(
     command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, logger: logging.Logger
 ) -> None:
-    """After the ack: run the compare again (cheap, deterministic) and upload its chart."""
+    """After the ack: run the compare again (cheap, deterministic) and hand its chart to the chart pool."""
     query = context.get("gpucost_compare_query")
     if not query:
         return  # refused or bad input: the ack already said so
-    result = service(context).run(team_of(context, command), query)
-    upload_chart(client, respond, result, channel_id=command["channel_id"], user_id=command["user_id"], logger=logger)
+    svc, team = service(context), team_of(context, command)
+    chart_later(
+        svc.jobs,
+        client,
+        respond,
+        svc.run(team, query),
+        team_id=team,
+        channel_id=command["channel_id"],
+        user_id=command["user_id"],
+        response_url=command.get("response_url"),
+        logger=logger,
+    )

@@ -30,7 +30,7 @@ def test_estimate_is_acked_ephemeral_with_blocks_and_text(slack, mock, running):
         "gpucost_explain",
         "gpucost_compare",
     ]
-    assert {e["value"] for e in actions["elements"]} == {expected.query}
+    assert [e["value"] for e in actions["elements"]] == [expected.query, expected.query, f"compare {expected.query}"]
     text = str(body["blocks"])
     if expected.breakdown:
         assert "Cost breakdown" in text

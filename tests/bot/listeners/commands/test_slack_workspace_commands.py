@@ -9,14 +9,15 @@ QUERY = "70B 8xH100 in=500 out=300"
 
 
 def test_price_set_needs_admin(slack, mock, running):
-    body = slack.command("price set H100 1.85usd", user="U1").json()
+    ack, body = slack.change("price set H100 1.85usd", user="U1")
+    assert "Checking with Slack" in ack["text"] and ack["response_type"] == "ephemeral"
     assert "Only workspace admins and owners" in body["text"]
     assert mock.api_calls("users.info")[0].params["user"] == "U1"
     assert running.store.list_prices("T1") == []
 
 
 def test_admin_sets_lists_and_clears_price(slack, mock, running):
-    body = slack.command("price set h100 1.85usd", user="UADMIN").json()
+    _, body = slack.change("price set h100 1.85usd", user="UADMIN")
     assert body["response_type"] == "ephemeral"
     assert "$1.85" in body["text"]
     [price] = running.store.list_prices("T1")
@@ -35,34 +36,34 @@ def test_admin_sets_lists_and_clears_price(slack, mock, running):
     assert engine.run(QUERY, config=cfg).headline() in ours
     assert engine.run(QUERY, config=EngineConfig()).headline() in theirs
     # Owners may clear it.
-    cleared = slack.command("price clear H100", user="UOWNER").json()
+    _, cleared = slack.change("price clear H100", user="UOWNER", name="clear")
     assert "Cleared" in cleared["text"]
     assert running.store.list_prices("T1") == []
 
 
 def test_price_in_yuan_and_bad_price(slack, running):
-    slack.command("price set H100 13元", user="UADMIN")
+    slack.change("price set H100 13元", user="UADMIN")
     assert running.store.list_prices("T1")[0].currency == "CNY"
-    bad = slack.command("price set H100 cheap", user="UADMIN").json()
-    assert "not a price" in bad["text"]
-    unknown = slack.command("price set NOSUCHGPU 1usd", user="UADMIN").json()
+    bad, follow = slack.change("price set H100 cheap", user="UADMIN")
+    assert "not a price" in bad["text"] and follow is None  # answered in the ack, nothing follows
+    unknown, _ = slack.change("price set NOSUCHGPU 1usd", user="UADMIN")
     assert unknown["response_type"] == "ephemeral" and "\n" not in unknown["text"]
 
 
-def test_users_info_failure_refuses(slack, mock, running):
+def test_unknown_user_is_not_an_admin(slack, mock, running):
     mock.errors["users.info"] = "user_not_found"
-    body = slack.command("price set H100 1.85usd", user="UADMIN").json()
+    _, body = slack.change("price set H100 1.85usd", user="UADMIN")
     assert "Only workspace admins" in body["text"]
     assert running.store.list_prices("T1") == []
 
 
 def test_settings_currency(slack, running):
     assert "USD" in slack.command("settings").json()["text"]
-    assert "Only workspace admins" in slack.command("settings currency CNY").json()["text"]
-    assert "CNY" in slack.command("settings currency cny", user="UADMIN").json()["text"]
+    assert "Only workspace admins" in slack.change("settings currency CNY", name="s1")[1]["text"]
+    assert "CNY" in slack.change("settings currency cny", user="UADMIN", name="s2")[1]["text"]
     assert running.store.get_currency("T1") == "CNY"
     assert running.store.get_currency("T2") is None
-    assert "does not know" in slack.command("settings currency XYZ", user="UADMIN").json()["text"]
+    assert "does not know" in slack.change("settings currency XYZ", user="UADMIN")[0]["text"]
 
 
 def test_history_last_ten_per_user_and_workspace(slack, running):
