@@ -96,7 +96,7 @@ def test_custom_functions_meta_registers_every_function(run_blocked: Any) -> Non
     functions = {f["name"]: f for f in got["meta"]["functions"]}
     assert set(functions) == {
         "AIGC_COST", "AIGC_ESTIMATE", "AIGC_INFER", "AIGC_DAILY", "AIGC_TRAIN", "AIGC_COMPARE",
-        "AIGC_GPU", "AIGC_GPUS", "AIGC_PRICE", "AIGC_PRICES", "AIGC_FX",
+        "AIGC_GPU", "AIGC_GPUS", "AIGC_PRICE", "AIGC_PRICES", "AIGC_FX", "AIGC_PLAN", "AIGC_CURVE",
     }  # fmt: skip
     cost = functions["AIGC_COST"]
     assert cost["description"].startswith("Cost of serving a model")
