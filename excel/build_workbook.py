@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from excel import functions as fn
 
@@ -184,14 +185,18 @@ def _plan_sheet(wb: Any, bold: Any, head: Any) -> None:
         "Each row's query (last column) reproduces it: =AIGC_ESTIMATE(that cell). A plan takes 0.1-3 s; "
         "Excel recalculates it only when an input changes.",
     )
-    ps.write(f"A{PLAN_BEST_ROW}", f"Cheapest per day [{v['Currency']}]")
-    money = wb.add_format({"num_format": "#,##0.00"})
-    ps.write_formula(f"B{PLAN_BEST_ROW}", plan_formula("cost_per_day"), money, _plan("cost_per_day"))
-    ps.write(f"A{PLAN_BEST_ROW + 1}", "Its query")
-    ps.write_formula(f"B{PLAN_BEST_ROW + 1}", plan_formula("query"), None, _plan("query"))
-
     table = _plan(None)
     columns = table[0]
+    # The cheapest row's figures: references to the table's first row (another AIGC_PLAN formula
+    # would run the plan again; AIGC_PLAN(..., "cost_per_day") gives the same number).
+    money = wb.add_format({"num_format": "#,##0.00"})
+    for row, (label, column, fmt) in enumerate(
+        ((f"Cheapest per day [{v['Currency']}]", "cost_per_day", money), ("Its query", "query", None)),
+        start=PLAN_BEST_ROW,
+    ):
+        ps.write(f"A{row}", label)
+        cell = xl_rowcol_to_cell(PLAN_TABLE_ROW, columns.index(column))  # the first data row (0-based)
+        ps.write_formula(f"B{row}", f"={cell}", fmt, table[1][columns.index(column)])
     x, y = columns.index("tokens_per_s_per_user"), columns.index("cost_per_million_output_tokens")
     ps.write(f"A{PLAN_TABLE_ROW - 1}", "The cheapest configurations per day (rows shown: Inputs sheet)", bold)
     last, _ = _spill(ps, PLAN_TABLE_ROW, plan_formula(None), table, head)
