@@ -34,7 +34,19 @@ import engine.fx
 import engine.prices
 from engine.config import EngineConfig
 from engine.errors import GpucostError
+from engine.planner import COLUMNS as PLAN_COLUMNS
 from engine.results import Result
+from excel._plans import (
+    PLAN_TOP,
+    api_view,
+    best_value,
+    gpu_names,
+    output_key,
+    plan_view,
+    summary_view,
+    table_view,
+    top_rows,
+)
 from excel._shape import (
     NOT_FINITE,
     CellError,
@@ -96,12 +108,14 @@ ExcelResult = Any
 __all__ = [
     "aigc_compare",
     "aigc_cost",
+    "aigc_curve",
     "aigc_daily",
     "aigc_estimate",
     "aigc_fx",
     "aigc_gpu",
     "aigc_gpus",
     "aigc_infer",
+    "aigc_plan",
     "aigc_price",
     "aigc_prices",
     "aigc_train",
@@ -1056,20 +1070,233 @@ def aigc_fx(from_currency: Cell, to_currency: Cell) -> ExcelResult:
     return rate
 
 
+_DOC_VIEW = (
+    'What to spill: "table" (default), "frontier" (the rows on the frontier, the chart\'s points), '
+    '"summary" (query, figures, warnings, assumptions)'
+)
+
+
+@func
+@_arg("model", doc=_DOC_MODEL.split(";")[0])
+@_arg("requests_per_day", doc="Requests per day (e.g. 1e6); empty = engine default traffic")
+@_arg("input_tokens", doc=_DOC_IN)
+@_arg("output_tokens", doc=_DOC_OUT)
+@_arg("tpot_max", doc='Limit on the time per output token: seconds (0.05) or text ("50ms"); empty = none')
+@_arg("ttft_max", doc='Limit on the time to first token: seconds (2) or text ("500ms"); empty = none')
+@_arg("gpus", ndim=2, doc="GPU kinds to search: a range or comma-separated text (H100,H200; H100@2.5 gives a "
+      "price); empty = every GPU kind with a price")  # fmt: skip
+@_arg("top", doc=f'Rows to spill: the cheapest N per day (empty = {PLAN_TOP}; the frontier: all), or "all"')
+@_arg("output", doc=_DOC_VIEW + ', "api" (the API offers), or a column of the cheapest row ("cost_per_day", "query")')
+@_arg("currency_code", doc=_DOC_CURRENCY)
+@_arg("provider", doc="Cloud provider of the prices; empty = each provider's cheapest")
+@_arg("region", doc="Region of the prices; empty = any")
+@_arg("spot", doc="TRUE for spot prices; empty = on-demand")
+@_arg("cache_hit", doc="Share of prompt tokens served from a prefix cache, 0-0.99; empty = none")
+@_arg("dtype", doc="Weight precision to plan with only (bf16, fp8, fp4); empty = every one the GPU has")
+@_arg("engine", doc="Serving engine to plan with only (vllm, sglang, trtllm); empty = every one that runs")
+@_arg("disagg", doc="TRUE: only disaggregated serving; FALSE: never; empty = both")
+@_arg("peak", doc="Peak-to-average traffic ratio; empty = engine default")
+@_arg("util", doc="Target utilisation, 0-1; empty = engine default")
+@_arg("tokens_in_per_day", doc="Total input tokens per day (instead of requests); empty = unused")
+@_arg("tokens_out_per_day", doc="Total output tokens per day (instead of requests); empty = unused")
+@_excel_errors
+def aigc_plan(
+    model: Cell,
+    requests_per_day: Cell = None,
+    input_tokens: Cell = None,
+    output_tokens: Cell = None,
+    tpot_max: Cell = None,
+    ttft_max: Cell = None,
+    gpus: CellOrRange = None,
+    top: Cell = None,
+    output: Cell = None,
+    currency_code: Cell = None,
+    provider: Cell = None,
+    region: Cell = None,
+    spot: Cell = None,
+    cache_hit: Cell = None,
+    dtype: Cell = None,
+    engine: Cell = None,
+    disagg: Cell = None,
+    peak: Cell = None,
+    util: Cell = None,
+    tokens_in_per_day: Cell = None,
+    tokens_out_per_day: Cell = None,
+) -> ExcelResult:
+    """The cheapest ways to serve a workload within its latency limits, ranked by cost per day (a table).
+
+    gpucost plan's table (the cheapest ``top`` rows), or its frontier, its API offers, a summary, or
+    one figure of the cheapest configuration.
+
+    =AIGC_PLAN("llama-3-70b", 1e6, 512, 256, 0.05, , "H100,H200") or output "frontier", "cost_per_day".
+    A plan takes 0.1-3 s; the cell recalculates only when its inputs change.
+    """
+    cells = {
+        "requests": requests_per_day,
+        "in": input_tokens,
+        "out": output_tokens,
+        "tpot_max": tpot_max,
+        "ttft_max": ttft_max,
+        "currency": currency_code,
+        "provider": provider,
+        "region": region,
+        "cache_hit": cache_hit,
+        "dtype": dtype,
+        "engine": engine,
+        "peak": peak,
+        "util": util,
+        "tokens_in": tokens_in_per_day,
+        "tokens_out": tokens_out_per_day,
+    }
+    options = {name: _scalar_text(value, _label(name)) for name, value in cells.items()}
+    options["gpus"] = gpu_names(gpus)
+    options["spot"] = _flag(spot)
+    options["disagg"] = _either(disagg, "disagg")
+    return _plan_answer("plan", model, None, None, options, output, top)
+
+
+@func
+@_arg("model", doc=_DOC_MODEL.split(";")[0])
+@_arg("gpu", doc="GPU name, optionally with a count that fixes the replica (H100, 8xH100)")
+@_arg("price", doc=_DOC_PRICE)
+@_arg("input_tokens", doc=_DOC_IN)
+@_arg("output_tokens", doc=_DOC_OUT)
+@_arg("output", doc=_DOC_VIEW)
+@_arg("currency_code", doc=_DOC_CURRENCY)
+@_arg("dtype", doc="Weight precision: fp32, fp16, bf16, fp8, int8, int4; empty = the GPU's default")
+@_arg("engine", doc="Serving engine preset: hf, vllm, sglang, trtllm; empty = vllm")
+@_arg("tp", doc="Tensor-parallel degree (fixes the layout); empty = every layout the replica search tries")
+@_arg("util", doc="Target utilisation, 0-1 (for the cost per million output tokens); empty = engine default")
+@_arg("provider", doc="Cloud provider for the catalog price; empty = cheapest")
+@_arg("region", doc="Region for the catalog price; empty = any")
+@_arg("spot", doc="TRUE for spot prices; empty = on-demand")
+@_excel_errors
+def aigc_curve(
+    model: Cell,
+    gpu: Cell,
+    price: Cell = None,
+    input_tokens: Cell = None,
+    output_tokens: Cell = None,
+    output: Cell = None,
+    currency_code: Cell = None,
+    dtype: Cell = None,
+    engine: Cell = None,
+    tp: Cell = None,
+    util: Cell = None,
+    provider: Cell = None,
+    region: Cell = None,
+    spot: Cell = None,
+) -> ExcelResult:
+    """Output tokens/s per GPU against tokens/s per user over batch sizes, per layout (a table).
+
+    gpucost curve's table: one row per (layout, batch) with its frontier flag; or its frontier, or a
+    summary.
+
+    =AIGC_CURVE("llama-3-70b", "H100", , 1000, 300) or output "frontier".
+    """
+    cells = {
+        "in": input_tokens,
+        "out": output_tokens,
+        "currency": currency_code,
+        "dtype": dtype,
+        "engine": engine,
+        "tp": tp,
+        "util": util,
+        "provider": provider,
+        "region": region,
+    }
+    options = {name: _scalar_text(value, _label(name)) for name, value in cells.items()}
+    options["spot"] = _flag(spot)
+    gpu_name = _scalar_text(gpu, "gpu")
+    _require({"gpu": gpu_name})
+    return _plan_answer("curve", model, gpu_name, _scalar_text(price, "price"), options, output, None)
+
+
+def _plan_answer(
+    kind: str, model: Cell, gpu: str | None, price: str | None, options: dict[str, str | None], output: Cell, top: Cell
+) -> ExcelResult:
+    """Shared body of AIGC_PLAN and AIGC_CURVE: check the output and top arguments (before the plan
+    runs: a bad word fails at once), run the query, spill the view or return the figure asked."""
+    name = _scalar_text(model, "model")
+    _require({"model": name})
+    word = _scalar_text(output, "output")
+    which = plan_view(word)
+    pick: str | None = None
+    if which is None:
+        pick = _plan_pick(kind, word or "")
+    elif kind == "curve" and which == "api":
+        raise ExcelArgumentError("a curve has no API offers; use table, frontier or summary")
+    rows = top_rows(top, PLAN_TOP if (kind, which) == ("plan", "table") else None)
+    result = engine.run(engine.build_query(kind, name, gpu, price, **options), config=_config())
+    _refuse_not_as_asked(result)  # a curve of 2x H100 for "1xH100" says so (issue 15 item 7)
+    table = result.table
+    if table is None:  # pragma: no cover - plan and curve answers always carry a table
+        raise ExcelFunctionError(f"gpucost internal error: a {kind} answer without a table")
+    if which in ("table", "frontier"):
+        return table_view(table.columns, table.rows, which, rows)
+    if which == "api":
+        return api_view([offer.model_dump() for offer in result.api or []], result.warnings)
+    if which == "summary":
+        return summary_view(result.to_json_dict(), result.headline(), NUMERIC_FIELDS)
+    assert pick is not None
+    if pick == "break_even_requests_per_day" and result.break_even_requests_per_day is None:
+        why = "the API is cheaper at every traffic" if result.api else "there is no API offer to break even with"
+        raise ExcelArgumentError(f"no break-even traffic for {excerpt(result.query, 80)}: {why}")
+    if pick in table.columns:
+        return best_value(table.columns, table.rows, pick)
+    return _pick(result, pick)
+
+
+#: Friendly names for the columns of a plan table, to the column (``output`` of AIGC_PLAN).
+_PLAN_ALIASES = {"break_even": "break_even_requests_per_day", "breakeven": "break_even_requests_per_day"}
+
+
+def _plan_pick(kind: str, word: str) -> str:
+    """The figure of the cheapest configuration an ``output`` word names (a column, a metric, the
+    break-even), or a one-line error listing the choices."""
+    choices = "table, frontier, summary" + (", api, or a column of the table (cost_per_day, gpu, query...)"
+                                            if kind == "plan" else "")  # fmt: skip
+    if kind != "plan":
+        raise ExcelArgumentError(f"unknown output '{excerpt(word)}' for a curve; use {choices}")
+    wanted = output_key(word)
+    wanted = _PLAN_ALIASES.get(wanted, wanted)
+    if wanted in PLAN_COLUMNS or wanted == "break_even_requests_per_day":
+        return wanted
+    try:
+        return _metric(word, "cost_per_day")
+    except ExcelArgumentError:
+        raise ExcelArgumentError(f"unknown output '{excerpt(word)}'; use {choices}") from None
+
+
+def _either(value: Cell, name: str) -> str | None:
+    """A TRUE/FALSE cell as ``true``/``false`` (both mean something), ``None`` when empty."""
+    grid = to_grid(value)
+    if shape_of(grid) != (1, 1):
+        raise ExcelArgumentError(f"'{name}' must be a single cell, not a range")
+    cell = grid[0][0]
+    if is_blank(cell):
+        return None
+    return "true" if _flag(cell, name) is not None else "false"
+
+
 def _given(args: dict[str, CellOrRange]) -> dict[str, CellOrRange]:
     """Arguments Excel actually filled: ``None`` (omitted or empty cell) means the engine default."""
     keep = {"model", "gpu"}
     return {k: v for k, v in args.items() if k in keep or v is not None}
 
 
-def _flag(value: Cell) -> str | None:
-    """An Excel TRUE/FALSE (or yes/no, 1/0) as the query's flag value, ``None`` when off or empty."""
+def _flag(value: Cell, name: str = "spot") -> str | None:
+    """An Excel TRUE/FALSE (or yes/no, 1/0) as the query's flag value, ``None`` when off or empty;
+    an error cell is refused naming the argument (it is not an empty cell)."""
     if is_blank(value) or value is False:
         return None
+    refuse_error(value, name)
     if value is True or (isinstance(value, (int, float)) and value == 1):
         return "true"
     if isinstance(value, str) and value.strip().lower() in ("true", "yes", "y", "1", "spot"):
         return "true"
-    if isinstance(value, str) and value.strip().lower() in ("false", "no", "n", "0"):
+    if (isinstance(value, str) and value.strip().lower() in ("false", "no", "n", "0")) or (
+        isinstance(value, (int, float)) and value == 0
+    ):
         return None
-    raise ExcelArgumentError(f"expected TRUE or FALSE, got {value!r}")
+    raise ExcelArgumentError(f"'{name}' must be TRUE or FALSE, not {excerpt(repr(value))}")

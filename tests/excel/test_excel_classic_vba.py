@@ -127,3 +127,16 @@ def test_every_argument_reads_error_cells_as_text(run_blocked: Any) -> None:
         f"{f}.{a}" for f, args in options.items() for a, opts in args.items() if opts.get("err_to_str") is not True
     ]
     assert not missing, missing
+
+
+def test_plan_and_curve_are_in_the_module_and_nothing_is_volatile(run_blocked: Any) -> None:
+    """A plan takes 0.1-3 s: its cell must recalculate only when an input changes. xlwings writes
+    ``Application.Volatile`` into a function declared volatile; none is."""
+    vba = _generated(run_blocked)["vba"]
+    signatures = _signatures(vba)
+    assert signatures["aigc_plan"][:9] == [
+        "model", "requests_per_day", "input_tokens", "output_tokens", "tpot_max", "ttft_max", "gpus", "top", "output",
+    ]  # fmt: skip
+    assert signatures["aigc_curve"][:2] == ["model", "gpu"]
+    assert "Application.Volatile" not in vba
+    assert 'XLPy.CallUDF("excel.functions", "aigc_plan"' in vba

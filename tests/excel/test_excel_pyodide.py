@@ -19,6 +19,7 @@ import excel_pyodide_env as env
 import pytest
 
 from excel import build_lite
+from excel import build_workbook as bw
 from excel import functions as fn
 
 JSNULL = {"$jsnull": True}
@@ -46,6 +47,14 @@ CASES: list[tuple[str, list[Any]]] = [
     ("aigc_price", ["H100"]),
     ("aigc_fx", ["USD", "CNY"]),
     ("aigc_estimate", ["1.17e8 P4 0.3"]),
+    # AIGC_PLAN and AIGC_CURVE (appended: the checks below index the cases above)
+    ("aigc_plan", ["llama-3-70b", 1e6, None, None, 0.05, None, [["H100"], ["H200"]], 5.0]),
+    ("aigc_plan", ["llama-3-70b", 1e6, None, None, "50ms", None, "H100,H200", JSNULL, "frontier"]),
+    ("aigc_plan", ["qwen3-32b", 1e6, None, None, 0.05, None, [["H100"]], None, "break even"]),
+    ("aigc_plan", ["llama-3-70b", 1e6, None, None, 0.05, None, [["H100"], [NA]]]),
+    ("aigc_plan", ["llama-3-70b", 1e6, None, None, 0.05, None, "H100", 0.0]),
+    ("aigc_curve", ["llama-3-70b", "H100", None, 1000.0, 300.0]),
+    ("aigc_curve", ["llama-3-70b", "1xH100"]),
 ]
 
 _CALLS = """
@@ -80,6 +89,11 @@ column = [[float(1e8 * (1000 ** (i / 9999)))] for i in range(10_000)]
 start = time.perf_counter()
 out["column"] = [row[0] for row in f.aigc_cost(column, "H100", 2.5)]
 out["column_s"] = time.perf_counter() - start
+# A plan as the example workbook's Plan sheet asks it (gpt-3-175b over seven GPU kinds)
+start = time.perf_counter()
+out["plan_rows"] = len(f.aigc_plan("gpt-3-175b", 1e8, 500.0, 300.0, 0.05, None, [["H100"], ["H200"], ["B200"],
+                       ["A100"], ["A100-80G"], ["L40S"], ["L4"]], "all"))
+out["plan_s"] = time.perf_counter() - start
 import engine, sys
 out["engine_file"] = engine.__file__
 out["platform"] = sys.platform
@@ -138,6 +152,9 @@ def test_functions_in_pyodide_match_cpython(wheel: Path, monkeypatch: pytest.Mon
     column = [[float(1e8 * (1000 ** (i / 9999)))] for i in range(10_000)]
     assert _same(result["column"], [row[0] for row in fn.aigc_cost(column, "H100", 2.5)])
     print(f"Pyodide {got['pyodide']}: 10,000-row column in {result['column_s']:.3f} s")
+    plan = fn.aigc_plan("gpt-3-175b", 1e8, 500.0, 300.0, 0.05, None, [[g] for g in bw.COMPARE_GPUS], "all")
+    assert result["plan_rows"] == len(plan)
+    print(f"Pyodide {got['pyodide']}: the example workbook's plan ({len(plan) - 1} rows) in {result['plan_s']:.2f} s")
     # What the cases show, spelled out:
     calls = result["calls"]
     assert "'price' is the error #DIV/0!" in calls[4]["message"] and calls[4]["error"] == "ExcelError"
@@ -150,6 +167,14 @@ def test_functions_in_pyodide_match_cpython(wheel: Path, monkeypatch: pytest.Mon
     assert calls[11]["ok"][1] == [""]  # jsnull in a range = an empty cell
     compare = calls[14]["ok"]
     assert [row[1] for row in compare[1:]] == ["H100", "L4", "H1000"] and compare[3][0] == "#VALUE!"
+    plan = calls[19]["ok"]
+    assert len(plan) == 6 and plan[0][-1] == "query" and plan[1][0] == 1
+    assert all(row[plan[0].index("pareto")] is True for row in calls[20]["ok"][1:])  # jsnull top: the whole frontier
+    assert isinstance(calls[21]["ok"], float)  # the break-even traffic [requests/day]
+    assert calls[22]["message"].startswith("'gpus' cell 2 is the error #N/A")
+    assert calls[23]["message"].startswith("'top' must be a whole number")
+    assert calls[24]["ok"][0][0] == "layout"
+    assert calls[25]["message"].startswith("does not fit")
 
 
 def test_self_contained_bundle_in_pyodide_needs_no_gpucost_package(

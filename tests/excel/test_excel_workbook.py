@@ -37,8 +37,9 @@ def test_committed_workbook_matches_the_generator(tmp_path: Path) -> None:
     fresh = bw.build(tmp_path / "fresh.xlsx")
     assert _formulas(fresh) == _formulas(COMMITTED)
     wb = load_workbook(COMMITTED)
-    assert wb.sheetnames == ["Inputs", "Daily cost", "GPU comparison"]
+    assert wb.sheetnames == ["Inputs", "Daily cost", "GPU comparison", "Plan"]
     assert len(wb["GPU comparison"]._charts) == 1
+    assert len(wb["Plan"]._charts) == 1
 
 
 def _daily(gpu: str) -> Any:
@@ -112,22 +113,45 @@ def _formula_cells(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def _spills(path: Path) -> dict[tuple[str, str], str]:
+    """(sheet, range) of every spilled (array) formula, to its formula text."""
+    wb = load_workbook(path)
+    return {
+        (ws.title, cell.value.ref): cell.value.text
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for cell in row
+        if hasattr(cell.value, "ref")
+    }
+
+
 def test_every_formula_cell_has_its_cached_value(formula_model: Any) -> None:
-    """Read without the functions (openpyxl data_only=True, as any viewer does): numbers, not #NAME?."""
+    """Read without the functions (openpyxl data_only=True, as any viewer does): values, not #NAME?."""
     cells = _formula_cells(COMMITTED)
-    assert len(cells) == 51  # the 45 formulas of issue 15, the column call now one formula per row
+    plan = [(s, c) for s, c in cells if s == "Plan"]
+    # the 45 formulas of issue 15 (the column call now one formula per row), and the Plan sheet's two
+    # single figures and two spilled tables (the cheapest 20 rows and the frontier, 22 columns each)
+    spills = _spills(COMMITTED)
+    assert len(cells) - len(plan) == 51
+    assert sorted(spills) == [("Plan", "A27:V47"), ("Plan", "A51:V62")]
+    assert len(plan) == 2 + 21 * 22 + 12 * 22
     cached = load_workbook(COMMITTED, data_only=True)
     missing = [f"{s}!{c}" for s, c in cells if not isinstance(cached[s][c].value, (int, float))]
-    assert not missing, missing
+    assert not [m for m in missing if not m.startswith("Plan!")], missing
+    # the plan's text cells (GPU, layout, query; header) and TRUE/FALSE hold their text and booleans
+    assert all(isinstance(cached[s][c].value, (int, float, str, bool)) for s, c in plan)
+    assert not [f"{s}!{c}" for s, c in plan if str(cached[s][c].value).startswith("#")]
     # The cached values are what the formulas compute (the formula engine, with our functions).
     got = formula_model(COMMITTED)
+    stale = "run python -m excel.build_workbook"
     for sheet, cell in cells:
         key = f"{sheet.upper()}!{cell}"
         if key in got:  # stale after an engine change: python -m excel.build_workbook
-            assert cached[sheet][cell].value == pytest.approx(_scalar(got[key])), (
-                key,
-                "run python -m excel.build_workbook",
-            )
+            assert cached[sheet][cell].value == pytest.approx(_scalar(got[key])), (key, stale)
+    for sheet, ref in spills:
+        want = got[f"{sheet.upper()}!{ref}"]
+        have = [[cell.value for cell in line] for line in cached[sheet][ref]]
+        assert _same(have, want), (ref, stale)
 
 
 def test_chart_has_cached_data() -> None:
@@ -141,3 +165,86 @@ def test_chart_has_cached_data() -> None:
     assert cache is not None
     values = [float(v) for v in re.findall(r"<c:v>([^<]*)</c:v>", cache[1])]
     assert len(values) == len(bw.COMPARE_GPUS) and all(v > 0 for v in values)
+
+
+# ---- the Plan sheet ------------------------------------------------------------------------------
+
+
+def _plan_result() -> Any:
+    """The engine's plan of the Inputs sheet's service over the comparison sheet's GPUs."""
+    inputs = {label: value for label, value, _ in bw.INPUTS}
+    query = engine.build_query(
+        "plan",
+        inputs["Model"],
+        None,
+        None,
+        requests=inputs["Requests per day"],
+        tpot_max=inputs["Time per output token limit [s]"],
+        gpus=",".join(bw.COMPARE_GPUS),
+        currency=inputs["Currency"],
+        **{"in": inputs["Input tokens per request"], "out": inputs["Output tokens per request"]},
+    )
+    assert "ttft_max" not in query and inputs["Time to first token limit [s]"] is None
+    return engine.run(query)
+
+
+def _blank(row: list[Any]) -> list[Any]:
+    return ["" if v is None else v for v in row]
+
+
+def _same(got: Any, want: Any) -> bool:
+    """Equal, numbers to the 15-16 significant digits a workbook stores (Excel's precision)."""
+    if isinstance(got, list) and isinstance(want, list):
+        return len(got) == len(want) and all(_same(g, w) for g, w in zip(got, want, strict=True))
+    if isinstance(want, float) and not isinstance(got, bool) and isinstance(got, (int, float)):
+        return got == pytest.approx(want, rel=1e-15)
+    return bool(got == want) and type(got) is type(want)
+
+
+def test_plan_sheet_is_the_engines_plan() -> None:
+    """The cached table is the plan's cheapest 20 rows, the frontier is the chart's (engine.charts.series)."""
+    from engine.charts import series
+
+    r = _plan_result()
+    cached = load_workbook(COMMITTED, data_only=True)["Plan"]
+    best, query = cached[f"B{bw.PLAN_BEST_ROW}"].value, cached[f"B{bw.PLAN_BEST_ROW + 1}"].value
+    assert best == pytest.approx(r.cost_per_day) and query == r.table.rows[0][-1] == r.inputs["best_query"]
+    top = [[cell.value for cell in line] for line in cached["A27:V47"]]
+    assert top[0] == r.table.columns and _same(top[1:], [_blank(row) for row in r.table.rows[:20]])
+    frontier = [[cell.value for cell in line] for line in cached["A51:V62"]]
+    line = next(s for s in series(r)["series"] if s["style"] == "frontier")
+    x, y = r.table.columns.index("tokens_per_s_per_user"), r.table.columns.index("cost_per_million_output_tokens")
+    assert _same([row[x] for row in frontier[1:]], line["x"]) and _same([row[y] for row in frontier[1:]], line["y"])
+    assert len(frontier) - 1 <= bw.FRONTIER_ROWS
+    # the best row reproduces through its own query (what the sheet tells the reader to do)
+    assert engine.run(query).cost_per_day == pytest.approx(best)
+
+
+def test_plan_chart_is_a_log_scatter_of_the_frontier_with_cached_data() -> None:
+    """The scatter chart shows before any recalculation: each series carries the cached points."""
+    import re
+    import zipfile
+
+    from engine.charts import series
+
+    with zipfile.ZipFile(COMMITTED) as archive:
+        chart = archive.read("xl/charts/chart2.xml").decode()
+    assert "<c:scatterChart>" in chart and '<c:logBase val="10"/>' in chart
+    got: dict[str, tuple[str, list[float], list[float]]] = {}
+    for ser in re.findall(r"<c:ser>(.*?)</c:ser>", chart, flags=re.S):
+        name = re.search(r"<c:tx>.*?<c:v>([^<]*)</c:v>", ser, flags=re.S)
+        xs = re.search(r"<c:xVal>.*?<c:f>([^<]*)</c:f>.*?<c:numCache>(.*?)</c:numCache>", ser, flags=re.S)
+        ys = re.search(r"<c:yVal>.*?<c:f>([^<]*)</c:f>.*?<c:numCache>(.*?)</c:numCache>", ser, flags=re.S)
+        assert name and xs and ys
+        values = [[float(v) for v in re.findall(r"<c:v>([^<]*)</c:v>", part[2])] for part in (xs, ys)]
+        got[name[1]] = (f"{xs[1]} {ys[1]}", values[0], values[1])
+    r = _plan_result()
+    line = next(s for s in series(r)["series"] if s["style"] == "frontier")
+    # x: tokens_per_s_per_user (column S), y: cost_per_million_output_tokens (column O) of the spills
+    assert got["frontier"][0] == f"Plan!$S$52:$S${51 + bw.FRONTIER_ROWS} Plan!$O$52:$O${51 + bw.FRONTIER_ROWS}"
+    assert _same(list(got["frontier"][1:]), [line["x"], line["y"]])
+    x, y = r.table.columns.index("tokens_per_s_per_user"), r.table.columns.index("cost_per_million_output_tokens")
+    cheapest = got["cheapest configurations per day"]
+    assert cheapest[0] == "Plan!$S$28:$S$47 Plan!$O$28:$O$47"
+    assert _same(list(cheapest[1:]), [[row[x] for row in r.table.rows[:20]], [row[y] for row in r.table.rows[:20]]])
+    assert _same(list(got["cheapest per day"][1:]), [[r.table.rows[0][x]], [r.table.rows[0][y]]])

@@ -96,7 +96,7 @@ def test_custom_functions_meta_registers_every_function(run_blocked: Any) -> Non
     functions = {f["name"]: f for f in got["meta"]["functions"]}
     assert set(functions) == {
         "AIGC_COST", "AIGC_ESTIMATE", "AIGC_INFER", "AIGC_DAILY", "AIGC_TRAIN", "AIGC_COMPARE",
-        "AIGC_GPU", "AIGC_GPUS", "AIGC_PRICE", "AIGC_PRICES", "AIGC_FX",
+        "AIGC_GPU", "AIGC_GPUS", "AIGC_PRICE", "AIGC_PRICES", "AIGC_FX", "AIGC_PLAN", "AIGC_CURVE",
     }  # fmt: skip
     cost = functions["AIGC_COST"]
     assert cost["description"].startswith("Cost of serving a model")
@@ -305,3 +305,63 @@ def test_real_server_returns_real_errors_for_bad_rows(server: str) -> None:
     table = json.loads(text)["result"]
     assert [row[1] for row in table[1:]] == ["H100", "L4", "H1000"]
     assert table[3][0] == {"type": "Error", "errorType": "Value"}
+
+
+# ---------------------------------------------------------------------------------------------
+# AIGC_PLAN and AIGC_CURVE on the real server
+# ---------------------------------------------------------------------------------------------
+
+
+def test_real_server_registers_plan_and_curve_as_non_volatile(server: str) -> None:
+    """A plan takes 0.1-3 s: Excel recalculates its cell only when an input changes (no "volatile")."""
+    meta = json.loads(urllib.request.urlopen(f"{server}/xlwings/custom-functions-meta", timeout=10).read())
+    functions = {f["name"]: f for f in meta["functions"]}
+    plan, curve = functions["AIGC_PLAN"], functions["AIGC_CURVE"]
+    assert [p["name"] for p in plan["parameters"]][:9] == [
+        "model", "requests_per_day", "input_tokens", "output_tokens", "tpot_max", "ttft_max", "gpus", "top", "output",
+    ]  # fmt: skip
+    assert [p["name"] for p in curve["parameters"]][:3] == ["model", "gpu", "price"]
+    assert plan["result"]["dimensionality"] == "matrix"
+    for function in functions.values():
+        assert not function.get("options", {}).get("volatile"), function["name"]
+
+
+def test_real_server_spills_a_plan_and_a_curve(server: str) -> None:
+    from excel import functions as plain
+
+    gpus = [["H100"], ["H200"]]
+    status, text = _post(server, "aigc_plan", [["llama-3-70b"]], [[1e6]], None, None, [[0.05]], None, gpus, [[5.0]])
+    assert status == 200, text
+    table = json.loads(text)["result"]
+    assert table == plain.aigc_plan("llama-3-70b", 1e6, None, None, 0.05, None, gpus, 5.0)
+    assert len(table) == 6 and table[0][-1] == "query" and isinstance(table[1][table[0].index("pareto")], bool)
+    status, text = _post(
+        server, "aigc_plan", [["llama-3-70b"]], [[1e6]], None, None, [[0.05]], None, gpus, None, [["cost_per_day"]]
+    )
+    assert status == 200, text
+    assert json.loads(text)["result"] == [[table[1][table[0].index("cost_per_day")]]]
+    status, text = _post(server, "aigc_curve", [["llama-3-70b"]], [["H100"]], None, [[1000.0]], [[300.0]])
+    assert status == 200, text
+    assert json.loads(text)["result"] == plain.aigc_curve("llama-3-70b", "H100", None, 1000.0, 300.0)
+
+
+@pytest.mark.parametrize(
+    ("func_name", "args", "needle"),
+    [
+        (
+            "aigc_plan",
+            ([["llama-3-70b"]], None, None, None, None, None, [["H100"], [{"type": "Error", "basicValue": "#N/A"}]]),
+            "'gpus' cell 2 is the error #N/A",
+        ),
+        ("aigc_plan", ([["llama-3-70b"]], None, None, None, None, None, [["H100"]], [[0.0]]), "'top' must be a whole"),
+        ("aigc_plan", ([["llama-3-70b"]], None, None, None, [[0.001]], None, [["H100"]]), "no configuration meets"),
+        ("aigc_curve", ([["llama-3-70b"]], [["1xH100"]]), "does not fit"),
+    ],
+)
+def test_real_server_answers_a_bad_plan_with_the_message_and_no_retry(
+    server: str, func_name: str, args: tuple[Any, ...], needle: str
+) -> None:
+    status, text = _post(server, func_name, *args)
+    assert status == 400, text
+    assert status not in _retry_codes()
+    assert needle in text and "\n" not in text.strip()
