@@ -361,7 +361,20 @@ class Roofline:
         seqs: float | None = None,
     ) -> StepTerms:
         """One stage's step of ``m`` on ``lay`` (see :func:`engine.step.stage_step`), with its launch."""
-        mc, links, r, ctx = self._prep(m, lay)
+        return self._step(self._prep(m, lay), m, lay, decode, prefill, positions, ranks, seqs)
+
+    def _step(
+        self,
+        prep: tuple[ModelCosts, LinkCosts, Rates, float],
+        m: Dims,
+        lay: Layout,
+        decode: float,
+        prefill: float,
+        positions: float,
+        ranks: int | None = None,
+        seqs: float | None = None,
+    ) -> StepTerms:
+        mc, links, r, ctx = prep
         return stage_step(
             mc, lay, links, r, decode, prefill, ctx, positions, ranks, self.launch(m, lay, decode, prefill), seqs
         )
@@ -380,6 +393,7 @@ class Roofline:
         count: tensor parallel in a domain, pipeline across). ``latency=False`` leaves out the two
         TTFTs (NaN), which a search for throughput alone does not read."""
         lay = self.layout_of(lay)
+        prep = self._prep(m, lay)
         e = self.preset
         s_in, s_out = self.s_in, self.s_out
         cached = s_in * self.cache_hit
@@ -402,10 +416,10 @@ class Roofline:
             ttft, first = math.nan, None
         served = float(batch)
         if self.static:
-            dec = self.step(m, lay, per * k, 0.0, 0.0, busy)
+            dec = self._step(prep, m, lay, per * k, 0.0, 0.0, busy)
             mixed = dec
             chunk = per * s_new
-            t_pf = pp * self.step(m, lay, 0.0, chunk, chunk * pos_avg, busy).total
+            t_pf = pp * self._step(prep, m, lay, 0.0, chunk, chunk * pos_avg, busy).total
             t_dec = t_step = pp * dec.total
             steps = float(s_out)
             if batch > 1:
@@ -419,8 +433,8 @@ class Roofline:
                 per = budget * s_out / (s_new + k * s_out)
                 chunk = per * s_new / s_out
                 served = per * dp * pp
-            mixed = self.step(m, lay, per * k, chunk, chunk * pos_avg, busy)
-            dec = self.step(m, lay, per * k, 0.0, 0.0, busy)
+            mixed = self._step(prep, m, lay, per * k, chunk, chunk * pos_avg, busy)
+            dec = self._step(prep, m, lay, per * k, 0.0, 0.0, busy)
             t_step, t_dec = pp * mixed.total, pp * dec.total
             steps, tpot, t_cycle = float(s_out), t_step, s_out * t_step
             t_pf = s_out * (t_step - t_dec)
@@ -428,11 +442,11 @@ class Roofline:
             loaded = t_step / 2 + self._prompt(m, lay, s_new, cached, per * k, busy or dp)[0] if latency else math.nan
         else:
             # prefill steps apart (vLLM V0): the batch's prompts in steps of the budget, then decode
-            dec = self.step(m, lay, per * k, 0.0, 0.0, busy)
+            dec = self._step(prep, m, lay, per * k, 0.0, 0.0, busy)
             whole = max(budget, s_new)  # a prompt is never split
             n_pf = max(math.ceil(per * s_new / whole), 1)
             chunk = per * s_new / n_pf
-            mixed = self.step(m, lay, 0.0, chunk, chunk * pos_avg, busy, seqs=chunk / max(s_new, 1.0))
+            mixed = self._step(prep, m, lay, 0.0, chunk, chunk * pos_avg, busy, seqs=chunk / max(s_new, 1.0))
             t_pf = pp * n_pf * mixed.total
             t_dec = t_step = pp * dec.total
             steps = float(s_out)
@@ -452,7 +466,7 @@ class Roofline:
             served=served,
             chunk=chunk,
             weights=self.weights(m),
-            kv_per_token_gpu=kv_per_gpu(m, self.kv_bytes, lay.tp),
+            kv_per_token_gpu=prep[0].kv_token_gpu,
             prefill_flops_one=2 * (m.forward_params - m.lm_head) * s_new
             + 2 * m.lm_head
             + 4 * m.n_layers * m.attn_width * attended_positions(m, cached, s_in),

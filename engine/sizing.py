@@ -27,6 +27,8 @@ Imports ``inference``, ``layout``, ``memory``; never ``serving`` or anything abo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from engine.architecture import Dims
 from engine.inference import Roofline, Terms
@@ -80,10 +82,10 @@ class Asked:
         return any(v is not None for v in (self.tp, self.pp, self.dp, self.ep))
 
 
-@dataclass(frozen=True)
-class Sizing:
+class Sizing(NamedTuple):
     """How a replica is sized: its layout, the least GPUs that fit, the layouts tried with their
-    output tokens/s per GPU, the largest batch that fits, the batch and its roofline terms."""
+    output tokens/s per GPU, the largest batch that fits, the batch and its roofline terms (a
+    NamedTuple: one per row of a spreadsheet column)."""
 
     layout: Layout
     need: int
@@ -120,12 +122,15 @@ def room(dims: Dims, rf: Roofline, lay: Layout, seq: int) -> int:
 def tp_ok(dims: Dims, heads: int, tp: int) -> bool:
     """Whether ``tp`` can split the attention: it divides the heads, and the KV heads divide it or
     it divides them (vLLM's rule; an MLA latent is replicated, so only the heads count)."""
+    return _tp_ok(heads, dims.kv_heads, dims.kv_replicated, tp)
+
+
+def _tp_ok(heads: int, kv: int, replicated: bool, tp: int) -> bool:
     if tp == 1:
         return True
     if heads % tp:
         return False
-    kv = dims.kv_heads
-    return dims.kv_replicated or kv % tp == 0 or tp % kv == 0
+    return replicated or kv % tp == 0 or tp % kv == 0
 
 
 def candidates(dims: Dims, heads: int, g: int, domain: int, asked: Asked) -> list[Layout]:
@@ -134,34 +139,51 @@ def candidates(dims: Dims, heads: int, g: int, domain: int, asked: Asked) -> lis
     moe = bool(dims.routed_expert_params)
     if asked.layout_given:
         return [make_layout(g, dom, moe, asked.tp, asked.pp, asked.dp, asked.ep)]
+    return list(_candidates(heads, dims.kv_heads, dims.kv_replicated, dims.n_layers, moe, g, dom))
+
+
+@lru_cache(maxsize=1024)
+def _candidates(
+    heads: int, kv: int, replicated: bool, layers: int, moe: bool, g: int, dom: int
+) -> tuple[Layout, ...]:
+    """:func:`candidates` of an attention shape (a pure function of these numbers, so a column of
+    models shares its layouts)."""
     out: list[Layout] = []
     tp = min(g, dom)
-    while tp > 1 and not tp_ok(dims, heads, tp):
+    while tp > 1 and not _tp_ok(heads, kv, replicated, tp):
         tp //= 2
     base = Layout(tp=tp, pp=g // tp, domain=dom)
-    if base.pp > dims.n_layers:  # a stage holds at least one layer
-        return []
+    if base.pp > layers:  # a stage holds at least one layer
+        return ()
     out.append(base)
     if moe and g > 1:
         if base.stage > 1:
             out.append(Layout(tp=tp, pp=base.pp, ep=base.stage, domain=dom))
         a = 1
         while a <= min(g // 2, dom):
-            if tp_ok(dims, heads, a) and g // a > 1:
+            if _tp_ok(heads, kv, replicated, a) and g // a > 1:
                 out.append(Layout(tp=a, dp=g // a, ep=g, domain=dom))
             a *= 2
-    return out
+    return tuple(out)
 
 
 def least_gpus(dims: Dims, rf: Roofline, heads: int, seq: int, domain: int, asked: Asked) -> int | None:
     """The least power-of-two GPUs on which one sequence fits under the first candidate layout."""
+    found = _least(dims, rf, heads, seq, domain, asked)
+    return found[0] if found else None
+
+
+def _least(dims: Dims, rf: Roofline, heads: int, seq: int, domain: int, asked: Asked) -> tuple[int, Layout, int] | None:
+    """:func:`least_gpus`, with its first layout and the sequences that layout holds."""
     g = 1
+    plain = Asked(domain=asked.domain)
     while g <= MAX_REPLICA_GPUS:
-        lays = candidates(dims, heads, g, domain, Asked(domain=asked.domain))
+        lays = candidates(dims, heads, g, domain, plain)
         if not lays:
             return None
-        if room(dims, rf, lays[0], seq) >= 1:
-            return g
+        fits = room(dims, rf, lays[0], seq)
+        if fits >= 1:
+            return g, lays[0], fits
         g *= 2
     return None
 
@@ -214,9 +236,10 @@ def size_dims(
     spreadsheet column of costs does not read them)."""
     seq, heads = rf.s_in + rf.s_out, dims.n_heads
     domain = rf.domain
-    need = least_gpus(dims, rf, heads, seq, domain, asked)
-    if need is None:
+    found = _least(dims, rf, heads, seq, domain, asked)
+    if found is None:
         return None
+    need, first, first_fits = found
     if asked.gpus is not None and asked.gpus < need:  # does not fit as asked: the least that does
         counts, asked = [need], Asked(domain=asked.domain)
     elif asked.gpus is not None:
@@ -233,7 +256,7 @@ def size_dims(
     for g in counts:
         improved = False
         for lay in candidates(dims, heads, g, domain, asked):
-            fits = room(dims, rf, lay, seq)
+            fits = first_fits if lay is first else room(dims, rf, lay, seq)
             if fits < 1:
                 continue
             batch, t, cut = _batch(rf, dims, lay, fits, batch_opt, lim)
