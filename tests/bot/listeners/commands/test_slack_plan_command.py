@@ -303,3 +303,9 @@ def test_the_plan_ack_says_how_many_plans_are_ahead(slack, mock, running, monkey
     assert "searches fewer GPU kinds" not in second["text"]  # it names its GPUs already
     for name in ("first", "second"):
         mock.wait_for(lambda n=name: mock.responses(n), timeout=60)
+
+
+def test_help_tells_how_plans_and_curves_are_answered(slack):
+    blob = str(slack.command("help").json()["blocks"])
+    assert "`/gpucost plan llama-3-70b requests=1M tpot_max=50ms`" in blob and "Planning…" in blob
+    assert "`/gpucost curve llama-3-70b H100`" in blob and "direct messages" in blob
