@@ -12,12 +12,17 @@ ratio, because the machine is shared and absolute times vary:
 2. clicks: ``--clicks`` button clicks (Share, Explain, Compare GPUs in turn), alone, then again while
    the ``-n`` commands run; click-to-reply latency (the click sent to its response_url post reaching
    the mock) p50/p99. Baseline: the clicks alone.
-3. SIGTERM (``--spawn`` only): the commands and clicks again against a fresh server, which gets
+3. plans (``--plans``, 0 to skip): that many ``/gpucost plan`` commands (``--plan-query``, by default
+   a search over every GPU kind of about 3 s), then the ``-n`` commands while the plan workers
+   compute them; the commands' ack p50/p99 (baseline: the commands alone, step 1), the plans' ack
+   p99, and command-to-answer (the plan's response_url post) p50/p99, which includes the queue.
+4. SIGTERM (``--spawn`` only): the commands and clicks again against a fresh server, which gets
    SIGTERM once half the clicks are acknowledged; an acknowledged click with no reply at all when
    the process has exited is lost. Baseline: the acknowledged clicks.
 
-Targets (issue 16): command p99 < 300 ms at concurrency 50, click-to-reply p99 < 3 s under load,
-0 replies lost. Exit code 1 when a target is missed.
+Targets (issue 16): command p99 < 300 ms at concurrency 50 (with plans computing too), click-to-reply
+p99 < 3 s under load, 0 replies lost; plan acks within Slack's 3 s (issue 12). Exit code 1 when a
+target is missed.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_QUERY = "70B 8xH100 in=500 out=300"
+DEFAULT_PLAN = "plan gpt-oss-120b requests=1M tpot_max=50ms"
 ACTIONS = ("gpucost_share", "gpucost_explain", "gpucost_compare")
 
 
@@ -158,7 +164,7 @@ class Load:
     latencies: list[float] = field(default_factory=list)  # answered requests [s]
     errors: int = 0  # answered, but not as expected
     unanswered: int = 0  # no HTTP answer (refused, reset, timed out)
-    clicks_sent: dict[str, float] = field(default_factory=dict)  # response name -> perf_counter at send
+    clicks_sent: dict[str, float] = field(default_factory=dict)  # response name -> perf_counter at send (or plan)
     clicks_acked: set[str] = field(default_factory=set)
 
 
@@ -176,6 +182,9 @@ async def run_load(
     tag: str = "",
     on_click_acked: Any = None,
     actions: tuple[str, ...] = ACTIONS,
+    plans: int = 0,
+    plan_query: str = DEFAULT_PLAN,
+    plan_load: Load | None = None,
 ) -> tuple[Load, Load]:
     """Send ``commands`` slash commands at ``concurrency`` and, at the same time, ``clicks`` button
     clicks at ``click_concurrency`` (``response_url(name)`` gives each its own reply address). With
@@ -228,6 +237,22 @@ async def run_load(
                 clk.errors += 1
         await conn.close()
 
+    async def plan_sender() -> None:
+        # Every plan first (each acked at once), so the commands run while the workers compute them.
+        assert plan_load is not None
+        conn = Connection(host, port)
+        for i in range(plans):
+            name = f"{tag}pln{i}"
+            plan_load.clicks_sent[name] = time.perf_counter()
+            answer = await send(conn, command_body(i, plan_query, response_url(name), f"U{tag}P"), plan_load)
+            if answer is not None and answer[0] == 200 and b"Planning" in answer[1]:
+                plan_load.clicks_acked.add(name)
+            elif answer is not None:
+                plan_load.errors += 1
+        await conn.close()
+
+    if plans:
+        await plan_sender()
     workers = [command_worker() for _ in range(concurrency if commands else 0)]
     workers += [click_worker() for _ in range(click_concurrency if clicks else 0)]
     await asyncio.gather(*workers)
@@ -362,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", default="http://127.0.0.1:3000", help="the running app (without --spawn)")
     p.add_argument("--secret", default=os.environ.get("SLACK_SIGNING_SECRET", ""), help="its signing secret")
     p.add_argument("--query", default=DEFAULT_QUERY, help=f"the /gpucost text and button value [{DEFAULT_QUERY}]")
+    p.add_argument("--plans", type=int, default=6, help="plan commands computed under the commands [6]; 0 skips")
+    p.add_argument("--plan-query", default=DEFAULT_PLAN, help=f"the plan's /gpucost text [{DEFAULT_PLAN}]")
     p.add_argument("--spawn", action="store_true", help="start `python -m bot` for the run (and the SIGTERM run)")
     p.add_argument("--warmup", type=int, default=30, help="commands and clicks sent first, not measured [30]")
     p.add_argument("--p99-target-ms", type=float, default=300.0, help="command ack p99 target [300]")
@@ -414,6 +441,11 @@ def main(argv: list[str] | None = None) -> int:
             mixed_cmd, mixed = load("m", args.requests, args.clicks)
             wait_replies(mock, mixed, 120)
             wait_charts(mock, mixed, "m", args.clicks, actions)
+            planned = Load()
+            if args.plans:
+                plan_cmd, _ = load("p", args.requests, 0, plans=args.plans, plan_query=args.plan_query,
+                                   plan_load=planned)  # fmt: skip
+                wait_replies(mock, planned, 60 + 15 * args.plans)
             recorded = recorded_commands(db_url, "UcC") if db_url else None
         finally:
             if proc is not None:
@@ -449,6 +481,21 @@ def main(argv: list[str] | None = None) -> int:
             )
         ok &= cmd.errors == 0 and lost_cmd == 0 and c99 * 1000 < args.p99_target_ms
         ok &= a_missing == 0 and m_missing == 0 and m99 < args.click_p99_target_s
+        if args.plans:
+            p50, p99 = pct(plan_cmd.latencies, 0.5), pct(plan_cmd.latencies, 0.99)
+            answers, unanswered = reply_latencies(mock, planned)  # command to its answer's post
+            print(f"plans: {args.plans} of {args.plan_query!r}, then {args.requests} commands while they are computed")
+            print(
+                f"  command ack latency: p50 {ms(p50)} ({ratio(p50, c50)} the commands alone)  p99 {ms(p99)}"
+                f" ({ratio(p99, c99)}); errors {plan_cmd.errors}"
+            )
+            print(
+                f"  plan ack p99 {ms(pct(planned.latencies, 0.99))}; plan answered after p50 {ms(pct(answers, 0.5))}"
+                f"  p99 {ms(pct(answers, 0.99))} (queue included); acknowledged {len(planned.clicks_acked)},"
+                f" unanswered {unanswered}, refused {planned.errors}"
+            )
+            ok &= plan_cmd.errors == 0 and p99 * 1000 < args.p99_target_ms and unanswered == 0
+            ok &= planned.errors == 0 and pct(planned.latencies, 0.99) < 3.0
 
         if args.spawn:
             url, secret, proc, _ = spawn(tmp, mock, "sigterm")

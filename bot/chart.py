@@ -1,26 +1,23 @@
-"""The bar chart ``/gpucost compare`` uploads: cost per million tokens across GPUs (PNG).
+"""The charts the app uploads (PNG): a compare's bar chart of cost per million tokens across GPUs,
+drawn here, and a plan's or a curve's frontier chart, drawn by ``engine.charts.png``.
 
-Only plotting: the numbers come from the engine's compare table. matplotlib is imported here,
-lazily, so starting the app and answering commands does not pay for it.
+Only plotting: the numbers come from the engine's results. matplotlib is imported lazily, so
+starting the app and answering commands does not pay for it.
 
-Drawing a chart costs about 0.1 s of CPU in matplotlib, under the GIL: in the server's process,
+Drawing a chart costs 0.1-0.3 s of CPU in matplotlib, under the GIL: in the server's process,
 dozens of Compare GPUs clicks would slow every command and every other reply. :class:`ChartRenderer`
-draws them in one worker process instead (spawned, so it inherits none of the server's threads).
+draws them in one worker process instead (:mod:`bot.workers`).
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import multiprocessing
-import os
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from engine.results import Table
+from bot.workers import WorkerProcesses
+from engine.results import Result, Table
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +65,16 @@ def bar_chart_png(table: Table, title: str, currency: str) -> bytes | None:
     return buf.getvalue()
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In the worker process: exit as soon as the server process is gone (killed, crashed), so no
-    worker outlives it holding memory and the server's stdout."""
+def result_png(result: Result) -> bytes | None:
+    """The chart of any result that has one: a compare's bar chart (:func:`bar_chart_png`), a plan's or a
+    curve's frontier chart (``engine.charts.png``, the chart ``gpucost plan --png`` saves); else None."""
+    if result.kind in ("plan", "curve"):
+        from engine.charts import png
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="gpucost-chart-parent").start()
+        return png(result)
+    if result.table is None:
+        return None
+    return bar_chart_png(result.table, result.title or result.query, result.currency)
 
 
 def warm() -> bool:
@@ -87,49 +84,34 @@ def warm() -> bool:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure  # noqa: F401
 
+    import engine.charts  # noqa: F401
+
     return True
 
 
 class ChartRenderer:
-    """Draws charts in one worker process (started on first use); in this process if it breaks."""
+    """Draws charts in one worker process (:class:`bot.workers.WorkerProcesses`, started on first use);
+    in this process if it breaks."""
 
     def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def _executor(self) -> ProcessPoolExecutor | None:
-        with self._lock:
-            if self._pool is None and not self._closed:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_exit_with_parent,
-                    initargs=(os.getpid(),),
-                )
-            return self._pool
+        self._workers = WorkerProcesses("chart", 1)
+        self._in_process = False
 
     def warm_up(self) -> None:
         """Start the worker and load matplotlib in it, without waiting (so the first chart is quick)."""
-        pool = self._executor()
-        if pool is not None:
-            pool.submit(warm)
+        self._workers.warm_up(warm)
 
-    def render(self, table: Table, title: str, currency: str, timeout_s: float = 60.0) -> bytes | None:
-        """:func:`bar_chart_png` in the worker process [PNG bytes, or None when there is nothing to plot]."""
-        pool = self._executor()
-        if pool is not None:
+    def render_result(self, result: Result, timeout_s: float = 60.0) -> bytes | None:
+        """:func:`result_png` in the worker process [PNG bytes, or None when there is nothing to plot]."""
+        if not self._in_process and not self._workers.closed:
             try:
-                return pool.submit(bar_chart_png, table, title, currency).result(timeout=timeout_s)
+                return self._workers.submit(result_png, result).result(timeout=timeout_s)
             except BrokenProcessPool:
                 log.warning("the chart worker process died; drawing charts in the server process")
-                with self._lock:
-                    self._pool, self._closed = None, True
-        return bar_chart_png(table, title, currency)
+                self._in_process = True
+                self._workers.shutdown(wait=False)
+        return result_png(result)
 
     def shutdown(self) -> None:
         """Stop the worker and wait for it to exit (charts not started are dropped; their jobs say so)."""
-        with self._lock:
-            pool, self._pool, self._closed = self._pool, None, True
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        self._workers.shutdown(wait=True)

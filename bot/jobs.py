@@ -10,9 +10,10 @@ acknowledged click unanswered (issue 16 item 8).
 
 The lazy-listener pool is a :class:`~concurrent.futures.ThreadPoolExecutor` of ``GPUCOST_LAZY_WORKERS``
 threads, sized for I/O (replies and Web API calls wait on Slack; the engine's CPU work is short and
-serialised by the GIL anyway). Compare charts get their own small pool (:meth:`Jobs.background`),
-drawn in a worker process (:class:`bot.chart.ChartRenderer`), so a burst of Compare GPUs clicks
-never holds the threads that answer the other clicks.
+serialised by the GIL anyway). Charts get their own small pool (:meth:`Jobs.background`), drawn in
+a worker process (:class:`bot.chart.ChartRenderer`), so a burst of Compare GPUs clicks never holds
+the threads that answer the other clicks; plans are computed in worker processes of their own
+(:class:`bot.plans.PlanRunner`), which the lazy listener owing the answer waits for.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from slack_sdk.webhook import WebhookClient
 
 log = logging.getLogger(__name__)
 
-#: Threads uploading compare charts (each waits on the chart worker process, then on Slack's API).
+#: Threads uploading charts (each waits on the chart worker process, then on Slack's API).
 CHART_THREADS = 4
 
 #: How long each "could not finish" message may take to post at shutdown [s]; they go out 8 at a time,
@@ -53,12 +54,14 @@ class Job:
 class Jobs:
     """The lazy-listener pool and the jobs acknowledged on it (thread-safe)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, plan_workers: int = 1) -> None:
         from bot.chart import ChartRenderer
+        from bot.plans import PlanRunner
 
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gpucost-lazy")
         self.charts = ThreadPoolExecutor(max_workers=CHART_THREADS, thread_name_prefix="gpucost-chart")
         self.renderer = ChartRenderer()
+        self.plans = PlanRunner(plan_workers)
         self._ids = itertools.count(1)
         self._pending: dict[int, Job] = {}
         self._cond = threading.Condition()
@@ -135,6 +138,7 @@ class Jobs:
         unfinished = self.drain(grace_s)
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.charts.shutdown(wait=False, cancel_futures=True)
+        self.plans.shutdown()
         self.renderer.shutdown()
         told: dict[int, bool] = {}
         if unfinished:

@@ -120,9 +120,10 @@ def breakdown_lines(result: Result) -> str:
     )
 
 
-def buttons(query: str, compare_query: str | None = None) -> Block:
-    """The buttons under an estimate: Share and Explain carry its canonical query; Compare GPUs,
-    there only when the estimate has a compare (``compare_query``), carries that compare's query."""
+def buttons(query: str, compare_query: str | None = None, *, explain: bool = True) -> Block:
+    """The buttons under an answer: Share and (``explain``: estimates, not plans) Explain carry its
+    canonical query; Compare GPUs, there only when the estimate has a compare (``compare_query``),
+    carries that compare's query."""
     value = query[:2000]
     elements: list[Block] = [
         {
@@ -132,13 +133,16 @@ def buttons(query: str, compare_query: str | None = None) -> Block:
             "value": value,
             "style": "primary",
         },
-        {
-            "type": "button",
-            "action_id": ACTION_EXPLAIN,
-            "text": {"type": "plain_text", "text": "Explain"},
-            "value": value,
-        },
     ]
+    if explain:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": ACTION_EXPLAIN,
+                "text": {"type": "plain_text", "text": "Explain"},
+                "value": value,
+            }
+        )
     if compare_query and len(compare_query) <= 2000:
         elements.append(
             {
@@ -176,19 +180,23 @@ def result_blocks(
     if result.warnings:
         blocks.append(mrkdwn("\n".join(f":warning: {esc(w)}" for w in result.warnings[:10])))
     if result.assumptions:
-        items = [
-            f"{'*' if a.user_given else ''}{esc(a.name)}{'*' if a.user_given else ''} = "
-            f"{esc(a.value)} ({esc(a.source)})"
-            for a in result.assumptions
-        ]
-        # Context blocks take 10 elements; pack the assumptions into at most 10.
-        per = max(1, -(-len(items) // 10))
-        chunks = [" · ".join(items[i : i + per]) for i in range(0, len(items), per)]
-        blocks.append(context("*Assumptions:*", *chunks[:9]))
+        blocks.append(assumptions_block(result))
     blocks.append(context(code(f"/gpucost {result.query}")))
     if with_buttons and result.kind in ("inference", "daily", "train"):
         blocks.append(buttons(result.query, compare_query))
     return blocks[:MAX_BLOCKS]
+
+
+def assumptions_block(result: Result) -> Block:
+    """The assumptions and their sources, in one context block (user-given ones in bold)."""
+    items = [
+        f"{'*' if a.user_given else ''}{esc(a.name)}{'*' if a.user_given else ''} = {esc(a.value)} ({esc(a.source)})"
+        for a in result.assumptions
+    ]
+    # Context blocks take 10 elements; pack the assumptions into at most 10.
+    per = max(1, -(-len(items) // 10))
+    chunks = [" · ".join(items[i : i + per]) for i in range(0, len(items), per)]
+    return context("*Assumptions:*", *chunks[:9])
 
 
 def trace_blocks(result: Result) -> list[Block]:

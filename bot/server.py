@@ -117,6 +117,7 @@ def create_asgi_app(
             message = await receive()
             if message["type"] == "lifespan.startup":
                 jobs.renderer.warm_up()  # the chart worker loads matplotlib now, not at the first Compare GPUs
+                jobs.plans.warm_up()  # the plan workers load the engine's catalogs now, not at the first plan
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await anyio.to_thread.run_sync(jobs.shutdown, shutdown_grace_s)

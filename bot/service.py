@@ -9,12 +9,14 @@ length, per-user rate limit), handles the bot's own subcommands (``price``, ``hi
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import engine
-from bot import guard, render
+from bot import guard, render, render_plan
 from bot.admin import Workspace, is_change, parse_change
 from bot.jobs import Jobs
+from bot.plans import PlannerBusy, PlannerFailed
 from bot.replies import DB_DOWN_NOTICE, HISTORY_NOT_SAVED, Reply, db_down_reply, error_reply
 from bot.settings import BotSettings
 from bot.store import Store, StoreUnavailable
@@ -25,7 +27,10 @@ from engine.results import Result
 log = logging.getLogger(__name__)
 
 #: Kinds of result worth keeping in ``/gpucost history``.
-HISTORY_KINDS = ("inference", "daily", "train", "compare", "explain")
+HISTORY_KINDS = ("inference", "daily", "train", "compare", "explain", "plan", "curve")
+
+#: Under a plan refused because too many are queued.
+BUSY_HINT = "A plan that names its GPUs (`gpus=H100,H200`) searches less and finishes sooner."
 
 BOT_HELP = """*Workspace commands (this Slack app)*
 • `/gpucost price list` shows this workspace's negotiated GPU prices
@@ -35,8 +40,20 @@ BOT_HELP = """*Workspace commands (this Slack app)*
 • `/gpucost settings currency CNY` sets its default currency (admins only)
 • `/gpucost history` shows your last 10 estimates in this workspace
 
+*Plans and curves*
+• `/gpucost plan llama-3-70b requests=1M tpot_max=50ms` says "Planning…" at once, then gives the cheapest \
+configuration (cost per day, latency), the cheapest API offer, the break-even traffic and the five cheapest rows, \
+each with its query; a search over every GPU kind takes up to a few seconds (`gpus=H100,H200` searches fewer)
+• `/gpucost curve llama-3-70b H100` shows the throughput-interactivity frontier, each point with its query
+• Both send their chart to your direct messages with the app
+
 Answers are private to you until you press *Share to channel*. *Explain* shows the formula
 behind each number, *Compare GPUs* runs the same workload on the usual alternatives."""
+
+
+def is_plan_query(text: str) -> bool:
+    """The query asks for a plan (computed in the plan worker processes, answered after the ack)."""
+    return text.strip().split(" ", 1)[0].lower() == "plan"
 
 
 class Gpucost:
@@ -47,7 +64,7 @@ class Gpucost:
         self.settings = settings
         self.workspace = Workspace(store, settings)
         #: The lazy-listener pool (bolt's ``listener_executor``) and the work acknowledged on it.
-        self.jobs = Jobs(settings.gpucost_lazy_workers)
+        self.jobs = Jobs(settings.gpucost_lazy_workers, settings.gpucost_plan_workers)
 
     # bolt deep-copies the request context for lazy listeners; the service is shared, not copied
     # (it holds only the thread-safe store and the settings).
@@ -85,19 +102,35 @@ class Gpucost:
 
     def run(self, team_id: str, query: str, config: EngineConfig | None = None) -> Result:
         """``engine.run`` with the workspace's configuration (raises ``GpucostError`` for bad input,
-        including a ``provider=``/``region=`` the price catalog does not know: see :mod:`bot.guard`)."""
+        including a ``provider=``/``region=`` the price catalog does not know: see :mod:`bot.guard`).
+        A plan runs in a plan worker process (:class:`bot.plans.PlanRunner`; it may also raise
+        :class:`~bot.plans.PlannerBusy` or :class:`~bot.plans.PlannerFailed`): call it only after the ack."""
         config = config or self.config_or_default(team_id)[0]
+        self.check_options(query, config)
+        if is_plan_query(query):
+            return self.jobs.plans.run(query, config)
+        return engine.run(query, config=config)
+
+    @staticmethod
+    def check_options(query: str, config: EngineConfig) -> None:
+        """Raise ``GpucostError`` for a ``provider=``/``region=`` the price catalog does not know."""
         unknown = guard.unknown_option(query, config)
         if unknown is not None:
             key, value, known = unknown
             shown = ", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
             raise GpucostError(f"unknown {key} '{value}'; {key}s in the price catalog: {shown}")
-        return engine.run(query, config=config)
 
     def estimate_reply(
-        self, team_id: str, query: str, *, shared_by: str | None = None, with_buttons: bool = True
+        self,
+        team_id: str,
+        query: str,
+        *,
+        shared_by: str | None = None,
+        with_buttons: bool = True,
+        asked_at: float | None = None,
     ) -> Reply:
-        """Run ``query`` and render it; bad input becomes the engine's one-line message and a hint."""
+        """Run ``query`` and render it; bad input becomes the engine's one-line message and a hint.
+        ``asked_at`` (``time.monotonic()`` at the command's ack) lets a plan say how long it took."""
         config, db_ok = self.config_or_default(team_id)
         notice = None if db_ok else DB_DOWN_NOTICE
         try:
@@ -106,6 +139,11 @@ class Gpucost:
             reply = error_reply(str(err))
             reply.notice = notice
             return reply
+        except PlannerBusy as err:
+            return error_reply(str(err), BUSY_HINT)
+        except PlannerFailed as err:
+            log.warning("plan not answered (%s): %r", err, query)
+            return error_reply(f"gpucost could not finish this plan ({err}); please try again in a moment.")
         except Exception:
             # A bug, not bad input: log it (the query holds no secrets) and answer without a traceback.
             log.exception("engine failed on query %r", query)
@@ -114,8 +152,16 @@ class Gpucost:
         if shared_by:
             text = f"<@{shared_by}> shared: {text} {render.code('/gpucost ' + result.query)}"
         buttons = with_buttons and not shared_by
-        compare = self.compare_query(team_id, result, config) if buttons else None
-        blocks = render.result_blocks(result, with_buttons=buttons, shared_by=shared_by, compare_query=compare)
+        if result.kind == "plan":
+            answered_in = time.monotonic() - asked_at if asked_at is not None else None
+            blocks = render_plan.plan_blocks(
+                result, with_buttons=buttons, shared_by=shared_by, answered_in_s=answered_in, chart_note=buttons
+            )
+        elif result.kind == "curve":
+            blocks = render_plan.curve_blocks(result, with_buttons=buttons, shared_by=shared_by, chart_note=buttons)
+        else:
+            compare = self.compare_query(team_id, result, config) if buttons else None
+            blocks = render.result_blocks(result, with_buttons=buttons, shared_by=shared_by, compare_query=compare)
         return Reply(text=text, blocks=blocks, result=result, notice=notice)
 
     def compare_query(self, team_id: str, result: Result, config: EngineConfig) -> str | None:
@@ -198,13 +244,44 @@ class Gpucost:
                 return self.workspace.view(team_id, rest)
         except StoreUnavailable:
             return db_down_reply()
-        reply = self.estimate_reply(team_id, text)
+        return self.answer(team_id, user_id, text)
+
+    def answer(self, team_id: str, user_id: str, text: str, asked_at: float | None = None) -> Reply:
+        """The estimate's reply, kept in the user's history (a plan's after its ack: see :meth:`plan_ack`)."""
+        reply = self.estimate_reply(team_id, text, asked_at=asked_at)
         if reply.result is not None and reply.result.kind in HISTORY_KINDS and reply.notice is None:
             try:
                 self.store.add_history(team_id, user_id, reply.result.query, render.headline(reply.result))
             except StoreUnavailable:
                 reply.notice = HISTORY_NOT_SAVED
         return reply
+
+    # -- plans: acknowledged at once, answered after the search -------------------------------------
+    def plan_ack(self, team_id: str, user_id: str, text: str) -> tuple[Reply, str | None]:
+        """The ack of ``/gpucost plan ...`` and the query to plan after it (None: nothing follows).
+        Checked at once, cheaply: the rate limit and length, the grammar (``engine.parse_query``), the
+        ``provider=``/``region=`` values and the plan queue; the model, GPUs and limits are checked by
+        the plan itself, whose one-line error is then the answer."""
+        text = " ".join(text.split())
+        refusal = self.refuse(team_id, user_id, text)
+        if refusal is not None:
+            return refusal, None
+        try:
+            engine.parse_query(text)
+            self.check_options(text, self.config_or_default(team_id)[0])
+        except GpucostError as err:
+            return error_reply(str(err)), None
+        plans = self.jobs.plans
+        if plans.busy():
+            return error_reply(str(PlannerBusy(plans.in_flight)), BUSY_HINT), None
+        ahead = plans.in_flight
+        wait = f" ({ahead} plan{'s' if ahead != 1 else ''} ahead of yours)" if ahead else ""
+        narrow = "" if "gpus=" in text.lower() else " (`gpus=H100,H200` searches fewer GPU kinds, sooner)"
+        line = (
+            f":hourglass_flowing_sand: Planning {render.code('/gpucost ' + text)}{wait}: it takes up to a few "
+            f"seconds{narrow}. The answer will follow here, and its chart in your direct messages with the app."
+        )
+        return Reply(text=line, blocks=[render.mrkdwn(line)]), text
 
     def help(self) -> Reply:
         """The engine's help text followed by the workspace commands."""

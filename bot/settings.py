@@ -6,6 +6,7 @@ messages. Every setting is listed with a comment in ``.env.example``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -23,6 +24,12 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def default_plan_workers() -> int:
+    """Half the machine's cores, at least one: plans are CPU-bound, and the other half is left to the
+    server (the acks) and the chart worker."""
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 class BotSettings(BaseSettings):
@@ -57,6 +64,12 @@ class BotSettings(BaseSettings):
     )
     gpucost_lazy_workers: int = Field(
         default=16, ge=1, le=256, description="threads finishing work after the ack (button replies, charts)"
+    )
+    gpucost_plan_workers: int = Field(
+        default_factory=lambda: default_plan_workers(),
+        ge=1,
+        le=64,
+        description="processes computing /gpucost plan (default: half the cores, at least 1)",
     )
     gpucost_shutdown_grace_s: float = Field(
         default=20.0, ge=0, le=600, description="on SIGTERM, how long acknowledged work may take to finish [s]"

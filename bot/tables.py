@@ -1,4 +1,4 @@
-"""Engine tables (``gpus``, ``models``, ``prices``, ``compare``) as Slack code blocks that fit.
+"""Engine tables (``gpus``, ``models``, ``prices``, ``compare``, ``plan``, ``curve``) as Slack code blocks that fit.
 
 Slack wraps a code block's long lines at the width of the message pane, which scrambles a table,
 and a section holds 3,000 characters. So a table is shown as at most :data:`TABLE_ROWS` rows and
@@ -33,7 +33,7 @@ class Col:
 
     key: str
     header: str
-    kind: str  # "text", "num", "int", "count", "money", "bool"
+    kind: str  # "text", "num", "int", "count", "money", "bool", "s" (seconds, shown in ms below 1 s)
     rank: int
 
 
@@ -89,6 +89,31 @@ VIEWS: dict[str, tuple[Col, ...]] = {
         ("cost_per_request", "{cur}/req", "money", 6),
         ("price_source", "price source", "text", 7),
     ),
+    # The Slack table of a plan (bot.render_plan.plan_table: the engine's columns, plus "ttft", the
+    # TTFT each row was held to, and "where", its provider and region).
+    "plan": _cols(
+        ("rank", "#", "int", 0),
+        ("gpu", "GPU", "text", 0),
+        ("gpus", "GPUs", "int", 1),
+        ("layout", "layout", "text", 7),
+        ("dtype", "dtype", "text", 5),
+        ("engine", "engine", "text", 6),
+        ("where", "where", "text", 8),
+        ("cost_per_day", "{cur}/day", "money", 1),
+        ("cost_per_million_output_tokens", "{cur}/M out", "money", 4),
+        ("ttft", "TTFT", "s", 3),
+        ("tpot_s", "TPOT", "s", 2),
+    ),
+    "curve": _cols(
+        ("layout", "layout", "text", 3),
+        ("gpus_per_replica", "GPUs", "int", 2),
+        ("batch", "batch", "int", 0),
+        ("tokens_per_s_per_gpu", "tok/s/GPU", "num", 0),
+        ("tokens_per_s_per_user", "tok/s/user", "num", 1),
+        ("tpot_s", "TPOT", "s", 4),
+        ("ttft_loaded_s", "TTFT loaded", "s", 5),
+        ("replica_cost_per_million_output_tokens", "{cur}/M out", "money", 2),
+    ),
 }
 
 
@@ -100,12 +125,19 @@ def compact(n: float) -> str:
     return f"{n:g}"
 
 
+def seconds(x: float) -> str:
+    """A duration: ``68.2 ms`` below a second, ``1.5 s`` from it (3 significant digits)."""
+    return f"{x * 1000:.3g} ms" if abs(x) < 1 else f"{x:.3g} s"
+
+
 def _cell(value: Any, kind: str, currency: str) -> str:
     if value is None or value == "":
         return ""
     if kind == "bool" or isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
+        if kind == "s":
+            return seconds(float(value))
         if kind == "money":
             return money(float(value), currency)
         if kind == "count":
@@ -170,10 +202,13 @@ def fit(result: Result, width: int = TABLE_WIDTH, max_rows: int = TABLE_ROWS) ->
 
 def terminal_command(result: Result) -> str:
     """The command that shows the whole table in a terminal (``gpucost prices H100 --all`` when the
-    engine itself summarised the listing)."""
+    engine itself summarised the listing; ``gpucost plan ... --json`` for every row of a plan, whose
+    text shows the cheapest ten and the frontier)."""
     command = f"gpucost {result.query}"
     if result.kind == "prices" and "all=true" not in result.query and "--all" in (result.text or ""):
         command += " --all"
+    if result.kind == "plan":
+        command += " --json"
     return command
 
 

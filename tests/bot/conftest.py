@@ -21,7 +21,7 @@ from slack_driver import SECRET, SlackDriver
 from slack_mock import SlackMock
 from sqlalchemy.engine import Engine
 
-from bot.app import build_app
+from bot.app import build_app, service_of
 from bot.db import make_engine, migrate
 from bot.server import create_asgi_app
 from bot.settings import BotSettings, normalize_database_url
@@ -80,7 +80,7 @@ def _free_socket() -> socket.socket:
 @pytest.fixture
 def serve(mock: SlackMock, database_url: str) -> Iterator[Callable[..., Running]]:
     """Start the real HTTP server (uvicorn, bolt's ASGI adapter) with settings overrides."""
-    servers: list[tuple[uvicorn.Server, threading.Thread, Engine]] = []
+    servers: list[tuple[uvicorn.Server, threading.Thread, Engine, App]] = []
 
     def start(**overrides: Any) -> Running:
         values: dict[str, Any] = {
@@ -108,14 +108,19 @@ def serve(mock: SlackMock, database_url: str) -> Iterator[Callable[..., Running]
         while not server.started:
             assert time.monotonic() < deadline, "uvicorn did not start"
             time.sleep(0.01)
-        servers.append((server, thread, db))
+        servers.append((server, thread, db, app))
         port = sock.getsockname()[1]
         return Running(f"http://127.0.0.1:{port}", app, db, Store(db), settings)
 
     yield start
-    for server, thread, db in servers:
+    for server, thread, db, app in servers:
         server.should_exit = True
         thread.join(timeout=10)
+        # The worker processes (plans, charts) of this app: stopped here rather than left to exit
+        # with pytest, so tests do not pile them up.
+        jobs = service_of(app).jobs
+        jobs.plans.shutdown()
+        jobs.renderer.shutdown()
         db.dispose()
 
 

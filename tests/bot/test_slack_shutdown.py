@@ -97,3 +97,23 @@ def test_the_chart_worker_does_not_outlive_the_server(mock, tmp_path):
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(w) for w in workers)
+
+
+def test_sigterm_finishes_an_acknowledged_plan(mock, tmp_path):
+    """A plan acknowledged ("Planning…") just before SIGTERM is still computed and posted, with its chart."""
+    mock.tokens["xoxb-main-token-1234"] = "T1"
+    env = bot_env(mock.api_url, tmp_path, GPUCOST_LOG_LEVEL="INFO", GPUCOST_SHUTDOWN_GRACE_S="30")
+    bot = BotProcess(env, tmp_path).wait_ready()
+    query = "plan deepseek-v3 requests=1M tpot_max=100ms"  # about a second of search over every GPU kind
+    try:
+        with httpx.Client(timeout=10) as http:
+            ack = SlackDriver(bot.url, env["SLACK_SIGNING_SECRET"], mock, http).command(query, name="plan").json()
+        assert ack["text"].startswith(":hourglass_flowing_sand: Planning")
+    finally:
+        code = bot.stop(timeout=90)
+    assert code == 0, bot.output
+    assert "Traceback" not in bot.output and "could not finish" not in bot.output
+    assert "shutting down: finishing 1 acknowledged request(s)" in bot.output  # the plan was still running
+    [answer] = [c.json for c in mock.responses("plan")]
+    assert answer["text"].startswith("Plan: DeepSeek-V3") and "configurations evaluated" in str(answer["blocks"])
+    assert mock.uploads() and mock.uploads()[0].body.startswith(b"\x89PNG")  # the chart too

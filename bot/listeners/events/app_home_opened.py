@@ -21,6 +21,9 @@ EXAMPLES = (
     "`/gpucost daily llama-3-70b H100 requests=5M in=800 out=400` — a day of traffic",
     "`/gpucost train 7B H100 tokens=2T` — pre-training",
     "`/gpucost compare 70B in=500 out=300` — the same workload across GPUs, with a chart",
+    "`/gpucost plan llama-3-70b requests=1M tpot_max=50ms` — the cheapest GPUs and layout within a latency limit, "
+    "against the API prices, with a chart",
+    "`/gpucost curve llama-3-70b H100` — throughput per GPU against tokens/s per user",
     "`/gpucost help` — the full grammar",
 )
 
