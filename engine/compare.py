@@ -97,7 +97,7 @@ def compare(q: Query, config: EngineConfig) -> Result:
             continue
         first = first or ctx
         row = [
-            (ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id) + (f"@{provider}" if provider else ""),
+            ctx.acc.query_name + (f"@{provider}" if provider else ""),
             r.gpus_per_replica,
             round(r.tokens_per_s_per_gpu or 0, 1),
             r.price_per_gpu_hour,

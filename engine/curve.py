@@ -75,7 +75,7 @@ def curve(q: Query, config: EngineConfig) -> Result:
         ctx.warn(f"in+out = {plan.s_in + plan.s_out} tokens exceeds the assumed context of {arch.max_context}")
     seq = plan.s_in + plan.s_out
     rows: list[dict[str, Any]] = []
-    gpu = ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id
+    gpu = ctx.acc.query_name
     base = {k: v for k, v in q.options.items() if k not in ("tp", "pp", "dp", "ep", "nodes")}
     for lay in _layouts(ctx, plan):
         fits = room(dims, rf, lay, seq)

@@ -189,7 +189,7 @@ def _prices(q: Query, config: EngineConfig) -> Result:
 def no_price_help(acc: Accelerator) -> str:
     """What to say when no catalog row prices a GPU: that no public price was found, and the ways to
     give one."""
-    name = acc.aliases[0] if acc.aliases else acc.id
+    name = acc.query_name
     return (
         f"no public price for {acc.short} was found for the catalog; give yours in a query "
         f"('gpucost daily llama-3-8b {name} 2.5usd' or '... {name} 7元'), in a price file "

@@ -154,7 +154,7 @@ def _sub_query(q: Query, model: str, acc: Accelerator, price: str | None, extra:
     for k, raw in extra.items():
         key, value, canon = parse_option(k, raw)
         values[key], options[key] = value, canon
-    gpu = acc.aliases[0] if acc.aliases else acc.id
+    gpu = acc.query_name
     return Query(kind="daily", model=model, gpu=gpu, price=price, options=options, values=values)
 
 
@@ -203,7 +203,7 @@ def search(
                     fitted = _disaggregated(out, found, ctx, plan, arch, label, extra) or fitted
         out.evaluated_by_gpu[acc.id] = out.evaluated - sum(out.evaluated_by_gpu.values())
         if not fitted:
-            name = acc.aliases[0] if acc.aliases else acc.id
+            name = acc.query_name
             out.skipped.append(f"{name}: no replica holds {arch.id} (its weights and one sequence's KV cache)")
         if found:
             out.points[acc.id] = found

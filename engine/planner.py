@@ -178,7 +178,7 @@ def _row_query(q: Query, arch: ModelArch, p: Point, c: Price, currency: str) -> 
         cur = parse_price(c.token)[1]
         if cur and cur != currency:  # the price's own currency would otherwise become the answer's
             opts["currency"] = currency
-    gpu = p.acc.aliases[0] if p.acc.aliases else p.acc.id
+    gpu = p.acc.query_name
     model = q.model if arch.inferred else arch.id
     return Query(kind="daily", model=model, gpu=f"{p.count}x{gpu}", price=c.token, options=opts).canonical()
 
@@ -269,7 +269,7 @@ def plan(q: Query, config: EngineConfig) -> Result:
         "met": sum(len(pts) * len(choices[g]) for g, pts in found.points.items()),
         "elapsed": time.perf_counter() - start,
     }
-    warnings = [f"{a.short}: no price; give one as gpus={a.aliases[0] if a.aliases else a.id}@PRICE" for a in unpriced]
+    warnings = [f"{a.short}: no price; give one as gpus={a.query_name}@PRICE" for a in unpriced]
     warnings += found.skipped + sorted(set(found.engines_skipped)) + _row_warnings(rows) + api_notes
     lines = _lines(q, config, arch, found, rows, offers, named, currency, counts)
     return _result(q, arch, found, rows, offers, even, currency, counts, lines, warnings)
@@ -293,7 +293,7 @@ def _rows(
                 f = daily_fields(p.fleet_gpus, c.price, r_day, p.prefill_share, s_in, s_out)
                 rows.append(
                     {
-                        "rank": 0, "gpu": p.acc.aliases[0] if p.acc.aliases else p.acc.id, **fields_of(p),
+                        "rank": 0, "gpu": p.acc.query_name, **fields_of(p),
                         "provider": c.provider, "region": c.region, "price_per_gpu_hour": c.price,
                         "cost_per_day": f["cost_per_day"],
                         "cost_per_million_output_tokens": f["cost_per_million_output_tokens"],
@@ -342,8 +342,9 @@ def _lines(
         assumption("GPU kinds", ", ".join(sorted({r["gpu"] for r in rows})),
                    "named in gpus=" if named else "every accelerator with a price (catalog, price file or settings)"
                    + where),
-        assumption("precisions", given.get("dtype", "as released, the GPU's 16-bit type, FP8 where it has FP8 tensor "
-                   "cores, FP4 where it has FP4 ones"), GIVEN if "dtype" in given else "engine.hardware precisions"),
+        assumption("precisions", given.get("dtype", "as released (weight-only where the GPU lacks that format's "
+                   "tensor cores), the GPU's 16-bit type, FP8 where it has FP8 tensor cores, FP4 where it has FP4 "
+                   "ones"), GIVEN if "dtype" in given else "engine.hardware precisions"),
         assumption("serving engines", given.get("engine", "vllm, sglang, trtllm where each runs; hf where none does"),
                    GIVEN if "engine" in given else SUPPORT_SOURCE),
         assumption("replicas", replicas, "engine.sizing, the replica search of a daily estimate"),

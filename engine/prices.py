@@ -210,7 +210,7 @@ def _lowest_price(
         where = " ".join(x for x in (provider or "", region or "", "spot" if spot else "on-demand") if x)
         raise GpucostError(
             f"the price catalog has no {where} price for {acc.short}",
-            hint=f"give one in the query, e.g. '... {acc.aliases[0] if acc.aliases else acc.id} 2.5usd', "
+            hint=f"give one in the query, e.g. '... {acc.query_name} 2.5usd', "
             "or add it to your price file (GPUCOST_PRICE_FILE)",
         )
     return pick[0]

@@ -190,7 +190,7 @@ def canonical(ctx: Ctx, kind: str, gpus: int | None = None) -> str:
     the catalog id of the model, the GPU's short alias with the replica size where it was chosen."""
     q = ctx.q
     model = q.model if ctx.arch.inferred else ctx.arch.id
-    gpu = ctx.acc.aliases[0] if ctx.acc.aliases else ctx.acc.id
+    gpu = ctx.acc.query_name
     if ctx.count or (gpus and gpus > 1 and not q.values.get("tp") and not q.values.get("gpus")):
         gpu = f"{ctx.count or gpus}x{gpu}"
     price = priced(q.price, ctx.config)

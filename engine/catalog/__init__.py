@@ -98,6 +98,13 @@ class Accelerator(BaseModel):
         """Display name people use ("H100 SXM5 80GB")."""
         return self.name.removeprefix(self.vendor + " ")
 
+    @property
+    def query_name(self) -> str:
+        """The name a query writes for this GPU, with a count before it where needed: its first
+        alias that is one word and not a bare number ("RTX4090", not "4090": ``4x4090`` is not read
+        as a count and a GPU), else its id."""
+        return next((a for a in self.aliases if not a.isdigit() and " " not in a), self.id)
+
 
 _VENDOR_WORDS = re.compile(r"\b(nvidia|tesla|geforce|amd|instinct|huawei|intel|habana|google|hgx|dgx)\b")
 

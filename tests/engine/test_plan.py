@@ -292,3 +292,12 @@ def test_text_shows_the_best_row_and_its_query():
     assert f"best row: gpucost {r.inputs['best_query']}" in text
     assert "The cheapest 10 of" in text and "Frontier:" in text and "API offers for the same workload" in text
     assert "break-even" in text and math.isfinite(r.break_even_requests_per_day or 0)
+
+
+def test_a_row_on_a_gpu_named_by_a_number_reproduces() -> None:
+    # "4x4090" is not read as a count and a GPU: rows write a one-word, non-numeric alias
+    from engine.catalog import resolve_gpu
+
+    assert resolve_gpu("4090").query_name == "RTX4090"
+    r = engine.run("daily gpt-oss-120b 4xRTX4090 2usd")
+    assert r.gpus_per_replica == 4 and "4xRTX4090" in r.query
