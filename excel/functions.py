@@ -33,7 +33,9 @@ import engine.catalog
 import engine.fx
 import engine.prices
 from engine.config import EngineConfig
+from engine.engines import DEFAULT_ENGINE, ENGINES
 from engine.errors import GpucostError
+from engine.hardware import DTYPES
 from engine.planner import COLUMNS as PLAN_COLUMNS
 from engine.results import Result
 from excel._plans import (
@@ -655,6 +657,9 @@ _DOC_PRICE = 'Price per GPU-hour (0.3, "0.3cny", "$2"); empty = lowest on-demand
 _DOC_IN = "Input (prompt) tokens per request; empty = engine default"
 _DOC_OUT = "Output (generated) tokens per request; empty = engine default"
 _DOC_CURRENCY = "Currency of the answer (USD or CNY); empty = USD"
+# the choices as the engine lists them, so the functions' help never falls behind the grammar
+_DOC_DTYPE = f"Weight precision: {', '.join(DTYPES)}; empty = the precision the model is released in, else 16-bit"
+_DOC_ENGINE = f"Serving engine preset: {', '.join(ENGINES)}; empty = {DEFAULT_ENGINE}"
 _DOC_OUTPUT = (
     'What to return: a metric ("per request", "per day", "gpus", "tokens per second", '
     'any result field) or "table" for the whole (metric, value) table'
@@ -732,12 +737,12 @@ def aigc_estimate(query: Cell, currency_code: Cell = None) -> ExcelResult:
 @_arg("currency_code", doc=_DOC_CURRENCY)
 @_arg("batch", ndim=2, doc='Batch size, or "max" for the largest batch that fits; empty = engine default')
 @_arg("tp", ndim=2, doc="Tensor-parallel degree (GPUs per replica); empty = smallest that fits")
-@_arg("dtype", doc="Weight precision: fp32, fp16, bf16, fp8, int8, int4; empty = the GPU's default")
+@_arg("dtype", doc=_DOC_DTYPE)
 @_arg("kv", doc="KV-cache precision; empty = same as the weights")
 @_arg("provider", doc="Cloud provider for the catalog price; empty = cheapest")
 @_arg("region", doc="Region for the catalog price; empty = any")
 @_arg("spot", doc="TRUE for spot prices; empty = on-demand")
-@_arg("engine", doc="Serving engine preset: hf, vllm, trtllm; empty = vllm")
+@_arg("engine", doc=_DOC_ENGINE)
 @_arg("calibration", doc="Name of a calibration profile (gpucost calibrate NAME ...); empty = the preset")
 @_excel_errors
 def aigc_infer(
@@ -798,7 +803,7 @@ def aigc_infer(
 @_arg("tokens_out_per_day", ndim=2, doc="Total output tokens per day (instead of requests); empty = unused")
 @_arg("decode_tps", ndim=2, doc="Measured output tokens/s per GPU (measured mode); empty = modelled")
 @_arg("prefill_tps", ndim=2, doc="Measured prompt tokens/s per GPU (measured mode); empty = included in decode_tps")
-@_arg("engine", doc="Serving engine preset: hf, vllm, trtllm; empty = vllm")
+@_arg("engine", doc=_DOC_ENGINE)
 @_arg("calibration", doc="Name of a calibration profile; empty = the preset")
 @_excel_errors
 def aigc_daily(
@@ -1163,8 +1168,8 @@ def aigc_plan(
 @_arg("output_tokens", doc=_DOC_OUT)
 @_arg("output", doc=_DOC_VIEW)
 @_arg("currency_code", doc=_DOC_CURRENCY)
-@_arg("dtype", doc="Weight precision: fp32, fp16, bf16, fp8, int8, int4; empty = the GPU's default")
-@_arg("engine", doc="Serving engine preset: hf, vllm, sglang, trtllm; empty = vllm")
+@_arg("dtype", doc=_DOC_DTYPE)
+@_arg("engine", doc=_DOC_ENGINE)
 @_arg("tp", doc="Tensor-parallel degree (fixes the layout); empty = every layout the replica search tries")
 @_arg("util", doc="Target utilisation, 0-1 (for the cost per million output tokens); empty = engine default")
 @_arg("provider", doc="Cloud provider for the catalog price; empty = cheapest")
