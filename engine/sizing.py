@@ -167,14 +167,11 @@ def _candidates(
     return tuple(out)
 
 
-def least_gpus(dims: Dims, rf: Roofline, heads: int, seq: int, domain: int, asked: Asked) -> int | None:
-    """The least power-of-two GPUs on which one sequence fits under the first candidate layout."""
-    found = _least(dims, rf, heads, seq, domain, asked)
-    return found[0] if found else None
-
-
-def _least(dims: Dims, rf: Roofline, heads: int, seq: int, domain: int, asked: Asked) -> tuple[int, Layout, int] | None:
-    """:func:`least_gpus`, with its first layout and the sequences that layout holds."""
+def least_replica(
+    dims: Dims, rf: Roofline, heads: int, seq: int, domain: int, asked: Asked
+) -> tuple[int, Layout, int] | None:
+    """The least power-of-two GPUs on which one sequence fits under the first candidate layout,
+    that layout and the sequences it holds (None: none up to ``MAX_REPLICA_GPUS``)."""
     g = 1
     plain = Asked(domain=asked.domain)
     while g <= MAX_REPLICA_GPUS:
@@ -188,7 +185,9 @@ def _least(dims: Dims, rf: Roofline, heads: int, seq: int, domain: int, asked: A
     return None
 
 
-def _batch(rf: Roofline, dims: Dims, lay: Layout, fits: int, batch_opt: object, lim: Limits) -> tuple[int, Terms, bool]:
+def batch_for(
+    rf: Roofline, dims: Dims, lay: Layout, fits: int, batch_opt: object, lim: Limits
+) -> tuple[int, Terms, bool]:
     """The batch for ``lay``: asked, the largest that fits (``max``), or up to the engine's cap per
     rank; then, under latency limits, the largest that meets them. Returns the batch, its terms and
     whether the limits cut it."""
@@ -236,20 +235,13 @@ def size_dims(
     spreadsheet column of costs does not read them)."""
     seq, heads = rf.s_in + rf.s_out, dims.n_heads
     domain = rf.domain
-    found = _least(dims, rf, heads, seq, domain, asked)
+    found = least_replica(dims, rf, heads, seq, domain, asked)
     if found is None:
         return None
     need, first, first_fits = found
+    counts = _sizes(need, dims, rf, asked)
     if asked.gpus is not None and asked.gpus < need:  # does not fit as asked: the least that does
-        counts, asked = [need], Asked(domain=asked.domain)
-    elif asked.gpus is not None:
-        counts = [asked.gpus]
-    else:
-        top = max(need, domain) * (MOE_SEARCH_FACTOR if dims.routed_expert_params else 1)
-        counts, g = [], need
-        while g <= min(top, MAX_REPLICA_GPUS):
-            counts.append(g)
-            g *= 2
+        asked = Asked(domain=asked.domain)  # in its default layouts
     best: tuple[bool, float, Layout, int, int, Terms, bool] | None = None
     tried: list[tuple[Layout, float]] = []
     moe = bool(dims.routed_expert_params)
@@ -259,7 +251,7 @@ def size_dims(
             fits = first_fits if lay is first else room(dims, rf, lay, seq)
             if fits < 1:
                 continue
-            batch, t, cut = _batch(rf, dims, lay, fits, batch_opt, lim)
+            batch, t, cut = batch_for(rf, dims, lay, fits, batch_opt, lim)
             rate = t.out_tps / lay.gpus
             tried.append((lay, rate))
             key = (lim.met(t), rate)
@@ -272,7 +264,7 @@ def size_dims(
     if best is None:  # an asked layout too small: the least that fits, in its default layout
         lay = candidates(dims, heads, need, domain, Asked(domain=asked.domain))[0]
         fits = room(dims, rf, lay, seq)
-        batch, t, cut = _batch(rf, dims, lay, fits, batch_opt, lim)
+        batch, t, cut = batch_for(rf, dims, lay, fits, batch_opt, lim)
         best = (lim.met(t), t.out_tps / lay.gpus, lay, fits, batch, t, cut)
     met, _, lay, fits, batch, t, cut = best
     if lim.ttft is None and latency:  # searched for throughput alone: the chosen point's TTFTs now
@@ -292,11 +284,16 @@ class Pool:
     tried: tuple[tuple[Layout, float], ...]
 
 
-def _counts(dims: Dims, rf: Roofline, asked: Asked) -> list[int]:
-    seq = rf.s_in + rf.s_out
-    need = least_gpus(dims, rf, dims.n_heads, seq, rf.domain, asked)
-    if need is None:
-        return []
+def replica_counts(dims: Dims, rf: Roofline, asked: Asked) -> list[int]:
+    """The GPUs per replica the search tries (see the module docstring); [] when none holds one
+    sequence."""
+    found = least_replica(dims, rf, dims.n_heads, rf.s_in + rf.s_out, rf.domain, asked)
+    return _sizes(found[0], dims, rf, asked) if found else []
+
+
+def _sizes(need: int, dims: Dims, rf: Roofline, asked: Asked) -> list[int]:
+    """The GPU counts tried from the least that fits, ``need``: the count asked (raised to
+    ``need``), else every power of two up to one domain (dense) or ``MOE_SEARCH_FACTOR`` times it."""
     if asked.gpus is not None:
         return [max(asked.gpus, need)]
     top = max(need, rf.domain) * (MOE_SEARCH_FACTOR if dims.routed_expert_params else 1)
@@ -312,7 +309,7 @@ def prefill_pool(dims: Dims, rf: Roofline, asked: Asked) -> Pool | None:
     GPU in full steps of the engine's budget (DistServe sizes each phase apart, arXiv:2401.09670)."""
     best: tuple[float, Layout] | None = None
     tried: list[tuple[Layout, float]] = []
-    for g in _counts(dims, rf, asked):
+    for g in replica_counts(dims, rf, asked):
         for lay in candidates(dims, dims.n_heads, g, rf.domain, asked):
             if room(dims, rf, lay, rf.s_in + 1) < 1:
                 continue
@@ -334,7 +331,7 @@ def decode_pool(dims: Dims, rf: Roofline, asked: Asked, batch_opt: object, tpot_
     seq = rf.s_in + rf.s_out
     best: tuple[bool, float, Layout, int, float] | None = None
     tried: list[tuple[Layout, float]] = []
-    for g in _counts(dims, rf, asked):
+    for g in replica_counts(dims, rf, asked):
         for lay in candidates(dims, dims.n_heads, g, rf.domain, asked):
             fits = room(dims, rf, lay, seq)
             if fits < 1:
@@ -380,5 +377,3 @@ def batch_ladder(lay: Layout, top: int) -> list[int]:
 #: Public names of the steps a replica search takes, for searches that keep every layout and batch
 #: (the planner, the throughput-interactivity curve) rather than the best one: the same functions,
 #: so what they list reproduces through a query that fixes the layout (and ``batch=``).
-batch_for = _batch
-replica_counts = _counts
